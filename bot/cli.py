@@ -1,0 +1,78 @@
+"""The `louzu` command: run the bot, upgrade the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings, SettingsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="louzu", description="楼组小助手: the building-group bot")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the bot")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--console", action="store_const", const="console", dest="transport",
+                       help="talk to the bot at this terminal (or pipe a script in)")
+    which.add_argument("--wechaty", action="store_const", const="wechaty", dest="transport",
+                       help="connect to WeChat through a Wechaty puppet service")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="bring the schema up to date (the bot also does this at start)")
+    return parser
+
+
+def make_transport(settings: Settings, choice: str):
+    if choice == "wechaty":
+        from bot.transport.wechaty import WechatyTransport
+
+        return WechatyTransport(settings)
+    from bot.transport.console import ConsoleTransport
+
+    return ConsoleTransport(settings.bot_name, settings.admin_ids)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.load(args.env_file)
+        choice = getattr(args, "transport", None) or settings.chosen_transport()
+        if choice == "wechaty" and not settings.puppet_token:
+            raise SettingsError("WECHATY_PUPPET_SERVICE_TOKEN: required for the wechaty transport")
+    except SettingsError as error:
+        print(f"louzu: bad setting {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every start at INFO; only its problems are news.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    if args.command == "db":
+        return asyncio.run(_upgrade(settings))
+    from bot.app import App
+
+    app = App(settings, make_transport(settings, choice))
+    try:
+        asyncio.run(app.run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _upgrade(settings: Settings) -> int:
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print(f"louzu: database is up to date ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

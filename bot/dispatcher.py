@@ -1,0 +1,135 @@
+"""From a group message to replies: parse, check who may, one transaction, then send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.messages import IncomingMessage, Reply
+from bot.settings import Settings
+from handlers.context import Context, Refusal
+from handlers.parser import split_command, strip_mentions
+from handlers.router import Command, CommandTable
+from storage import queries
+from storage.models import Building
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_HINT_EVERY = timedelta(minutes=10)
+UNBOUND = "本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"
+FAILED = "抱歉，处理这条消息时出了点问题，已记录下来。请稍后再试，或联系楼组长。"
+
+Clock = Callable[[], datetime]
+Send = Callable[[Reply], Awaitable[None]]
+
+
+class Dispatcher:
+    """Turns each incoming message into at most one transaction and its replies."""
+
+    def __init__(self, table: CommandTable, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                 clock: Clock, send: Send, bot_id: str = "") -> None:
+        self.table = table
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.send = send
+        self.bot_id = bot_id
+        self._hinted: dict[str, datetime] = {}
+        # SQLite takes one writer at a time: serialise our own transactions instead of
+        # letting them wait on each other's locks.
+        self._serial = asyncio.Lock() if sessions.kw["bind"].dialect.name == "sqlite" else None
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Handle one message and send its replies; returns what was sent."""
+        if message.sender_id == self.bot_id and self.bot_id:
+            return []
+        mention_names = [m.name for m in message.mentions if m.id != self.bot_id]
+        parsed = split_command(message.text, bot_name=self.settings.bot_name,
+                               mentions_bot=message.mentions_bot, mention_names=mention_names)
+        if parsed is None:
+            return []
+        if not parsed.word:
+            found: tuple[Command, str] | None = self.table.lookup("帮助")
+        else:
+            found = self.table.lookup(parsed.word)
+        if found is None:
+            replies = self._unknown(message, parsed.word)
+        else:
+            command, glued = found
+            args = f"{glued} {parsed.rest}".strip() if glued else parsed.rest
+            replies = await self._run(command, message, args)
+        for reply in replies:
+            await self.send(reply)
+        return replies
+
+    def _unknown(self, message: IncomingMessage, word: str) -> list[Reply]:
+        now = self.clock()
+        last = self._hinted.get(message.sender_id)
+        if last is not None and now - last < UNKNOWN_HINT_EVERY:
+            return []
+        self._hinted[message.sender_id] = now
+        return [Reply(message.room_id, f"没有“#{word[:20]}”这个指令，发送 #帮助 查看可用指令。", (message.sender_id,))]
+
+    async def _run(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
+        if self._serial is None:
+            return await self._transaction(command, message, args)
+        async with self._serial:
+            return await self._transaction(command, message, args)
+
+    async def _transaction(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
+        now = self.clock()
+        try:
+            async with self.sessions() as session, session.begin():
+                if not await queries.mark_processed(session, message.id, message.room_id, now):
+                    log.info("message %s already handled; ignoring the redelivery", message.id)
+                    return []
+                ctx = await self._context(session, message, now, command, args)
+                refusal = self._check(command, ctx)
+                if refusal:
+                    return [ctx.reply(refusal)]
+                savepoint = await session.begin_nested()
+                try:
+                    result = await command.call(ctx)
+                except Refusal as refused:
+                    # A refused command changes nothing, but the message stays handled.
+                    await savepoint.rollback()
+                    return [ctx.reply(refused.text)]
+                await savepoint.commit()
+                return self._replies(ctx, result) + ctx.extra_replies
+        except Exception:
+            log.exception("message %s (#%s in %s) failed", message.id, command.keyword, message.room_id)
+            return [Reply(message.room_id, FAILED, (message.sender_id,))]
+
+    async def _context(self, session: AsyncSession, message: IncomingMessage, now: datetime,
+                       command: Command, args: str) -> Context:
+        group = await queries.get_or_create_group(session, message.room_id, message.room_topic)
+        building = await session.get(Building, group.building_id) if group.building_id else None
+        member = await queries.get_or_create_member(session, message.sender_id, message.sender_name, now,
+                                                    building.id if building else None)
+        mentions = tuple(m for m in message.mentions if m.id != self.bot_id)
+        return Context(
+            message=message, session=session, settings=self.settings, now=now, group=group, member=member,
+            building=building, roles=await queries.roles_of(session, member, building),
+            is_admin=message.sender_id in self.settings.admin_ids,
+            args=strip_mentions(args, [m.name for m in mentions]), keyword=command.keyword, mentions=mentions,
+        )
+
+    @staticmethod
+    def _check(command: Command, ctx: Context) -> str | None:
+        for rule in command.rules:
+            if not rule.holds(ctx):
+                return UNBOUND
+        if not command.permission.allows(ctx):
+            return f"#{command.keyword} 只有{command.permission.label}可以使用。发送 #帮助 查看你可用的指令。"
+        return None
+
+    @staticmethod
+    def _replies(ctx: Context, result: Any) -> list[Reply]:
+        if result is None:
+            return []
+        items = result if isinstance(result, (list, tuple)) else [result]
+        return [ctx.reply(item) if isinstance(item, str) else item for item in items]

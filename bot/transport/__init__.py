@@ -1,0 +1,42 @@
+"""Transports: the chat network behind a small interface (console, wechaty, memory)."""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from bot.messages import IncomingMessage, Reply
+
+
+class BotCore(Protocol):
+    """What a transport calls when something happens in a group."""
+
+    async def on_message(self, message: IncomingMessage) -> None: ...
+
+    async def on_room_join(self, room_id: str, topic: str) -> None: ...
+
+    async def on_room_topic(self, room_id: str, topic: str) -> None: ...
+
+
+class Transport(Protocol):
+    """A chat network as the bot sees it."""
+
+    name: str
+    bot_id: str
+    bot_name: str
+
+    async def run(self, core: BotCore) -> None:
+        """Deliver events to ``core`` until stopped or the input ends."""
+
+    async def say(self, reply: Reply) -> None:
+        """Send one line (and/or picture) to a group, @-mentioning ``reply.mention``."""
+
+    async def display_name(self, room_id: str, member_id: str) -> str | None:
+        """The name a member shows in a group, where the network knows it."""
+
+    async def stop(self) -> None: ...
+
+
+def render_mentions(text: str, names: Sequence[str], sep: str = "\u2005") -> str:
+    """Text as a person reads it: the @-names first, as WeChat shows a mention."""
+    prefix = "".join(f"@{name}{sep}" for name in names)
+    return prefix + text

@@ -1,0 +1,18 @@
+"""Handlers: one module per capability; all routers are wired together here."""
+
+from __future__ import annotations
+
+from handlers import admin, help, points, reports
+from handlers.router import CommandTable
+
+
+def build_table() -> CommandTable:
+    """Every command the bot knows; clashing keywords fail here, at start-up."""
+    table: CommandTable | None = None
+
+    def current() -> CommandTable:
+        assert table is not None
+        return table
+
+    table = CommandTable([help.make_router(current), reports.router, points.router, admin.router])
+    return table

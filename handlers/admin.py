@@ -1,0 +1,111 @@
+"""Committee administrators: bind a group to a building, name leaders and roles."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, select
+
+from handlers.context import Context, Refusal
+from handlers.members import one_mentioned
+from handlers.rules import admin
+from handlers.router import Router
+from storage.models import Building, RoleGrant, RoleName
+
+router = Router("admin")
+
+ROLE_WORDS = {
+    "楼组长": RoleName.LEADER, "网格长": RoleName.GRID_LEADER, "党员": RoleName.PARTY_MEMBER,
+    "志愿者": RoleName.VOLUNTEER, "保洁": RoleName.CLEANER, "保洁员": RoleName.CLEANER,
+}
+ROLE_LABELS = {RoleName.LEADER: "楼组长", RoleName.GRID_LEADER: "网格长", RoleName.PARTY_MEMBER: "党员",
+               RoleName.VOLUNTEER: "志愿者", RoleName.CLEANER: "保洁"}
+
+
+def building_name(text: str) -> str:
+    """"12" and "12号" mean 12号楼; anything else is kept as typed."""
+    text = text.strip()
+    if re.fullmatch(r"\d+", text):
+        return f"{text}号楼"
+    if re.fullmatch(r"\d+号", text):
+        return f"{text}楼"
+    return text
+
+
+@router.command("绑定", "bind", permission=admin(), bound=False, usage="#绑定 <楼号>",
+                summary="把本群绑定到一栋楼（管理员）")
+async def bind(ctx: Context, args: str) -> str:
+    """Bind this group to a building, created if new."""
+    name = building_name(args)
+    if not name or len(name) > 32:
+        raise Refusal("请写上楼号，例如：#绑定 12号楼")
+    building = await ctx.session.scalar(select(Building).where(Building.name == name))
+    if building is None:
+        building = Building(name=name, created_at=ctx.now)
+        ctx.session.add(building)
+        await ctx.session.flush()
+    previous = ctx.building
+    if previous is not None and previous.id == building.id:
+        return f"本群已经绑定 {name}，无需重复绑定。"
+    ctx.group.building_id = building.id
+    ctx.group.bound_at = ctx.now
+    ctx.group.bound_by = ctx.message.sender_id
+    if previous is not None:
+        return f"本群已从 {previous.name} 改绑到 {name}。"
+    return f"本群已绑定 {name}。居民发送 #帮助 可查看指令；管理员可用 #设楼组长 @某人 指定楼组长。"
+
+
+async def _grant(ctx: Context, role: RoleName) -> str:
+    target = await one_mentioned(ctx, "#设角色 @某人 党员" if role != RoleName.LEADER else "#设楼组长 @某人")
+    assert ctx.building is not None
+    exists = await ctx.session.scalar(select(RoleGrant.id).where(
+        RoleGrant.member_id == target.id, RoleGrant.building_id == ctx.building.id, RoleGrant.role == role.value))
+    label = ROLE_LABELS[role]
+    if exists:
+        return f"{target.display_name} 已经是 {ctx.building.name} 的{label}。"
+    ctx.session.add(RoleGrant(member_id=target.id, building_id=ctx.building.id, role=role.value,
+                              granted_by=ctx.message.sender_id, granted_at=ctx.now))
+    return f"已设 {target.display_name} 为 {ctx.building.name} 的{label}。"
+
+
+async def _revoke(ctx: Context, role: RoleName) -> str:
+    target = await one_mentioned(ctx, "#撤角色 @某人 党员" if role != RoleName.LEADER else "#撤楼组长 @某人")
+    assert ctx.building is not None
+    result = await ctx.session.execute(delete(RoleGrant).where(
+        RoleGrant.member_id == target.id, RoleGrant.building_id == ctx.building.id, RoleGrant.role == role.value))
+    label = ROLE_LABELS[role]
+    if not result.rowcount:
+        raise Refusal(f"{target.display_name} 不是 {ctx.building.name} 的{label}，无需撤销。")
+    return f"已撤销 {target.display_name} 在 {ctx.building.name} 的{label}身份。"
+
+
+@router.command("设楼组长", "setleader", permission=admin(), usage="#设楼组长 @某人", summary="指定本楼楼组长（管理员）")
+async def set_leader(ctx: Context) -> str:
+    """Grant the leader role in this building."""
+    return await _grant(ctx, RoleName.LEADER)
+
+
+@router.command("撤楼组长", "unsetleader", permission=admin(), usage="#撤楼组长 @某人", summary="撤销楼组长（管理员）")
+async def unset_leader(ctx: Context) -> str:
+    """Remove the leader role in this building."""
+    return await _revoke(ctx, RoleName.LEADER)
+
+
+def _role_from(args: str) -> RoleName:
+    role = ROLE_WORDS.get(args.strip())
+    if role is None:
+        raise Refusal(f"角色只能是：{'、'.join(ROLE_LABELS.values())}。例如：#设角色 @某人 党员")
+    return role
+
+
+@router.command("设角色", "setrole", permission=admin(), usage="#设角色 @某人 <角色>",
+                summary="设党员、志愿者、保洁、网格长等角色（管理员）")
+async def set_role(ctx: Context, args: str) -> str:
+    """Grant a role in this building."""
+    return await _grant(ctx, _role_from(args))
+
+
+@router.command("撤角色", "unsetrole", permission=admin(), usage="#撤角色 @某人 <角色>", summary="撤销角色（管理员）")
+async def unset_role(ctx: Context, args: str) -> str:
+    """Remove a role in this building."""
+    return await _revoke(ctx, _role_from(args))

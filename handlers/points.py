@@ -1,0 +1,87 @@
+"""The love savings bank (爱心储蓄银行): claims for volunteer work and one's points."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from handlers.context import Context, Refusal
+from handlers.parser import normalise, parse_quantity
+from handlers.router import Router
+from storage import queries
+from storage.models import Activity, Claim, LedgerEntry, Member
+
+router = Router("points")
+
+
+async def _activities(ctx: Context) -> list[Activity]:
+    rows = await ctx.session.scalars(select(Activity).where(Activity.active).order_by(Activity.id))
+    return list(rows)
+
+
+def _catalogue_line(activities: list[Activity]) -> str:
+    return "、".join(f"{a.name}（{a.points}分/{a.unit}）" for a in activities)
+
+
+async def lock_member(ctx: Context, member: Member) -> None:
+    """Serialise concurrent points changes of one person (a row lock on PostgreSQL)."""
+    await ctx.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+
+
+@router.command("打卡", "claim", "积分申请", usage="#打卡 <活动> [数量]", summary="记录志愿活动，赚爱心积分")
+async def claim(ctx: Context, args: str) -> str:
+    """Claim points for an activity from the catalogue."""
+    activities = await _activities(ctx)
+    text = normalise(args)
+    activity = next((a for a in sorted(activities, key=lambda a: -len(a.name)) if text.startswith(a.name)), None)
+    if activity is None:
+        raise Refusal(f"请写上活动名称，例如：#打卡 捡垃圾。可打卡的活动：{_catalogue_line(activities)}")
+    rest = text[len(activity.name):].strip()
+    if not rest and activity.unit == "小时":
+        raise Refusal(f"请写上小时数，例如：#打卡 {activity.name} 2（最多 {activity.max_quantity} 小时）")
+    quantity = parse_quantity(rest) if rest else 1
+    if quantity is None or not 1 <= quantity <= activity.max_quantity:
+        raise Refusal(f"{activity.name}的数量应为 1 到 {activity.max_quantity} 之间的整数（单位：{activity.unit}），"
+                      f"例如：#打卡 {activity.name} {min(2, activity.max_quantity)}")
+    assert ctx.building is not None
+    await lock_member(ctx, ctx.member)
+    start, end = queries.day_bounds(ctx.now, ctx.settings.timezone)
+    today = await ctx.session.scalar(select(func.coalesce(func.sum(Claim.quantity), 0)).where(
+        Claim.member_id == ctx.member.id, Claim.activity_id == activity.id, Claim.status.in_(("approved", "pending")),
+        Claim.created_at >= start, Claim.created_at < end))
+    over_cap = activity.daily_cap is not None and int(today or 0) + quantity > activity.daily_cap
+    auto = activity.auto_approve and not over_cap
+    points = activity.points * quantity
+    record = Claim(member_id=ctx.member.id, building_id=ctx.building.id, activity_id=activity.id, quantity=quantity,
+                   points=points, status="approved" if auto else "pending", created_at=ctx.now,
+                   decided_at=ctx.now if auto else None)
+    ctx.session.add(record)
+    await ctx.session.flush()
+    amount = f"{activity.name} {quantity}{activity.unit}"
+    if auto:
+        ctx.session.add(LedgerEntry(member_id=ctx.member.id, building_id=ctx.building.id, amount=points,
+                                    kind="claim", reason=f"打卡 {amount}（自动通过）", author_id=ctx.member.id,
+                                    ref_type="claim", ref_id=record.id, message_id=ctx.message.id,
+                                    created_at=ctx.now))
+        await ctx.session.flush()
+        balance = await queries.balance_of(ctx.session, ctx.member)
+        return f"C{record.id} 已记录：{amount}，+{points} 分，当前积分 {balance} 分。谢谢你为楼里出力！"
+    if over_cap:
+        return (f"C{record.id} 已提交：{amount}（{points} 分）。今天的{activity.name}已达每日上限"
+                f"（{activity.daily_cap}{activity.unit}），这一条请楼组长审核。")
+    return f"C{record.id} 已提交：{amount}（{points} 分），等待楼组长审核。"
+
+
+@router.command("我的积分", "积分", "points", usage="#我的积分", summary="查看自己的积分和本周排名")
+async def my_points(ctx: Context) -> str:
+    """Balance, this week's and this month's points, rank in the building this week."""
+    assert ctx.building is not None
+    tz = ctx.settings.timezone
+    balance = await queries.balance_of(ctx.session, ctx.member)
+    week = queries.week_bounds(ctx.now, tz)
+    month = queries.month_bounds(ctx.now, tz)
+    this_week = await queries.earned_between(ctx.session, ctx.member, *week)
+    this_month = await queries.earned_between(ctx.session, ctx.member, *month)
+    ranking = await queries.building_ranking(ctx.session, ctx.building, *week)
+    mine = next((rank for rank, member, _ in ranking if member.id == ctx.member.id), None)
+    place = f"本周在{ctx.building.name}排第 {mine} 名（共 {len(ranking)} 人上榜）" if mine else "本周还没有上榜，去 #打卡 吧"
+    return f"你的爱心积分：余额 {balance} 分；本周 {this_week:+d}，本月 {this_month:+d}；{place}。"

@@ -1,0 +1,98 @@
+"""Command registration: keyword, aliases and who may call it, declared on the handler."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable
+
+from handlers.context import Context
+from handlers.rules import Permission, Rule, anyone, bound_group
+
+Handler = Callable[..., Awaitable[Any]]
+
+# Names a handler may ask for in its signature; each is an attribute of Context.
+INJECTABLE = {"ctx", "message", "session", "settings", "now", "group", "member", "building",
+              "roles", "is_admin", "args", "keyword", "mentions"}
+
+
+class RouterError(ValueError):
+    """A bad declaration, found when the routers are wired together at start-up."""
+
+
+@dataclass(frozen=True)
+class Command:
+    keyword: str
+    aliases: tuple[str, ...]
+    func: Handler
+    permission: Permission
+    rules: tuple[Rule, ...]
+    usage: str
+    summary: str
+    params: tuple[str, ...] = field(default=())
+
+    async def call(self, ctx: Context) -> Any:
+        kwargs = {name: (ctx if name == "ctx" else getattr(ctx, name)) for name in self.params}
+        return await self.func(**kwargs)
+
+
+class Router:
+    """The commands of one capability (reports, points, admin…)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: list[Command] = []
+
+    def command(self, keyword: str, *aliases: str, permission: Permission | None = None,
+                bound: bool = True, usage: str = "", summary: str = "") -> Callable[[Handler], Handler]:
+        """Register the decorated coroutine for ``#keyword`` and its aliases."""
+
+        def decorate(func: Handler) -> Handler:
+            if not inspect.iscoroutinefunction(func):
+                raise RouterError(f"#{keyword}: {func.__qualname__} must be async")
+            params = tuple(inspect.signature(func).parameters)
+            unknown = set(params) - INJECTABLE
+            if unknown:
+                raise RouterError(f"#{keyword}: {func.__qualname__} asks for unknown {sorted(unknown)}")
+            self.commands.append(Command(
+                keyword=keyword,
+                aliases=aliases,
+                func=func,
+                permission=permission or anyone(),
+                rules=(bound_group(),) if bound else (),
+                usage=usage or f"#{keyword}",
+                summary=summary or (inspect.getdoc(func) or "").partition("\n")[0],
+                params=params,
+            ))
+            return func
+
+        return decorate
+
+
+class CommandTable:
+    """All routers wired together; a clash of two keywords or aliases fails here."""
+
+    def __init__(self, routers: Iterable[Router]) -> None:
+        self.commands: list[Command] = []
+        self._by_word: dict[str, Command] = {}
+        for router in routers:
+            for command in router.commands:
+                self.commands.append(command)
+                for word in (command.keyword, *command.aliases):
+                    key = word.casefold()
+                    if key in self._by_word:
+                        other = self._by_word[key]
+                        raise RouterError(f"#{word} is declared twice: #{other.keyword} and #{command.keyword}")
+                    self._by_word[key] = command
+        # Chinese keywords, longest first, for "#打卡捡垃圾" typed without a space.
+        self._prefixes = sorted((w for w in self._by_word if not w.isascii()), key=len, reverse=True)
+
+    def lookup(self, word: str) -> tuple[Command, str] | None:
+        """The command for ``word`` and any text glued to its end, or None."""
+        key = word.casefold()
+        if key in self._by_word:
+            return self._by_word[key], ""
+        for prefix in self._prefixes:
+            if key.startswith(prefix):
+                return self._by_word[prefix], word[len(prefix):]
+        return None

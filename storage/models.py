@@ -1,0 +1,163 @@
+"""The community's records: buildings, groups, members, reports, claims and the points ledger."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Index
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RoleName(str, enum.Enum):
+    """Roles held per building."""
+
+    LEADER = "leader"  # 楼组长
+    GRID_LEADER = "grid_leader"  # 网格长
+    PARTY_MEMBER = "party_member"  # 党员
+    VOLUNTEER = "volunteer"  # 志愿者
+    CLEANER = "cleaner"  # 保洁
+
+
+class Building(Base):
+    """A building (楼), the unit that has a group, leaders, reports and a ranking."""
+
+    __tablename__ = "buildings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Group(Base):
+    """A WeChat group (楼组群) and the building it is bound to, if any."""
+
+    __tablename__ = "groups"
+    room_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(256), default="")
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bound_by: Mapped[str | None] = mapped_column(String(128))
+    building: Mapped[Building | None] = relationship(lazy="raise")
+
+
+class Member(Base):
+    """A person the bot has seen, keyed by their WeChat contact id."""
+
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wechat_id: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoleGrant(Base):
+    """A role a member holds in one building, and who granted it."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("member_id", "building_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    granted_by: Mapped[str] = mapped_column(String(128))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Activity(Base):
+    """An entry of the activity catalogue that `#打卡` claims points for."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    points: Mapped[int] = mapped_column(Integer)  # per unit
+    unit: Mapped[str] = mapped_column(String(16), default="次")
+    auto_approve: Mapped[bool] = mapped_column(Boolean, default=True)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)  # units per person per day
+    max_quantity: Mapped[int] = mapped_column(Integer, default=1)  # units in one claim
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Claim(Base):
+    """A points claim C<n>: approved at once or pending a leader."""
+
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_member_created", "member_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # approved, pending, rejected, expired
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    activity: Mapped[Activity] = relationship(lazy="joined")
+
+
+class LedgerEntry(Base):
+    """One line of the love savings bank (爱心储蓄银行). Never updated, never deleted."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_member_created", "member_id", "created_at"),
+        Index("ix_ledger_building_created", "building_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: the bot itself
+    ref_type: Mapped[str | None] = mapped_column(String(16))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Report(Base):
+    """A resident's report R<n> of a problem in the building (随手拍)."""
+
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open, assigned, resolved, closed
+    photo_path: Mapped[str | None] = mapped_column(String(512))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportEvent(Base):
+    """One step in a report's history: who did what, when (append-only)."""
+
+    __tablename__ = "report_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessedMessage(Base):
+    """A message id already handled: a redelivered message has no second effect."""
+
+    __tablename__ = "processed_messages"
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(128))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,120 @@
+"""Queries more than one place needs, named in the community's terms."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Building, Group, LedgerEntry, Member, ProcessedMessage, RoleGrant, RoleName
+
+# Entries that move points but are not "earned" (held for a gift and given back).
+NOT_EARNED = ("redemption", "redemption_reversal")
+
+
+def _insert(session: AsyncSession):
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime) -> bool:
+    """Record a message id; False when it was already recorded (a redelivery)."""
+    stmt = _insert(session)(ProcessedMessage).values(message_id=message_id, room_id=room_id, processed_at=now)
+    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["message_id"]))
+    return result.rowcount == 1
+
+
+async def member_by_wechat_id(session: AsyncSession, wechat_id: str) -> Member | None:
+    return await session.scalar(select(Member).where(Member.wechat_id == wechat_id))
+
+
+async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str, now: datetime,
+                               building_id: int | None = None) -> Member:
+    """The member with this WeChat id, created on first sight; keeps the shown name current."""
+    stmt = _insert(session)(Member).values(wechat_id=wechat_id, display_name=name, building_id=building_id,
+                                           created_at=now)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
+    member = await member_by_wechat_id(session, wechat_id)
+    assert member is not None
+    if name and member.display_name != name:
+        member.display_name = name
+    if building_id is not None and member.building_id is None:
+        member.building_id = building_id
+    return member
+
+
+async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -> Group:
+    stmt = _insert(session)(Group).values(room_id=room_id, topic=topic)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["room_id"]))
+    group = await session.get(Group, room_id)
+    assert group is not None
+    if topic and group.topic != topic:
+        group.topic = topic
+    return group
+
+
+async def roles_of(session: AsyncSession, member: Member, building: Building | None) -> frozenset[RoleName]:
+    if building is None:
+        return frozenset()
+    rows = await session.scalars(select(RoleGrant.role).where(
+        RoleGrant.member_id == member.id, RoleGrant.building_id == building.id))
+    return frozenset(RoleName(r) for r in rows)
+
+
+async def balance_of(session: AsyncSession, member: Member) -> int:
+    """A member's balance: the sum of their ledger."""
+    total = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.member_id == member.id))
+    return int(total or 0)
+
+
+async def earned_between(session: AsyncSession, member: Member, start: datetime, end: datetime) -> int:
+    total = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
+        LedgerEntry.kind.not_in(NOT_EARNED)))
+    return int(total or 0)
+
+
+async def building_ranking(session: AsyncSession, building: Building, start: datetime, end: datetime,
+                           limit: int | None = None) -> list[tuple[int, Member, int]]:
+    """(rank, member, points) earned in this building in [start, end); ties share a rank."""
+    points = func.sum(LedgerEntry.amount).label("points")
+    stmt = (select(Member, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
+            .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
+                   LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED))
+            .group_by(Member.id).having(func.sum(LedgerEntry.amount) > 0)
+            .order_by(points.desc(), Member.id))
+    rows = (await session.execute(stmt)).all()
+    ranked: list[tuple[int, Member, int]] = []
+    for index, (member, total) in enumerate(rows):
+        rank = ranked[-1][0] if ranked and ranked[-1][2] == total else index + 1
+        ranked.append((rank, member, int(total)))
+    return ranked[:limit] if limit else ranked
+
+
+def week_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Monday 00:00 to next Monday 00:00, local time, as aware datetimes."""
+    local = now.astimezone(tz)
+    start = datetime(local.year, local.month, local.day, tzinfo=tz) - timedelta(days=local.weekday())
+    return start, _add_days(start, 7, tz)
+
+
+def month_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    local = now.astimezone(tz)
+    start = datetime(local.year, local.month, 1, tzinfo=tz)
+    end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    local = now.astimezone(tz)
+    start = datetime(local.year, local.month, local.day, tzinfo=tz)
+    return start, _add_days(start, 1, tz)
+
+
+def _add_days(moment: datetime, days: int, tz: ZoneInfo) -> datetime:
+    naive = moment.replace(tzinfo=None) + timedelta(days=days)
+    return naive.replace(tzinfo=tz)

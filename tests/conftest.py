@@ -1,0 +1,112 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), clocks, a chat."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.settings import Settings, normalise_database_url
+from storage.db import make_engine, upgrade
+
+PG_URL = normalise_database_url(os.environ.get("LOUZU_TEST_POSTGRES_URL", ""))
+
+pytest_plugins = ["tests.chat"]
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_network(monkeypatch):
+    """A test that reaches past this machine fails loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or "/" in host):
+            raise RuntimeError(f"test tried to reach {address!r}; tests stay on this machine")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta) -> None:
+        self.current += timedelta(**delta)
+
+    def set_local(self, text_: str, tz) -> None:
+        self.current = datetime.fromisoformat(text_).replace(tzinfo=tz).astimezone(timezone.utc)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # Wednesday 2026-11-25 10:00 in Shanghai.
+    return FakeClock(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file; each test gets a copy of it."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "louzu.db"
+
+    async def build() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(build())
+    return path
+
+
+_pg_migrated = False
+
+
+async def _reset_postgres(url: str) -> None:
+    global _pg_migrated
+    engine = make_engine(url)
+    try:
+        if not _pg_migrated:
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+            await upgrade(engine)
+            _pg_migrated = True
+        async with engine.begin() as conn:
+            tables = (await conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))).scalars()
+            names = ", ".join(f'"{t}"' for t in tables)
+            if names:
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request, tmp_path, sqlite_template) -> str:
+    """Each whole-bot test runs on SQLite, and on PostgreSQL when LOUZU_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        target = tmp_path / "louzu.db"
+        shutil.copy(sqlite_template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    if not PG_URL:
+        pytest.skip("PostgreSQL half: set LOUZU_TEST_POSTGRES_URL (make test does when PostgreSQL runs here)")
+    await _reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, admin_ids=frozenset({"王主任"}))

@@ -1,0 +1,85 @@
+"""Claims through the chat: the catalogue, quantities, daily caps and one's points."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Claim, LedgerEntry
+
+
+async def test_claim_is_auto_approved_and_counts_toward_points(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾") == (
+        "@张阿姨 C1 已记录：捡垃圾 1次，+2 分，当前积分 2 分。谢谢你为楼里出力！")
+    assert "+10 分，当前积分 12 分" in await chat.one("[12号楼群] 张阿姨: #claim 清理楼道 2")
+    assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
+        "@张阿姨 你的爱心积分：余额 12 分；本周 +12，本月 +12；本周在12号楼排第 1 名（共 1 人上榜）。")
+    entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+    assert [(e.amount, e.kind, e.ref_type, e.ref_id) for e in entries] == [(2, "claim", "claim", 1),
+                                                                          (10, "claim", "claim", 2)]
+    assert all(e.author_id is not None and e.reason for e in entries)
+
+
+async def test_over_the_daily_cap_waits_for_a_leader(chat, clock):
+    await chat.setup_building()
+    assert "C1 已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾 3")
+    reply = await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    assert reply == ("@张阿姨 C2 已提交：捡垃圾 1次（2 分）。今天的捡垃圾已达每日上限（3次），这一条请楼组长审核。")
+    assert [c.status for c in await chat.scalars(select(Claim).order_by(Claim.id))] == ["approved", "pending"]
+    assert await chat.count(LedgerEntry) == 1
+    clock.advance(days=1)  # a new day, a new cap
+    assert "C3 已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+
+
+async def test_the_day_is_the_community_day_not_utc(chat, clock, settings):
+    await chat.setup_building()
+    clock.set_local("2026-11-25 23:50", settings.timezone)
+    assert "已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 门前三包")
+    clock.set_local("2026-11-26 00:10", settings.timezone)  # same UTC day, next local day
+    assert "已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 门前三包")
+
+
+async def test_approval_activity_is_pending(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2小时") == (
+        "@张阿姨 C1 已提交：志愿服务 2小时（20 分），等待楼组长审核。")
+    assert await chat.count(LedgerEntry) == 0
+
+
+async def test_bad_quantities_are_refused_and_change_nothing(chat):
+    await chat.setup_building()
+    for bad in ("0", "-1", "1.5", "很多", "4"):
+        reply = await chat.one(f"[12号楼群] 张阿姨: #打卡 捡垃圾 {bad}")
+        assert reply == "@张阿姨 捡垃圾的数量应为 1 到 3 之间的整数（单位：次），例如：#打卡 捡垃圾 2", bad
+    assert "1 到 8 之间" in await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 9")
+    assert "请写上小时数" in await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务")
+    assert await chat.count(Claim) == 0
+
+
+async def test_unknown_activity_lists_the_catalogue(chat):
+    await chat.setup_building()
+    reply = await chat.one("[12号楼群] 张阿姨: #打卡 跳广场舞")
+    assert reply.startswith("@张阿姨 请写上活动名称，例如：#打卡 捡垃圾。可打卡的活动：捡垃圾（2分/次）")
+    assert "志愿服务（10分/小时）" in reply
+    assert await chat.count(Claim) == 0
+
+
+async def test_rank_in_the_building_this_week(chat, clock):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
+    await chat.one("[12号楼群] 老周: #打卡 捡垃圾")
+    await chat.one("[12号楼群] 小王: #打卡 清理楼道")
+    assert "排第 1 名（共 3 人上榜）" in await chat.one("[12号楼群] 张阿姨: #我的积分")
+    assert "排第 1 名（共 3 人上榜）" in await chat.one("[12号楼群] 小王: #我的积分")  # ties share a rank
+    assert "排第 3 名" in await chat.one("[12号楼群] 老周: #我的积分")
+    assert "还没有上榜" in await chat.one("[12号楼群] 新邻居: #我的积分")
+    clock.advance(days=5)  # Monday 30 November: a new week, the same month
+    assert await chat.one("[12号楼群] 张阿姨: #积分") == (
+        "@张阿姨 你的爱心积分：余额 5 分；本周 +0，本月 +5；本周还没有上榜，去 #打卡 吧。")
+
+
+async def test_points_stay_with_their_building(chat):
+    await chat.setup_building("12号楼群", "12号楼")
+    await chat.one("[11号楼群] 王主任: #绑定 11号楼")
+    await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
+    assert "还没有上榜" in await chat.one("[11号楼群] 老周: #我的积分")

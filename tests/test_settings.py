@@ -1,0 +1,73 @@
+"""Settings: defaults, one clear line for a bad value, and every key documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults():
+    settings = Settings.from_mapping({})
+    assert settings.database_url == "sqlite+aiosqlite:///data/louzu.db"
+    assert str(settings.timezone) == "Asia/Shanghai"
+    assert settings.bot_name == "楼组小助手"
+    assert settings.chosen_transport() == "console"
+    assert Settings.from_mapping({"WECHATY_PUPPET_SERVICE_TOKEN": "insecure_x"}).chosen_transport() == "wechaty"
+
+
+def test_admins_and_database_urls_are_read_the_way_people_write_them():
+    settings = Settings.from_mapping({"LOUZU_ADMIN_IDS": " 王主任, wxid_abc ,", "DATABASE_URL": "postgresql://u@h/db"})
+    assert settings.admin_ids == {"王主任", "wxid_abc"}
+    assert settings.database_url == "postgresql+asyncpg://u@h/db"
+
+
+@pytest.mark.parametrize("key, value", [
+    ("LOUZU_TIMEZONE", "Mars/Olympus"),
+    ("LOUZU_TRANSPORT", "telegram"),
+    ("LOUZU_MAX_AWARD", "-5"),
+    ("LOUZU_LOG_LEVEL", "LOUD"),
+    ("DATABASE_URL", "mysql://root@localhost/x"),
+    ("WECHATY_PUPPET_SERVICE_ENDPOINT", "localhost"),
+    ("LOUZU_BOT_NAME", "楼组 小助手"),
+])
+def test_a_bad_value_names_its_key(key, value):
+    with pytest.raises(SettingsError, match=f"^{key}: "):
+        Settings.from_mapping({key: value})
+
+
+def test_wechaty_transport_needs_a_token():
+    with pytest.raises(SettingsError, match="^WECHATY_PUPPET_SERVICE_TOKEN"):
+        Settings.from_mapping({"LOUZU_TRANSPORT": "wechaty"})
+
+
+def test_bad_setting_at_start_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOUZU_TIMEZONE", "Nowhere/City")
+    assert main(["run", "--console"]) == 2
+    err = capsys.readouterr().err
+    assert err == "louzu: bad setting LOUZU_TIMEZONE: unknown time zone 'Nowhere/City' (e.g. Asia/Shanghai)\n"
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("LOUZU_BOT_NAME=小楼\nLOUZU_MAX_AWARD=20\n", encoding="utf-8")
+    settings = Settings.load(env_file, environ={"LOUZU_MAX_AWARD": "30"})
+    assert settings.bot_name == "小楼" and settings.max_award == 30
+
+
+def test_every_setting_is_documented_in_config_example():
+    read = set(re.findall(r'get\("([A-Z_]+)"', (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")))
+    lines = (ROOT / "config.example.env").read_text(encoding="utf-8").splitlines()
+    documented = {}
+    for previous, line in zip([""] + lines, lines):
+        if re.match(r"^[A-Z_]+=", line):
+            documented[line.split("=")[0]] = previous
+    assert read <= set(documented), read - set(documented)
+    assert all(comment.startswith("# ") for comment in documented.values())
