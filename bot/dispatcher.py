@@ -51,6 +51,8 @@ class Dispatcher:
         parsed = split_command(message.text, bot_name=self.settings.bot_name,
                                mentions_bot=message.mentions_bot, mention_names=mention_names)
         if parsed is None:
+            if message.attachment is not None and self.table.attachment_handlers:
+                await self._serialised(self._attachment(message))
             return []
         if not parsed.word:
             found: tuple[Command, str] | None = self.table.lookup("帮助")
@@ -75,10 +77,29 @@ class Dispatcher:
         return [Reply(message.room_id, f"没有“#{word[:20]}”这个指令，发送 #帮助 查看可用指令。", (message.sender_id,))]
 
     async def _run(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
+        return await self._serialised(self._transaction(command, message, args))
+
+    async def _serialised(self, work: Awaitable[Any]) -> Any:
         if self._serial is None:
-            return await self._transaction(command, message, args)
+            return await work
         async with self._serial:
-            return await self._transaction(command, message, args)
+            return await work
+
+    async def _attachment(self, message: IncomingMessage) -> None:
+        """A picture or file sent as ordinary chat: the capabilities that keep them see it."""
+        now = self.clock()
+        try:
+            async with self.sessions() as session, session.begin():
+                if not await queries.mark_processed(session, message.id, message.room_id, now):
+                    return
+                group = await queries.get_or_create_group(session, message.room_id, message.room_topic)
+                if group.building_id is None:
+                    return
+                ctx = await self._context(session, message, now, None, "")
+                for handler in self.table.attachment_handlers:
+                    await handler(ctx)
+        except Exception:
+            log.exception("message %s (attachment in %s) failed", message.id, message.room_id)
 
     async def _transaction(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
         now = self.clock()
@@ -105,7 +126,7 @@ class Dispatcher:
             return [Reply(message.room_id, FAILED, (message.sender_id,))]
 
     async def _context(self, session: AsyncSession, message: IncomingMessage, now: datetime,
-                       command: Command, args: str) -> Context:
+                       command: Command | None, args: str) -> Context:
         group = await queries.get_or_create_group(session, message.room_id, message.room_topic)
         building = await session.get(Building, group.building_id) if group.building_id else None
         member = await queries.get_or_create_member(session, message.sender_id, message.sender_name, now,
@@ -115,7 +136,8 @@ class Dispatcher:
             message=message, session=session, settings=self.settings, now=now, group=group, member=member,
             building=building, roles=await queries.roles_of(session, member, building),
             is_admin=message.sender_id in self.settings.admin_ids,
-            args=strip_mentions(args, [m.name for m in mentions]), keyword=command.keyword, mentions=mentions,
+            args=strip_mentions(args, [m.name for m in mentions]), keyword=command.keyword if command else "",
+            mentions=mentions,
         )
 
     @staticmethod

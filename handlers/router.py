@@ -42,6 +42,18 @@ class Router:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: list[Command] = []
+        self.attachment_handlers: list[Handler] = []
+
+    def attachment(self) -> Callable[[Handler], Handler]:
+        """Register a coroutine ``func(ctx)`` for pictures/files sent without a command."""
+
+        def decorate(func: Handler) -> Handler:
+            if not inspect.iscoroutinefunction(func):
+                raise RouterError(f"attachment handler {func.__qualname__} must be async")
+            self.attachment_handlers.append(func)
+            return func
+
+        return decorate
 
     def command(self, keyword: str, *aliases: str, permission: Permission | None = None,
                 bound: bool = True, usage: str = "", summary: str = "") -> Callable[[Handler], Handler]:
@@ -74,8 +86,10 @@ class CommandTable:
 
     def __init__(self, routers: Iterable[Router]) -> None:
         self.commands: list[Command] = []
+        self.attachment_handlers: list[Handler] = []
         self._by_word: dict[str, Command] = {}
         for router in routers:
+            self.attachment_handlers.extend(router.attachment_handlers)
             for command in router.commands:
                 self.commands.append(command)
                 for word in (command.keyword, *command.aliases):

@@ -137,8 +137,10 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # open, assigned, resolved, closed
     photo_path: Mapped[str | None] = mapped_column(String(512))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ReportEvent(Base):
@@ -161,3 +163,80 @@ class ProcessedMessage(Base):
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(128))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportPhoto(Base):
+    """A photo attached to a report, stored under the media directory by content hash."""
+
+    __tablename__ = "report_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    path: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PendingPhoto(Base):
+    """A photo someone sent in a group, waiting (2 minutes) for their #报修 to take it."""
+
+    __tablename__ = "pending_photos"
+    __table_args__ = (Index("ix_pending_photos_room_sender", "room_id", "sender_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(128))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))  # set once attached
+
+
+class Gift(Base):
+    """A small gift points can be exchanged for."""
+
+    __tablename__ = "gifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    cost: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Redemption(Base):
+    """A redemption X<n>: points held at once, the gift handed over by a leader."""
+
+    __tablename__ = "redemptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id"))
+    cost: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # held, handed_over, cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    gift: Mapped[Gift] = relationship(lazy="joined")
+
+
+class Thanks(Base):
+    """#点赞: one person thanks another (a cleaner, a volunteer)."""
+
+    __tablename__ = "thanks"
+    __table_args__ = (Index("ix_thanks_giver_created", "giver_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    giver_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Patrol(Base):
+    """#巡查: a patrol by a party member or volunteer (the daily inspections)."""
+
+    __tablename__ = "patrols"
+    __table_args__ = (Index("ix_patrols_building_created", "building_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
