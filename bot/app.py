@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import datetime, timezone
-from typing import Callable
+from typing import AsyncIterator, Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.dispatcher import Dispatcher
 from bot.messages import IncomingMessage, Reply
+from bot.outbox import AfterCommit, Outbox
 from bot.settings import Settings
 from bot.transport import Transport
 from handlers import build_table
 from storage import queries
 from storage.catalogue import ensure_catalogue
+from storage.gifts import ensure_gifts
 from storage.db import make_engine, make_sessionmaker, upgrade
 
 log = logging.getLogger(__name__)
+
+# Pacing protects a WeChat account from being restricted. The console and the in-memory
+# transport have no account behind them, so their sends are not paced (unless asked).
+UNPACED_TRANSPORTS = ("console", "memory")
+CLOSE_DRAIN_SECONDS = 10  # at close, posts already due get this long to go out; the rest wait for the next start
 
 GREETING = "大家好，我是{bot}。请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）把本群绑定到楼栋，之后发送 #帮助 查看指令。"
 
@@ -30,14 +39,26 @@ class App:
     """One bot process: what a transport talks to."""
 
     def __init__(self, settings: Settings, transport: Transport, clock: Callable[[], datetime] = utc_now,
-                 engine: AsyncEngine | None = None) -> None:
+                 engine: AsyncEngine | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 paced: bool | None = None) -> None:
+        from schedules.scheduler import Schedules
+
         self.settings = settings
         self.transport = transport
         self.clock = clock
+        self.sleep = sleep
         self.engine = engine or make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.table = build_table()
         self.dispatcher = Dispatcher(self.table, self.sessions, settings, clock, self.send, transport.bot_id)
+        # SQLite takes one writer at a time: the dispatcher's lock serialises every transaction of
+        # this process (jobs, the outbox and the scheduler's job store included).
+        self.db_lock: asyncio.Lock | None = self.dispatcher._serial
+        if paced is None:
+            paced = transport.name not in UNPACED_TRANSPORTS
+        self.outbox = Outbox(transport.say, self.transaction, settings, clock, sleep, paced=paced)
+        self.schedules = Schedules(self)
+        self._background = False
 
     async def start(self) -> None:
         """Upgrade the schema and load the default catalogue; safe to run every start."""
@@ -45,25 +66,56 @@ class App:
         await upgrade(self.engine)
         async with self.sessions() as session, session.begin():
             added = await ensure_catalogue(session)
+            gifts = await ensure_gifts(session)
         if added:
-            log.info("loaded the default activity catalogue (%d activities)", added)
+            log.info("loaded %d activities into the catalogue", added)
+        if gifts:
+            log.info("loaded the default gift catalogue (%d gifts)", gifts)
 
     async def run(self) -> None:
         """Start, hand control to the transport until it ends, then close."""
         await self.start()
         try:
+            await self.start_background()
             await self.transport.run(self)
         finally:
             await self.close()
 
+    async def start_background(self) -> None:
+        """The scheduler (in the process that leads, see schedules/leader.py) and the outbox's sender."""
+        self._background = True
+        self.outbox.start(self.schedules.is_leader, poll_seconds=self.settings.leader_retry_seconds)
+        await self.schedules.start()
+
     async def close(self) -> None:
+        if self._background:
+            self._background = False
+            leading = self.schedules.is_leader()
+            await self.outbox.stop()
+            if leading:
+                # Posts already due get a moment to go out (a piped console script ends right after
+                # its last line), still under the scheduler lock; the rest go out after the next start.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.outbox.drain(), CLOSE_DRAIN_SECONDS)
+            await self.schedules.stop()
         await self.engine.dispose()
 
-    async def send(self, reply: Reply) -> None:
-        try:
-            await self.transport.say(reply)
-        except Exception:
-            log.exception("could not send a reply to %s", reply.room_id)
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction, outside the dispatcher (jobs, the outbox, the scheduler)."""
+        async with self.db_lock or contextlib.nullcontext():
+            async with self.sessions() as session, session.begin():
+                yield session
+
+    async def send(self, reply: Reply | AfterCommit) -> None:
+        """What the dispatcher calls, after the commit, for each reply: through the outbox."""
+        if isinstance(reply, AfterCommit):
+            if reply.what == "outbox":
+                self.outbox.wake()
+            elif reply.what == "notices":
+                await self.schedules.sync_notices()
+            return
+        await self.outbox.reply(reply)
 
     # What the transport calls -------------------------------------------------
 
@@ -73,7 +125,7 @@ class App:
 
     async def on_room_join(self, room_id: str, topic: str) -> None:
         """The bot was added to a group: say how to bind it."""
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             group = await queries.get_or_create_group(session, room_id, topic)
             bound = group.building_id is not None
         if not bound:
@@ -81,5 +133,5 @@ class App:
 
     async def on_room_topic(self, room_id: str, topic: str) -> None:
         """Keep the stored group name current."""
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             await queries.get_or_create_group(session, room_id, topic)

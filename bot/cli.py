@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot import exports, gifts_cli
 from bot.settings import Settings, SettingsError
 
 
@@ -23,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="bring the schema up to date (the bot also does this at start)")
+    gifts_cli.add_parser(sub)
+    exports.add_parser(sub)
     return parser
 
 
@@ -52,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
+    if args.command == "gifts":
+        return asyncio.run(gifts_cli.run(args, settings))
+    if args.command == "export":
+        return asyncio.run(exports.run(args, settings))
     from bot.app import App
 
     app = App(settings, make_transport(settings, choice))

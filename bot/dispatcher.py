@@ -51,9 +51,12 @@ class Dispatcher:
         parsed = split_command(message.text, bot_name=self.settings.bot_name,
                                mentions_bot=message.mentions_bot, mention_names=mention_names)
         if parsed is None:
-            if message.attachment is not None and self.table.attachment_handlers:
-                await self._serialised(self._attachment(message))
-            return []
+            if message.attachment is None or not self.table.attachment_handlers:
+                return []
+            replies = await self._serialised(self._attachment(message))
+            for reply in replies:
+                await self.send(reply)
+            return replies
         if not parsed.word:
             found: tuple[Command, str] | None = self.table.lookup("帮助")
         else:
@@ -85,21 +88,27 @@ class Dispatcher:
         async with self._serial:
             return await work
 
-    async def _attachment(self, message: IncomingMessage) -> None:
-        """A picture or file sent as ordinary chat: the capabilities that keep them see it."""
+    async def _attachment(self, message: IncomingMessage) -> list[Reply]:
+        """A picture or file sent as ordinary chat: the capabilities that keep them see it.
+
+        Handlers return replies like commands do (usually none: ordinary chat stays silent).
+        """
         now = self.clock()
         try:
             async with self.sessions() as session, session.begin():
                 if not await queries.mark_processed(session, message.id, message.room_id, now):
-                    return
+                    return []
                 group = await queries.get_or_create_group(session, message.room_id, message.room_topic)
                 if group.building_id is None:
-                    return
+                    return []
                 ctx = await self._context(session, message, now, None, "")
+                replies: list[Reply] = []
                 for handler in self.table.attachment_handlers:
-                    await handler(ctx)
+                    replies += self._replies(ctx, await handler(ctx))
+                return replies + ctx.extra_replies
         except Exception:
             log.exception("message %s (attachment in %s) failed", message.id, message.room_id)
+            return []
 
     async def _transaction(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
         now = self.clock()

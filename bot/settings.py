@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from schedules.cron import cron_trigger
+from schedules.reminders import DEFAULT_FILE as DEFAULT_REMINDERS, Reminder, read_reminders
+
 TRANSPORTS = ("auto", "console", "wechaty")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# Report categories: (category, words that suggest it), first match wins.
+CategoryTable = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 class SettingsError(ValueError):
@@ -30,10 +38,39 @@ class Settings:
     puppet_endpoint: str = ""
     max_award: int = 50
     log_level: str = "INFO"
+    thanks_per_day: int = 3
+    claim_expiry_days: int = 7
+    report_handling_hours: int = 48
+    star_points_target: int = 20
+    star_weights: tuple[tuple[str, float], ...] = (("participation", 0.4), ("patrol", 0.2), ("reports", 0.2),
+                                                   ("points", 0.2))
+    max_photo_bytes: int = 10 * 1024 * 1024
+    report_bonus: int = 2
+    report_categories: CategoryTable | None = None  # None: the built-in table in handlers/reports.py
+    # Scheduled jobs and the outbox (schedules/, bot/outbox.py). A job's time is a crontab
+    # line in the community's time zone; None turns the job off.
+    committee_room: str = ""
+    overdue_hours: int = 48
+    escalate_hours: int = 96
+    weekly_ranking_at: str | None = "0 9 * * mon"
+    honour_list_at: str | None = "0 10 1 * *"
+    overdue_check_at: str | None = "0 * * * *"
+    claim_expiry_at: str | None = "30 3 * * *"
+    auto_close_at: str | None = "15 * * * *"
+    reminders: tuple[Reminder, ...] | None = None  # None: the built-in file; () : none
+    misfire_grace_hours: float = 12.0
+    quiet_hours: tuple[time, time] | None = (time(22, 0), time(7, 0))
+    pace_seconds: tuple[float, float] = (1.5, 3.0)
+    reply_burst: int = 5
+    reply_per_second: float = 1.0
+    send_attempts: int = 5
+    leader_retry_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{self.data_dir / 'louzu.db'}")
+        if self.reminders is None:
+            object.__setattr__(self, "reminders", read_reminders(DEFAULT_REMINDERS, self.timezone))
 
     @property
     def media_dir(self) -> Path:
@@ -80,9 +117,48 @@ class Settings:
         log_level = get("LOUZU_LOG_LEVEL", "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOUZU_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+        whole = {key: _whole_number(key, get(key, default), low, high) for key, default, low, high in (
+            ("LOUZU_THANKS_PER_DAY", "3", 0, 100),
+            ("LOUZU_CLAIM_EXPIRY_DAYS", "7", 1, 365),
+            ("LOUZU_REPORT_HANDLING_HOURS", "48", 1, 24 * 365),
+            ("LOUZU_STAR_POINTS_TARGET", "20", 1, 100000),
+        )}
+        star_weights = _weights(get("LOUZU_STAR_WEIGHTS", "participation:0.4,patrol:0.2,reports:0.2,points:0.2"))
+        photo_text = get("LOUZU_MAX_PHOTO_BYTES", str(10 * 1024 * 1024))
+        if not photo_text.isdigit() or not 1024 <= int(photo_text) <= 100 * 1024 * 1024:
+            raise SettingsError(f"LOUZU_MAX_PHOTO_BYTES: {photo_text!r} is not a whole number of bytes "
+                                f"from 1024 to {100 * 1024 * 1024}")
+        bonus_text = get("LOUZU_REPORT_BONUS", "2")
+        if not bonus_text.isdigit() or not 0 <= int(bonus_text) <= 1000:
+            raise SettingsError(f"LOUZU_REPORT_BONUS: {bonus_text!r} is not a whole number from 0 to 1000")
+        categories_path = get("LOUZU_REPORT_CATEGORIES")
         bot_name = get("LOUZU_BOT_NAME", "楼组小助手")
         if any(ch.isspace() for ch in bot_name):
             raise SettingsError(f"LOUZU_BOT_NAME: {bot_name!r} must not contain spaces")
+        jobs = {key: _cron_or_off(key, get(key, default), timezone) for key, default in (
+            ("LOUZU_WEEKLY_RANKING_AT", "0 9 * * mon"),
+            ("LOUZU_HONOUR_LIST_AT", "0 10 1 * *"),
+            ("LOUZU_OVERDUE_CHECK_AT", "0 * * * *"),
+            ("LOUZU_CLAIM_EXPIRY_AT", "30 3 * * *"),
+            ("LOUZU_AUTO_CLOSE_AT", "15 * * * *"),
+        )}
+        outbox = {key: _whole_number(key, get(key, default), low, high) for key, default, low, high in (
+            ("LOUZU_OVERDUE_HOURS", "48", 1, 24 * 365),
+            ("LOUZU_ESCALATE_HOURS", "96", 1, 24 * 365),
+            ("LOUZU_REPLY_BURST", "5", 1, 1000),
+            ("LOUZU_SEND_ATTEMPTS", "5", 1, 100),
+        )}
+        if outbox["LOUZU_ESCALATE_HOURS"] <= outbox["LOUZU_OVERDUE_HOURS"]:
+            raise SettingsError(f"LOUZU_ESCALATE_HOURS: {outbox['LOUZU_ESCALATE_HOURS']} must be more than "
+                                f"LOUZU_OVERDUE_HOURS ({outbox['LOUZU_OVERDUE_HOURS']})")
+        reminders_file = get("LOUZU_REMINDERS_FILE")
+        if reminders_file.lower() == "off":
+            reminders: tuple[Reminder, ...] = ()
+        else:
+            try:
+                reminders = read_reminders(Path(reminders_file) if reminders_file else DEFAULT_REMINDERS, timezone)
+            except ValueError as error:
+                raise SettingsError(f"LOUZU_REMINDERS_FILE: {error}") from None
         return cls(
             data_dir=data_dir,
             database_url=normalise_database_url(get("DATABASE_URL")),
@@ -94,7 +170,54 @@ class Settings:
             puppet_endpoint=endpoint,
             max_award=int(max_award_text),
             log_level=log_level,
+            thanks_per_day=whole["LOUZU_THANKS_PER_DAY"],
+            claim_expiry_days=whole["LOUZU_CLAIM_EXPIRY_DAYS"],
+            report_handling_hours=whole["LOUZU_REPORT_HANDLING_HOURS"],
+            star_points_target=whole["LOUZU_STAR_POINTS_TARGET"],
+            star_weights=star_weights,
+            max_photo_bytes=int(photo_text),
+            report_bonus=int(bonus_text),
+            report_categories=read_categories(categories_path) if categories_path else None,
+            committee_room=get("LOUZU_COMMITTEE_ROOM"),
+            overdue_hours=outbox["LOUZU_OVERDUE_HOURS"],
+            escalate_hours=outbox["LOUZU_ESCALATE_HOURS"],
+            weekly_ranking_at=jobs["LOUZU_WEEKLY_RANKING_AT"],
+            honour_list_at=jobs["LOUZU_HONOUR_LIST_AT"],
+            overdue_check_at=jobs["LOUZU_OVERDUE_CHECK_AT"],
+            claim_expiry_at=jobs["LOUZU_CLAIM_EXPIRY_AT"],
+            auto_close_at=jobs["LOUZU_AUTO_CLOSE_AT"],
+            reminders=reminders,
+            misfire_grace_hours=_number("LOUZU_MISFIRE_GRACE_HOURS", get("LOUZU_MISFIRE_GRACE_HOURS", "12"), 0.1, 24 * 6),
+            quiet_hours=_quiet_hours(get("LOUZU_QUIET_HOURS", "22:00-07:00")),
+            pace_seconds=_pace(get("LOUZU_PACE_SECONDS", "1.5-3")),
+            reply_burst=outbox["LOUZU_REPLY_BURST"],
+            reply_per_second=_number("LOUZU_REPLY_PER_SECOND", get("LOUZU_REPLY_PER_SECOND", "1"), 0.01, 1000),
+            send_attempts=outbox["LOUZU_SEND_ATTEMPTS"],
+            leader_retry_seconds=_number("LOUZU_LEADER_RETRY_SECONDS", get("LOUZU_LEADER_RETRY_SECONDS", "5"),
+                                         0.05, 600),
         )
+
+
+def read_categories(path: str) -> CategoryTable:
+    """The report category table from a JSON file: {"楼道堆物": ["堆物", "杂物"], …}, in order."""
+    key = "LOUZU_REPORT_CATEGORIES"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SettingsError(f"{key}: cannot read {path!r} ({error.strerror or error})") from None
+    except ValueError as error:
+        raise SettingsError(f"{key}: {path!r} is not valid JSON ({error})") from None
+    if not isinstance(data, dict) or not data:
+        raise SettingsError(f'{key}: {path!r} must hold an object like {{"楼道堆物": ["堆物", "杂物"]}}')
+    table = []
+    for category, words in data.items():
+        if not category.strip() or len(category.strip()) > 32:
+            raise SettingsError(f"{key}: category {category!r} must be 1 to 32 characters")
+        if (not isinstance(words, list) or not words
+                or not all(isinstance(w, str) and w.strip() for w in words)):
+            raise SettingsError(f"{key}: the words of {category!r} must be a list of non-empty strings")
+        table.append((category.strip(), tuple(w.strip() for w in words)))
+    return tuple(table)
 
 
 def normalise_database_url(url: str) -> str:
@@ -111,6 +234,88 @@ def normalise_database_url(url: str) -> str:
     if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         return url
     raise SettingsError(f"DATABASE_URL: {url.split('://')[0]!r} is not supported (use sqlite:///path or postgresql://…)")
+
+
+def _whole_number(key: str, text: str, low: int, high: int) -> int:
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{key}: {text!r} is not a whole number from {low} to {high}")
+    return int(text)
+
+
+def _number(key: str, text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also false for nan
+        raise SettingsError(f"{key}: {text!r} is not a number from {low:g} to {high:g}")
+    return value
+
+
+def _cron_or_off(key: str, text: str, tz: ZoneInfo) -> str | None:
+    """A job's time as a crontab line, or None when the setting says off."""
+    if text.lower() == "off":
+        return None
+    try:
+        cron_trigger(text, tz)
+    except ValueError as error:
+        raise SettingsError(f"{key}: {error}, or off") from None
+    return " ".join(text.split())
+
+
+def _clock_time(text: str) -> time | None:
+    hour, sep, minute = text.strip().partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit() and len(minute) == 2):
+        return None
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        return None
+    return time(int(hour), int(minute))
+
+
+def _quiet_hours(text: str) -> tuple[time, time] | None:
+    """`22:00-07:00`: scheduled posts wait from the first time until the second; `off` for never."""
+    if text.lower() == "off":
+        return None
+    start_text, _, end_text = text.partition("-")
+    start, end = _clock_time(start_text), _clock_time(end_text)
+    if start is None or end is None or start == end:
+        raise SettingsError(f"LOUZU_QUIET_HOURS: {text!r} is not HH:MM-HH:MM (e.g. 22:00-07:00), or off")
+    return start, end
+
+
+def _pace(text: str) -> tuple[float, float]:
+    """`1.5-3`: seconds between two paced sends, drawn at random between the two; `2` for exactly 2."""
+    low_text, _, high_text = text.partition("-")
+    try:
+        low = float(low_text)
+        high = float(high_text) if high_text else low
+    except ValueError:
+        low = high = -1.0
+    if not 0 <= low <= high <= 3600:
+        raise SettingsError(f"LOUZU_PACE_SECONDS: {text!r} is not seconds or a range like 1.5-3")
+    return low, high
+
+
+STAR_PARTS = ("participation", "patrol", "reports", "points")
+
+
+def _weights(text: str) -> tuple[tuple[str, float], ...]:
+    """`participation:0.4,patrol:0.2,…`: each part of the star rating and its weight."""
+    weights: dict[str, float] = {}
+    for item in text.split(","):
+        name, _, value = item.partition(":")
+        name = name.strip()
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if name not in STAR_PARTS or weight < 0:
+            raise SettingsError(f"LOUZU_STAR_WEIGHTS: {item.strip()!r} is not part:weight with part one of "
+                                f"{', '.join(STAR_PARTS)} (e.g. participation:0.4,patrol:0.2,reports:0.2,points:0.2)")
+        weights[name] = weight
+    if sum(weights.values()) <= 0:
+        raise SettingsError("LOUZU_STAR_WEIGHTS: the weights must not all be zero")
+    return tuple((part, weights.get(part, 0.0)) for part in STAR_PARTS)
 
 
 def _is_host_port(value: str) -> bool:

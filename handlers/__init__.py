@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import admin, help, points, reports
+from handlers import admin, gifts, help, leaders, notices, points, reports, thanks
 from handlers.router import CommandTable
 
 
@@ -14,5 +14,6 @@ def build_table() -> CommandTable:
         assert table is not None
         return table
 
-    table = CommandTable([help.make_router(current), reports.router, points.router, admin.router])
+    table = CommandTable([help.make_router(current), reports.router, points.router, thanks.router, gifts.router,
+                          leaders.router, notices.router, admin.router])
     return table

@@ -1,4 +1,4 @@
-"""The love savings bank (爱心储蓄银行): claims for volunteer work and one's points."""
+"""The love savings bank (爱心储蓄银行): claims for volunteer work, one's points, the ranking."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from sqlalchemy import func, select
 from handlers.context import Context, Refusal
 from handlers.parser import normalise, parse_quantity
 from handlers.router import Router
-from storage import queries
-from storage.models import Activity, Claim, LedgerEntry, Member
+from storage import ledger, queries
+from storage.catalogue import PATROL
+from storage.models import Activity, Claim
+from storage.ratings import star_rating
 
 router = Router("points")
 
 
-async def _activities(ctx: Context) -> list[Activity]:
-    rows = await ctx.session.scalars(select(Activity).where(Activity.active).order_by(Activity.id))
+async def claimable_activities(ctx: Context) -> list[Activity]:
+    rows = await ctx.session.scalars(select(Activity).where(Activity.active, Activity.name != PATROL)
+                                     .order_by(Activity.id))
     return list(rows)
 
 
@@ -22,16 +25,17 @@ def _catalogue_line(activities: list[Activity]) -> str:
     return "、".join(f"{a.name}（{a.points}分/{a.unit}）" for a in activities)
 
 
-async def lock_member(ctx: Context, member: Member) -> None:
-    """Serialise concurrent points changes of one person (a row lock on PostgreSQL)."""
-    await ctx.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+def describe(claim: Claim) -> str:
+    return f"{claim.activity.name} {claim.quantity}{claim.activity.unit}"
 
 
 @router.command("打卡", "claim", "积分申请", usage="#打卡 <活动> [数量]", summary="记录志愿活动，赚爱心积分")
 async def claim(ctx: Context, args: str) -> str:
     """Claim points for an activity from the catalogue."""
-    activities = await _activities(ctx)
     text = normalise(args)
+    if text.startswith(PATROL):
+        raise Refusal("巡查请发送 #巡查 [情况]，例如：#巡查 楼道通畅，消防通道无堆物")
+    activities = await claimable_activities(ctx)
     activity = next((a for a in sorted(activities, key=lambda a: -len(a.name)) if text.startswith(a.name)), None)
     if activity is None:
         raise Refusal(f"请写上活动名称，例如：#打卡 捡垃圾。可打卡的活动：{_catalogue_line(activities)}")
@@ -43,7 +47,7 @@ async def claim(ctx: Context, args: str) -> str:
         raise Refusal(f"{activity.name}的数量应为 1 到 {activity.max_quantity} 之间的整数（单位：{activity.unit}），"
                       f"例如：#打卡 {activity.name} {min(2, activity.max_quantity)}")
     assert ctx.building is not None
-    await lock_member(ctx, ctx.member)
+    await ledger.lock_member(ctx.session, ctx.member.id)
     start, end = queries.day_bounds(ctx.now, ctx.settings.timezone)
     today = await ctx.session.scalar(select(func.coalesce(func.sum(Claim.quantity), 0)).where(
         Claim.member_id == ctx.member.id, Claim.activity_id == activity.id, Claim.status.in_(("approved", "pending")),
@@ -58,11 +62,9 @@ async def claim(ctx: Context, args: str) -> str:
     await ctx.session.flush()
     amount = f"{activity.name} {quantity}{activity.unit}"
     if auto:
-        ctx.session.add(LedgerEntry(member_id=ctx.member.id, building_id=ctx.building.id, amount=points,
-                                    kind="claim", reason=f"打卡 {amount}（自动通过）", author_id=ctx.member.id,
-                                    ref_type="claim", ref_id=record.id, message_id=ctx.message.id,
-                                    created_at=ctx.now))
-        await ctx.session.flush()
+        await ledger.post(ctx.session, member_id=ctx.member.id, building_id=ctx.building.id, amount=points,
+                          kind="claim", reason=f"打卡 {amount}（自动通过）", author_id=ctx.member.id, now=ctx.now,
+                          ref=("claim", record.id), message_id=ctx.message.id)
         balance = await queries.balance_of(ctx.session, ctx.member)
         return f"C{record.id} 已记录：{amount}，+{points} 分，当前积分 {balance} 分。谢谢你为楼里出力！"
     if over_cap:
@@ -85,3 +87,16 @@ async def my_points(ctx: Context) -> str:
     mine = next((rank for rank, member, _ in ranking if member.id == ctx.member.id), None)
     place = f"本周在{ctx.building.name}排第 {mine} 名（共 {len(ranking)} 人上榜）" if mine else "本周还没有上榜，去 #打卡 吧"
     return f"你的爱心积分：余额 {balance} 分；本周 {this_week:+d}，本月 {this_month:+d}；{place}。"
+
+
+@router.command("排行", "排行榜", "rank", usage="#排行", summary="本周本楼积分前 10 名和本楼星级")
+async def ranking(ctx: Context) -> str:
+    """This week's top 10 of this building, and the building's star rating."""
+    assert ctx.building is not None
+    week = queries.week_bounds(ctx.now, ctx.settings.timezone)
+    top = await queries.building_ranking(ctx.session, ctx.building, *week, limit=10)
+    rating = await star_rating(ctx.session, ctx.building, *week, ctx.settings)
+    lines = [f"本周{ctx.building.name}爱心积分榜："]
+    lines += [f"{rank}. {member.display_name} {points} 分" for rank, member, points in top] or ["还没有人上榜，快来 #打卡 吧！"]
+    lines.append(rating.line())
+    return "\n".join(lines)

@@ -47,6 +47,15 @@ class _Admin(Permission):
         return ctx.is_admin
 
 
+class _Patroller(Permission):
+    """党员 or 志愿者 of this building; leaders and administrators patrol too."""
+
+    label = "党员、志愿者或楼组长"
+
+    def allows(self, ctx: "Context") -> bool:
+        return _Leader().allows(ctx) or bool(ctx.roles & {RoleName.PARTY_MEMBER, RoleName.VOLUNTEER})
+
+
 def anyone() -> Permission:
     return _Anyone()
 
@@ -57,6 +66,10 @@ def leader() -> Permission:
 
 def admin() -> Permission:
     return _Admin()
+
+
+def patroller() -> Permission:
+    return _Patroller()
 
 
 class Rule:

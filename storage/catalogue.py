@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Activity
@@ -14,14 +14,21 @@ DEFAULT_ACTIVITIES = (
     ("门前三包", 2, "次", True, 1, 1),
     ("宣传", 3, "次", True, 2, 2),
     ("志愿服务", 10, "小时", False, None, 8),
+    ("巡查", 3, "次", True, 2, 1),  # earned with #巡查, not #打卡
 )
+PATROL = "巡查"
 
 
 async def ensure_catalogue(session: AsyncSession) -> int:
-    """Load the default activities when the catalogue is empty; returns how many were added."""
-    if await session.scalar(select(func.count(Activity.id))):
-        return 0
+    """Add the default activities the catalogue lacks (by name); returns how many were added.
+
+    Entries already there keep whatever points and caps the committee gave them.
+    """
+    present = set(await session.scalars(select(Activity.name)))
+    added = 0
     for name, points, unit, auto, cap, most in DEFAULT_ACTIVITIES:
-        session.add(Activity(name=name, points=points, unit=unit, auto_approve=auto, daily_cap=cap,
-                             max_quantity=most, active=True))
-    return len(DEFAULT_ACTIVITIES)
+        if name not in present:
+            session.add(Activity(name=name, points=points, unit=unit, auto_approve=auto, daily_cap=cap,
+                                 max_quantity=most, active=True))
+            added += 1
+    return added

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Index
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, Unicode,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -101,7 +102,7 @@ class Claim(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str] = mapped_column(Text, default="")
-    activity: Mapped[Activity] = relationship(lazy="joined")
+    activity: Mapped[Activity] = relationship(lazy="joined", innerjoin=True)
 
 
 class LedgerEntry(Base):
@@ -138,6 +139,7 @@ class Report(Base):
     photo_path: Mapped[str | None] = mapped_column(String(512))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    room_id: Mapped[str | None] = mapped_column(String(128))  # the group it was reported in
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -151,9 +153,12 @@ class ReportEvent(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: the bot itself
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the step set, so the report's state can be replayed from its history alone.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
 
 
 class ProcessedMessage(Base):
@@ -214,7 +219,7 @@ class Redemption(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    gift: Mapped[Gift] = relationship(lazy="joined")
+    gift: Mapped[Gift] = relationship(lazy="joined", innerjoin=True)
 
 
 class Thanks(Base):
@@ -240,3 +245,68 @@ class Patrol(Base):
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScheduledNotice(Base):
+    """A leader's scheduled notice S<n> (#定时): posted in its group at its time, or at each of its times."""
+
+    __tablename__ = "scheduled_notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(128), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    when_text: Mapped[str] = mapped_column(String(64))  # as people read it: 每周六 09:00
+    cron: Mapped[str | None] = mapped_column(String(64))  # a repeating notice: "0 9 * * sat"
+    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a one-off notice
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active, done, cancelled, missed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A post the paced outbox sends (broadcasts, notices, scheduled posts), kept before it is sent.
+
+    Marked sent one by one, so a restart resumes where it stopped; a send that keeps
+    failing is marked failed with its error (shown by `louzu doctor`).
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "priority", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(64))  # what it belongs to: "S3", "weekly_ranking", "notice 全部"
+    priority: Mapped[int] = mapped_column(Integer, default=1)  # lower goes first
+    room_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    mention: Mapped[str] = mapped_column(Text, default="")  # WeChat ids, one per line
+    image: Mapped[str | None] = mapped_column(String(512))
+    hold_quiet: Mapped[bool] = mapped_column(Boolean, default=True)  # scheduled: waits out the quiet hours
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReportAlert(Base):
+    """An overdue report raised with the building's leaders (overdue) or escalated (escalate), once each."""
+
+    __tablename__ = "report_alerts"
+    __table_args__ = (UniqueConstraint("report_id", "level"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# APScheduler's persistent job store (schedules/). APScheduler reads and writes the rows
+# (pickled jobs); the table is declared here so that the migrations create it like any other.
+scheduler_jobs = Table(
+    "apscheduler_jobs", Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

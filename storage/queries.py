@@ -56,6 +56,12 @@ async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -
     return group
 
 
+async def rooms_of(session: AsyncSession, building_id: int) -> list[str]:
+    """The groups bound to a building (usually one)."""
+    return list(await session.scalars(select(Group.room_id).where(Group.building_id == building_id)
+                                      .order_by(Group.room_id)))
+
+
 async def roles_of(session: AsyncSession, member: Member, building: Building | None) -> frozenset[RoleName]:
     if building is None:
         return frozenset()
@@ -64,10 +70,11 @@ async def roles_of(session: AsyncSession, member: Member, building: Building | N
     return frozenset(RoleName(r) for r in rows)
 
 
-async def balance_of(session: AsyncSession, member: Member) -> int:
+async def balance_of(session: AsyncSession, member: Member | int) -> int:
     """A member's balance: the sum of their ledger."""
+    member_id = member if isinstance(member, int) else member.id
     total = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.member_id == member.id))
+        LedgerEntry.member_id == member_id))
     return int(total or 0)
 
 

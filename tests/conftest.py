@@ -74,13 +74,45 @@ def sqlite_template(tmp_path_factory) -> Path:
 _pg_migrated = False
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this test run's own on the configured server, so parallel runs never collide."""
+    import asyncio
+
+    from sqlalchemy.engine import make_url
+
+    if not PG_URL:
+        yield ""
+        return
+    name = f"louzu_test_{os.getpid()}"
+    admin = make_engine(PG_URL)
+
+    async def run(statement: str) -> bool:
+        try:
+            async with admin.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text(statement))
+            return True
+        except Exception:
+            return False
+        finally:
+            await admin.dispose()
+
+    created = asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    # Without the right to create databases, use the configured one as it is.
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False) if created else PG_URL
+    yield url
+    if created:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 async def _reset_postgres(url: str) -> None:
     global _pg_migrated
     engine = make_engine(url)
     try:
         if not _pg_migrated:
             async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
                 await conn.execute(text("CREATE SCHEMA public"))
             await upgrade(engine)
             _pg_migrated = True
@@ -95,7 +127,7 @@ async def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request, tmp_path, sqlite_template) -> str:
+async def database_url(request, tmp_path, sqlite_template, postgres_url) -> str:
     """Each whole-bot test runs on SQLite, and on PostgreSQL when LOUZU_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
         target = tmp_path / "louzu.db"
@@ -103,8 +135,8 @@ async def database_url(request, tmp_path, sqlite_template) -> str:
         return f"sqlite+aiosqlite:///{target}"
     if not PG_URL:
         pytest.skip("PostgreSQL half: set LOUZU_TEST_POSTGRES_URL (make test does when PostgreSQL runs here)")
-    await _reset_postgres(PG_URL)
-    return PG_URL
+    await _reset_postgres(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture

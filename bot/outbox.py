@@ -1,0 +1,222 @@
+"""The outbox: every message the bot sends goes through here.
+
+Two lanes, so that people are never kept waiting behind a broadcast:
+
+* replies to people go out at once, limited only by their own token bucket
+  (LOUZU_REPLY_BURST at once, then LOUZU_REPLY_PER_SECOND);
+* posts (notices, broadcasts, scheduled posts) are kept in the database first
+  (storage/outbox.py) and sent one at a time, LOUZU_PACE_SECONDS apart with
+  random jitter, each marked sent as it goes, so a restart resumes a broadcast
+  where it stopped. Scheduled posts wait out the quiet hours.
+
+A send that fails is tried again with growing waits, LOUZU_SEND_ATTEMPTS times in
+all, then recorded as failed (``louzu doctor`` lists them) and logged.
+
+Time is injected: ``clock`` gives the aware wall-clock time, ``sleep`` waits, so
+tests drive both by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import AsyncContextManager, Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Reply
+from bot.settings import Settings
+from storage import outbox as store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+Say = Callable[[Reply], Awaitable[None]]
+Transaction = Callable[[], AsyncContextManager[AsyncSession]]
+
+
+@dataclass(frozen=True)
+class AfterCommit:
+    """Not a message: returned among a handler's replies, it runs when they are sent, after the commit.
+
+    ``what`` is ``"outbox"`` (posts were kept: send them) or ``"notices"`` (scheduled
+    notices changed: bring the scheduler's jobs in line).
+    """
+
+    what: str
+
+
+class TokenBucket:
+    """``burst`` sends at once, then ``rate`` per second; a caller past the burst reserves its turn."""
+
+    def __init__(self, burst: int, rate: float, clock: Clock) -> None:
+        self.burst, self.rate, self.clock = burst, rate, clock
+        self.tokens = float(burst)
+        self.updated = clock()
+
+    def reserve(self) -> float:
+        """Take a token; the seconds to wait before using it (0 when one was there)."""
+        now = self.clock()
+        elapsed = max(0.0, (now - self.updated).total_seconds())
+        self.tokens = min(float(self.burst), self.tokens + elapsed * self.rate)
+        self.updated = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
+    if quiet is None:
+        return False
+    start, end = quiet
+    now = local.time()
+    return start <= now < end if start < end else (now >= start or now < end)
+
+
+def quiet_end(local: datetime, quiet: tuple[time, time]) -> datetime:
+    """The end of the quiet hours that ``local`` is in (the next time the clock shows their end)."""
+    end = local.replace(hour=quiet[1].hour, minute=quiet[1].minute, second=0, microsecond=0)
+    return end if end > local else (end.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=local.tzinfo)
+
+
+class Outbox:
+    def __init__(self, say: Say, transaction: Transaction, settings: Settings, clock: Clock,
+                 sleep: Sleep = asyncio.sleep, *, paced: bool = True, rng: random.Random | None = None) -> None:
+        self.say = say
+        self.transaction = transaction
+        self.settings = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.paced = paced
+        self.rng = rng or random.Random()
+        self.bucket = TokenBucket(settings.reply_burst, settings.reply_per_second, clock)
+        self._last_post: datetime | None = None
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task | None = None
+        self._draining = asyncio.Lock()
+
+    # Replies ----------------------------------------------------------------------------
+
+    async def reply(self, reply: Reply) -> None:
+        """Send a reply now (after waiting for a token when the burst is used up); never raises."""
+        if self.paced:
+            wait = self.bucket.reserve()
+            if wait > 0:
+                await self.sleep(wait)
+        try:
+            await self.say(reply)
+        except Exception as error:
+            log.warning("could not send a reply to %s (%s); it will be tried again", reply.room_id, error)
+            await self._keep_failed_reply(reply, error)
+
+    async def _keep_failed_reply(self, reply: Reply, error: Exception) -> None:
+        """A reply that failed once joins the posts, first in line, to be tried again with backoff."""
+        now = self.clock()
+        try:
+            async with self.transaction() as session:
+                await store.enqueue(session, [reply], batch="reply", now=now, hold_quiet=False,
+                                    priority=store.NOW_FIRST, attempts=1, not_before=now + store.backoff(1))
+        except Exception:
+            log.exception("could not keep the failed reply to %s: %r", reply.room_id, reply.text[:60])
+            return
+        self.wake()
+
+    # Posts --------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Posts were kept: the worker looks for them now."""
+        self._wake.set()
+
+    def quiet_now(self) -> bool:
+        return in_quiet_hours(self.clock().astimezone(self.settings.timezone), self.settings.quiet_hours)
+
+    async def drain(self) -> int:
+        """Send every post that is due now, paced; returns how many were tried."""
+        tried = 0
+        async with self._draining:
+            while True:
+                async with self.transaction() as session:
+                    row = await store.next_due(session, self.clock(), self.quiet_now())
+                if row is None:
+                    return tried
+                await self._pace()
+                await self._send(row)
+                tried += 1
+
+    async def _pace(self) -> None:
+        if not self.paced:
+            return
+        if self._last_post is not None:
+            low, high = self.settings.pace_seconds
+            gap = self.rng.uniform(low, high)
+            elapsed = max(0.0, (self.clock() - self._last_post).total_seconds())
+            if gap > elapsed:
+                await self.sleep(gap - elapsed)
+        self._last_post = self.clock()
+
+    async def _send(self, row) -> None:
+        try:
+            await self.say(store.as_reply(row))
+        except Exception as error:
+            attempts = row.attempts + 1
+            give_up = attempts >= self.settings.send_attempts
+            now = self.clock()
+            async with self.transaction() as session:
+                await store.mark_attempt_failed(session, row.id, f"{type(error).__name__}: {error}", give_up=give_up,
+                                                retry_at=now + store.backoff(attempts))
+            if give_up:
+                log.error("gave up sending outbox message %d (%s) to %s after %d tries: %s",
+                          row.id, row.batch, row.room_id, attempts, error)
+            else:
+                log.warning("outbox message %d to %s failed (try %d of %d): %s",
+                            row.id, row.room_id, attempts, self.settings.send_attempts, error)
+            return
+        async with self.transaction() as session:
+            await store.mark_sent(session, row.id, self.clock())
+
+    async def seconds_until_due(self) -> float | None:
+        """How long until a pending post becomes due (a retry, or one held by the quiet hours)."""
+        now = self.clock()
+        quiet = self.quiet_now()
+        async with self.transaction() as session:
+            sendable = await store.next_not_before(session, quiet)
+            held = await store.next_not_before(session, False) if quiet else None
+        waits = [(sendable - now).total_seconds()] if sendable is not None else []
+        if held is not None and self.settings.quiet_hours is not None:
+            end = quiet_end(now.astimezone(self.settings.timezone), self.settings.quiet_hours)
+            waits.append((max(end, held) - now).total_seconds())
+        return max(0.0, min(waits)) if waits else None
+
+    # The worker ---------------------------------------------------------------------------
+
+    def start(self, may_send: Callable[[], bool] = lambda: True, poll_seconds: float = 5.0) -> None:
+        """Send kept posts in the background while ``may_send()`` (this process runs the scheduler)."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(may_send, poll_seconds), name="louzu-outbox")
+
+    async def _work(self, may_send: Callable[[], bool], poll_seconds: float) -> None:
+        while True:
+            wait = poll_seconds
+            try:
+                if may_send():
+                    await self.drain()
+                    due = await self.seconds_until_due()
+                    wait = poll_seconds if due is None else min(max(due, 0.05), poll_seconds)
+            except Exception:
+                log.exception("the outbox worker hit an error; trying again in %s s", poll_seconds)
+            self._wake.clear()
+            # Woken early when a post is kept here; other processes' posts are found by polling.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def stop(self) -> None:
+        """Stop the worker; posts not yet sent stay kept and go out after the next start."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None

@@ -1,0 +1,110 @@
+"""Gifts: the catalogue, redeeming points (held at once), hand-over and cancelling."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from handlers.context import Context, Refusal
+from handlers.parser import normalise, take_ref
+from handlers.router import Router
+from handlers.rules import leader
+from storage import ledger
+from storage.ledger import NotEnoughPoints
+from storage.models import Gift, Member, Redemption, RoleName
+
+router = Router("gifts")
+
+STATUS_WORDS = {"handed_over": "已发放", "cancelled": "已取消"}
+
+
+@router.command("礼品", "gifts", usage="#礼品", summary="查看可兑换的礼品")
+async def catalogue(ctx: Context) -> str:
+    """The gift catalogue: name, cost, stock."""
+    gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active).order_by(Gift.cost, Gift.id)))
+    if not gifts:
+        return "暂时没有可兑换的礼品，请留意居委会通知。"
+    lines = ["爱心积分可兑换（#兑换 礼品名）："]
+    lines += [f"{g.name} {g.cost} 分" + ("（已兑完）" if g.stock <= 0 else f"（剩 {g.stock} 件）") for g in gifts]
+    return "\n".join(lines)
+
+
+@router.command("兑换", "redeem", usage="#兑换 <礼品>", summary="用积分兑换礼品")
+async def redeem(ctx: Context, args: str) -> str:
+    """Redeem a gift: the points are held at once, a leader hands the gift over."""
+    name = normalise(args)
+    gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active)))
+    gift = next((g for g in gifts if g.name == name), None) or next(
+        (g for g in sorted(gifts, key=lambda g: -len(g.name)) if name and name.startswith(g.name)), None)
+    if gift is None:
+        names = "、".join(g.name for g in gifts) or "暂无"
+        raise Refusal(f"请写上礼品名称，例如：#兑换 {gifts[0].name if gifts else '毛巾'}。可兑换：{names}")
+    assert ctx.building is not None
+    await ledger.lock_member(ctx.session, ctx.member.id)
+    balance = await ledger.balance_of(ctx.session, ctx.member.id)
+    if balance < gift.cost:
+        raise Refusal(f"{gift.name}需要 {gift.cost} 分，你现在有 {balance} 分，还差 {gift.cost - balance} 分。")
+    if gift.stock <= 0:
+        raise Refusal(f"{gift.name}已经兑完了，发送 #礼品 看看别的。")
+    redemption = Redemption(member_id=ctx.member.id, building_id=ctx.building.id, gift_id=gift.id, cost=gift.cost,
+                            status="held", created_at=ctx.now)
+    ctx.session.add(redemption)
+    await ctx.session.flush()
+    try:
+        await ledger.post(ctx.session, member_id=ctx.member.id, building_id=ctx.building.id, amount=-gift.cost,
+                          kind="redemption", reason=f"兑换 {gift.name}", author_id=ctx.member.id, now=ctx.now,
+                          ref=("redemption", redemption.id), message_id=ctx.message.id)
+    except NotEnoughPoints as short:  # the balance is locked above; this is the last line of defence
+        raise Refusal(f"{gift.name}需要 {gift.cost} 分，你现在有 {short.balance} 分。") from None
+    # Take one from stock only if there is one: two people redeeming the last one cannot both win.
+    taken = await ctx.session.execute(update(Gift).where(Gift.id == gift.id, Gift.stock > 0)
+                                      .values(stock=Gift.stock - 1))
+    if taken.rowcount != 1:
+        raise Refusal(f"{gift.name}已经兑完了，发送 #礼品 看看别的。")
+    balance = await ledger.balance_of(ctx.session, ctx.member.id)
+    return (f"X{redemption.id} 已兑换 {gift.name}（-{gift.cost} 分，余额 {balance} 分），请找楼组长领取；"
+            f"领取前可发 #取消 X{redemption.id}。")
+
+
+async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Member]:
+    number, _ = take_ref(args, "X")
+    if number is None:
+        raise Refusal(f"请写上兑换编号，例如：{example}")
+    redemption = await ctx.session.get(Redemption, number, with_for_update=True)
+    assert ctx.building is not None
+    if redemption is None or redemption.building_id != ctx.building.id:
+        raise Refusal(f"本楼没有兑换 X{number}，发送 #审核 查看待发放的礼品。")
+    if redemption.status != "held":
+        raise Refusal(f"X{number} {STATUS_WORDS.get(redemption.status, redemption.status)}，不能再操作。")
+    owner = await ctx.session.get(Member, redemption.member_id)
+    assert owner is not None
+    return redemption, owner
+
+
+def _is_leader(ctx: Context) -> bool:
+    return ctx.is_admin or bool(ctx.roles & {RoleName.LEADER, RoleName.GRID_LEADER})
+
+
+@router.command("取消", "cancel", usage="#取消 X<n>", summary="领取前取消兑换，积分退回")
+async def cancel(ctx: Context, args: str):
+    """Cancel a redemption before hand-over (its owner or a leader); the points come back."""
+    redemption, owner = await _held(ctx, args, "#取消 X3")
+    if owner.id != ctx.member.id and not _is_leader(ctx):
+        raise Refusal(f"X{redemption.id} 不是你的兑换，只有本人或楼组长可以取消。")
+    redemption.status, redemption.decided_by, redemption.decided_at = "cancelled", ctx.member.id, ctx.now
+    await ledger.post(ctx.session, member_id=owner.id, building_id=redemption.building_id, amount=redemption.cost,
+                      kind="redemption_reversal", reason=f"取消兑换 X{redemption.id} {redemption.gift.name}",
+                      author_id=ctx.member.id, now=ctx.now, ref=("redemption", redemption.id),
+                      message_id=ctx.message.id)
+    await ctx.session.execute(update(Gift).where(Gift.id == redemption.gift_id).values(stock=Gift.stock + 1))
+    balance = await ledger.balance_of(ctx.session, owner.id)
+    return ctx.reply(f"X{redemption.id}（{redemption.gift.name}）已取消，{redemption.cost} 分已退回，余额 {balance} 分。",
+                     mention=(owner.wechat_id,))
+
+
+@router.command("发放", "handover", permission=leader(), usage="#发放 X<n>", summary="礼品已交给居民")
+async def hand_over(ctx: Context, args: str):
+    """Mark a redemption handed over."""
+    redemption, owner = await _held(ctx, args, "#发放 X3")
+    redemption.status, redemption.decided_by, redemption.decided_at = "handed_over", ctx.member.id, ctx.now
+    return ctx.reply(f"X{redemption.id} {redemption.gift.name} 已由 {ctx.member.display_name} 发放，谢谢你的付出！",
+                     mention=(owner.wechat_id,))

@@ -1,0 +1,141 @@
+"""Building leaders: review claims, award and deduct points."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.messages import Reply
+from handlers.context import Context, Refusal
+from handlers.members import one_mentioned
+from handlers.parser import normalise, parse_points, take_ref
+from handlers.points import describe
+from handlers.router import Router
+from handlers.rules import leader
+from storage import ledger
+from storage.ledger import NotEnoughPoints
+from storage.models import Claim, Member, Redemption
+from storage.queries import rooms_of
+
+router = Router("leaders")
+
+STATUS_WORDS = {"approved": "已通过", "rejected": "已驳回", "expired": "已过期", "pending": "待审核"}
+
+
+@router.command("审核", "pending", permission=leader(), usage="#审核", summary="本楼待审核的积分申请和待发放的礼品")
+async def pending(ctx: Context) -> str:
+    """Pending claims and redemptions of this building."""
+    assert ctx.building is not None
+    claims = (await ctx.session.execute(
+        select(Claim, Member).join(Member, Member.id == Claim.member_id)
+        .where(Claim.building_id == ctx.building.id, Claim.status == "pending").order_by(Claim.id))).all()
+    gifts = (await ctx.session.execute(
+        select(Redemption, Member).join(Member, Member.id == Redemption.member_id)
+        .where(Redemption.building_id == ctx.building.id, Redemption.status == "held").order_by(Redemption.id))).all()
+    if not claims and not gifts:
+        return "本楼没有待审核的申请，也没有待发放的礼品。"
+    lines = []
+    if claims:
+        lines.append("待审核（#通过 C编号 / #驳回 C编号 原因）：")
+        lines += [f"C{c.id} {m.display_name} {describe(c)} {c.points}分" for c, m in claims]
+    if gifts:
+        lines.append("待发放礼品（#发放 X编号）：")
+        lines += [f"X{r.id} {m.display_name} {r.gift.name}" for r, m in gifts]
+    return "\n".join(lines)
+
+
+async def _pending_claim(ctx: Context, args: str, example: str) -> tuple[Claim, Member, str]:
+    number, rest = take_ref(args, "C")
+    if number is None:
+        raise Refusal(f"请写上申请编号，例如：{example}")
+    claim = await ctx.session.get(Claim, number, with_for_update=True)
+    assert ctx.building is not None
+    if claim is None or claim.building_id != ctx.building.id:
+        raise Refusal(f"本楼没有申请 C{number}，发送 #审核 查看待审核的申请。")
+    if claim.status != "pending":
+        raise Refusal(f"C{number} {STATUS_WORDS.get(claim.status, claim.status)}，不能再审核。")
+    if claim.member_id == ctx.member.id:
+        raise Refusal(f"C{number} 是你自己的申请，请另一位楼组长或网格长审核。")
+    claimant = await ctx.session.get(Member, claim.member_id)
+    assert claimant is not None
+    return claim, claimant, rest
+
+
+@router.command("通过", "approve", permission=leader(), usage="#通过 C<n>", summary="通过积分申请")
+async def approve(ctx: Context, args: str):
+    """Approve a pending claim: its points go into the claimant's ledger."""
+    claim, claimant, _ = await _pending_claim(ctx, args, "#通过 C5")
+    claim.status, claim.decided_by, claim.decided_at = "approved", ctx.member.id, ctx.now
+    await ledger.post(ctx.session, member_id=claimant.id, building_id=claim.building_id, amount=claim.points,
+                      kind="claim", reason=f"打卡 {describe(claim)}（{ctx.member.display_name} 审核通过）",
+                      author_id=ctx.member.id, now=ctx.now, ref=("claim", claim.id), message_id=ctx.message.id)
+    return ctx.reply(f"C{claim.id} 已通过：{describe(claim)}，+{claim.points} 分。（审核：{ctx.member.display_name}）",
+                     mention=(claimant.wechat_id,))
+
+
+@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [原因]", summary="驳回积分申请")
+async def reject(ctx: Context, args: str):
+    """Reject a pending claim, with the reason told to the claimant."""
+    claim, claimant, reason = await _pending_claim(ctx, args, "#驳回 C5 时长不对")
+    claim.status, claim.decided_by, claim.decided_at = "rejected", ctx.member.id, ctx.now
+    claim.decision_reason = reason
+    because = f"原因：{reason}" if reason else "如有疑问请联系楼组长"
+    return ctx.reply(f"C{claim.id}（{describe(claim)}）未通过，{because}。（审核：{ctx.member.display_name}）",
+                     mention=(claimant.wechat_id,))
+
+
+async def _amount_and_reason(ctx: Context, args: str, example: str) -> tuple[Member, int, str]:
+    target = await one_mentioned(ctx, example)
+    if target.id == ctx.member.id:
+        raise Refusal("不能给自己加分或扣分，请另一位楼组长操作。")
+    amount_text, _, reason = normalise(args).partition(" ")
+    amount = parse_points(amount_text)
+    limit = ctx.settings.max_award
+    if amount is None or not 1 <= amount <= limit:
+        raise Refusal(f"分数应为 1 到 {limit} 之间的整数，例如：{example}")
+    if not reason.strip():
+        raise Refusal(f"请写上原因，例如：{example}")
+    return target, amount, reason.strip()
+
+
+@router.command("加分", "award", permission=leader(), usage="#加分 @某人 <分> <原因>", summary="给居民加分")
+async def award(ctx: Context, args: str):
+    """Award points to a member of this group, with a reason."""
+    target, amount, reason = await _amount_and_reason(ctx, args, "#加分 @张阿姨 5 帮忙清理楼道")
+    await ledger.post(ctx.session, member_id=target.id, building_id=ctx.building.id if ctx.building else None,
+                      amount=amount, kind="award", reason=reason, author_id=ctx.member.id, now=ctx.now,
+                      message_id=ctx.message.id)
+    return ctx.reply(f"{ctx.member.display_name} 为你加 {amount} 分：{reason}。谢谢你！", mention=(target.wechat_id,))
+
+
+@router.command("扣分", "deduct", permission=leader(), usage="#扣分 @某人 <分> <原因>", summary="扣除居民积分")
+async def deduct(ctx: Context, args: str):
+    """Deduct points from a member of this group, with a reason; never below zero."""
+    target, amount, reason = await _amount_and_reason(ctx, args, "#扣分 @张阿姨 5 重复打卡")
+    try:
+        await ledger.post(ctx.session, member_id=target.id, building_id=ctx.building.id if ctx.building else None,
+                          amount=-amount, kind="deduction", reason=reason, author_id=ctx.member.id, now=ctx.now,
+                          message_id=ctx.message.id)
+    except NotEnoughPoints as short:
+        raise Refusal(f"{target.display_name} 只有 {short.balance} 分，最多扣 {short.balance} 分。") from None
+    return ctx.reply(f"{ctx.member.display_name} 扣除你 {amount} 分：{reason}。如有疑问请联系楼组长。",
+                     mention=(target.wechat_id,))
+
+
+async def expire_pending_claims(session, now, settings) -> list[Reply]:
+    """Claims no leader decided within LOUZU_CLAIM_EXPIRY_DAYS expire; each claimant is told in their group."""
+    cutoff = now - timedelta(days=settings.claim_expiry_days)
+    stale = (await session.execute(
+        select(Claim, Member).join(Member, Member.id == Claim.member_id)
+        .where(Claim.status == "pending", Claim.created_at < cutoff).order_by(Claim.id).with_for_update(of=Claim)
+    )).all()
+    replies: list[Reply] = []
+    for claim, claimant in stale:
+        claim.status, claim.decided_at = "expired", now
+        claim.decision_reason = f"超过 {settings.claim_expiry_days} 天未审核"
+        text = (f"C{claim.id}（{describe(claim)}）超过 {settings.claim_expiry_days} 天没有审核，已过期；"
+                f"如确有其事，请重新 #打卡 或联系楼组长。")
+        for room_id in await rooms_of(session, claim.building_id):
+            replies.append(Reply(room_id, text, (claimant.wechat_id,)))
+    return replies

@@ -1,0 +1,128 @@
+"""Leaders' notices: #通知 now (in this group, or 全部 groups), #定时 scheduled S<n>, list and cancel.
+
+Posts are kept in the outbox in the message's own transaction and sent after it
+commits; a scheduled notice is a row, and the scheduler's job follows the row
+(brought in line after the commit, and the job checks the row when it fires).
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import select
+
+from bot.messages import Reply
+from bot.outbox import AfterCommit, in_quiet_hours
+from handlers.context import Context, Refusal
+from handlers.parser import normalise, take_ref
+from handlers.router import Router
+from handlers.rules import leader
+from schedules.phrases import EXAMPLE, parse_when
+from storage import notices as store
+from storage import outbox
+from storage.models import Group, ScheduledNotice
+
+router = Router("notices")
+
+EVERYWHERE = "全部"
+MAX_TEXT = 1000
+MAX_PER_GROUP = 20
+
+
+def _content(text: str, example: str) -> str:
+    text = text.strip()
+    if not text:
+        raise Refusal(f"请写上通知内容，例如：{example}")
+    if len(text) > MAX_TEXT:
+        raise Refusal(f"通知最多 {MAX_TEXT} 字，现在有 {len(text)} 字，请分几条发。")
+    return text
+
+
+@router.command("通知", "notice", permission=leader(), bound=False, usage="#通知 <内容>",
+                summary="在本群发通知（管理员写 #通知 全部 <内容> 发到所有楼组群）")
+async def notice(ctx: Context, args: str):
+    """Post a notice in this group now; an administrator's `#通知 全部 <内容>` goes to every bound group."""
+    first, _, rest = normalise(args).partition(" ")
+    everywhere = first == EVERYWHERE
+    if everywhere and not ctx.is_admin:
+        raise Refusal("#通知 全部 只有居委会管理员可以使用；在本群发通知请发送 #通知 <内容>。")
+    text = _content(rest if everywhere else args, "#通知 全部 本周六上午9点消防演练" if everywhere
+                    else "#通知 本周六上午9点楼道大扫除")
+    signed = f"【通知】{text}\n——{ctx.member.display_name}"
+    if not everywhere:
+        await outbox.enqueue(ctx.session, [Reply(ctx.message.room_id, signed)], batch=f"通知 {ctx.message.id}",
+                             now=ctx.now, hold_quiet=False, priority=outbox.NOW_FIRST)
+        return AfterCommit("outbox")
+    rooms = list(await ctx.session.scalars(select(Group.room_id).where(Group.building_id.is_not(None))
+                                           .order_by(Group.room_id)))
+    if not rooms:
+        raise Refusal("还没有绑定楼栋的群，先在各楼组群发送 #绑定 <楼号>。")
+    await outbox.enqueue(ctx.session, [Reply(room, signed) for room in rooms], batch=f"通知全部 {ctx.message.id}",
+                         now=ctx.now, hold_quiet=False)
+    low, high = ctx.settings.pace_seconds
+    minutes = math.ceil(len(rooms) * (low + high) / 2 / 60)
+    return [ctx.reply(f"通知已排队发往 {len(rooms)} 个楼组群，逐个发出，约 {minutes} 分钟发完。"), AfterCommit("outbox")]
+
+
+@router.command("定时", "schedule", permission=leader(), usage="#定时 <何时> <内容>",
+                summary="定时通知 S编号：每天 07:30、每周六 09:00、每月1日 10:00、明天 08:30、2026-12-01 09:00")
+async def schedule(ctx: Context, args: str):
+    """A scheduled notice S<n> in this group, once or repeating."""
+    assert ctx.building is not None
+    tz = ctx.settings.timezone
+    parsed = parse_when(normalise(args), ctx.now, tz)
+    if parsed is None:
+        raise Refusal(f"没看懂时间，可以这样写：{EXAMPLE}")
+    when, rest = parsed
+    text = _content(rest, f"#定时 {when.text} 请大家清理门前杂物")
+    if when.run_at is not None and when.run_at <= ctx.now:
+        raise Refusal(f"{when.text} 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 {text[:10]}")
+    if await store.count_of_room(ctx.session, ctx.message.room_id) >= MAX_PER_GROUP:
+        raise Refusal(f"本群已有 {MAX_PER_GROUP} 条定时通知，请先用 #取消定时 S编号 取消不需要的。")
+    row = ScheduledNotice(room_id=ctx.message.room_id, building_id=ctx.building.id, author_id=ctx.member.id,
+                          text=text, when_text=when.text, cron=when.cron, run_at=when.run_at, status=store.ACTIVE,
+                          created_at=ctx.now)
+    ctx.session.add(row)
+    await ctx.session.flush()
+    first = store.next_time(row, ctx.now, tz)
+    held = ""
+    if first is not None and in_quiet_hours(first, ctx.settings.quiet_hours):
+        quiet_start, quiet_end = ctx.settings.quiet_hours  # type: ignore[misc]
+        held = f"（{quiet_start:%H:%M}–{quiet_end:%H:%M} 是免打扰时段，会在 {quiet_end:%H:%M} 后发出）"
+    return [ctx.reply(f"S{row.id} 已设定：{when.text} 在本群发送“{_preview(text)}”{held}。"
+                      f"发送 #定时列表 查看，#取消定时 S{row.id} 取消。"), AfterCommit("notices")]
+
+
+def _preview(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@router.command("定时列表", "schedules", permission=leader(), usage="#定时列表", summary="本群的定时通知")
+async def list_scheduled(ctx: Context) -> str:
+    """This group's scheduled notices that are still to go out."""
+    tz = ctx.settings.timezone
+    rows = await store.of_room(ctx.session, ctx.message.room_id)
+    if not rows:
+        return "本群没有定时通知。设定请发送：#定时 每周六 09:00 <内容>"
+    lines = ["本群的定时通知（#取消定时 S编号 取消）："]
+    for row in rows:
+        upcoming = store.next_time(row, ctx.now, tz)
+        after = f"，下次 {upcoming.astimezone(tz):%m-%d %H:%M}" if upcoming and row.cron else ""
+        lines.append(f"S{row.id} {row.when_text}{after}：{_preview(row.text)}")
+    return "\n".join(lines)
+
+
+@router.command("取消定时", "unschedule", permission=leader(), usage="#取消定时 S<n>", summary="取消本群的定时通知")
+async def unschedule(ctx: Context, args: str):
+    """Cancel one of this group's scheduled notices."""
+    number, _ = take_ref(args, "S")
+    if number is None:
+        raise Refusal("请写上定时通知的编号，例如：#取消定时 S3（发送 #定时列表 查看编号）")
+    row = await store.get(ctx.session, number, lock=True)
+    if row is None or row.room_id != ctx.message.room_id:
+        raise Refusal(f"本群没有定时通知 S{number}，发送 #定时列表 查看本群的定时通知。")
+    if row.status != store.ACTIVE:
+        done = {store.DONE: "已经发出", store.CANCELLED: "已经取消了", store.MISSED: "已错过发送时间"}
+        raise Refusal(f"S{number} {done.get(row.status, row.status)}，无需取消。")
+    row.status, row.cancelled_by, row.cancelled_at = store.CANCELLED, ctx.member.id, ctx.now
+    return [ctx.reply(f"S{number}（{row.when_text}：{_preview(row.text)}）已取消。"), AfterCommit("notices")]

@@ -1,0 +1,74 @@
+"""The time phrases of #定时: 每天 07:30, 每周六 09:00, 每月1日 10:00, 明天 08:30, 2026-12-01 09:00.
+
+A phrase becomes either a crontab line (repeating) or one moment (a one-off);
+the calendar work is left to APScheduler's CronTrigger and DateTrigger and to
+``datetime.strptime``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat", "日": "sun", "天": "sun"}
+DAY_WORDS = {"今天": 0, "明天": 1, "后天": 2}
+EXAMPLE = ("#定时 每天 07:30 <内容>（时间还可以写：每周六 09:00、每月1日 10:00、明天 08:30、"
+           "2026-12-01 09:00）")
+
+TIME = r"(?P<hour>\d{1,2})\s*[:点]\s*(?P<minute>\d{2})"
+PATTERNS = (
+    ("daily", re.compile(rf"^(?:每天|每日)\s*{TIME}(?:\s+|$)")),
+    ("weekly", re.compile(rf"^(?:每周|每星期|每礼拜)(?P<weekday>[一二三四五六日天])\s*{TIME}(?:\s+|$)")),
+    ("monthly", re.compile(rf"^每月\s*(?P<day>\d{{1,2}})\s*[日号]\s*{TIME}(?:\s+|$)")),
+    ("relative", re.compile(rf"^(?P<word>今天|明天|后天)\s*{TIME}(?:\s+|$)")),
+    ("date", re.compile(rf"^(?P<date>\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})\s+{TIME}(?:\s+|$)")),
+)
+
+
+@dataclass(frozen=True)
+class When:
+    """When a notice goes out: ``cron`` for a repeating one, ``run_at`` for a one-off."""
+
+    text: str
+    cron: str | None = None
+    run_at: datetime | None = None
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[When, str] | None:
+    """The time phrase at the start of ``text`` and the rest; None when there is none we understand.
+
+    A one-off time is returned even when it has passed: the caller refuses it.
+    """
+    text = text.strip()
+    for kind, pattern in PATTERNS:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if hour > 23 or minute > 59:
+            return None
+        clock = f"{hour:02d}:{minute:02d}"
+        rest = text[match.end():].strip()
+        if kind == "daily":
+            return When(f"每天 {clock}", cron=f"{minute} {hour} * * *"), rest
+        if kind == "weekly":
+            day = match["weekday"]
+            return When(f"每周{'日' if day == '天' else day} {clock}", cron=f"{minute} {hour} * * {WEEKDAYS[day]}"), rest
+        if kind == "monthly":
+            day = int(match["day"])
+            if not 1 <= day <= 31:
+                return None
+            return When(f"每月{day}日 {clock}", cron=f"{minute} {hour} {day} * *"), rest
+        if kind == "relative":
+            local = now.astimezone(tz) + timedelta(days=DAY_WORDS[match["word"]])
+            moment = datetime(local.year, local.month, local.day, hour, minute, tzinfo=tz)
+        else:
+            try:
+                day = datetime.strptime(re.sub(r"[/.]", "-", match["date"]), "%Y-%m-%d")
+            except ValueError:
+                return None
+            moment = day.replace(hour=hour, minute=minute, tzinfo=tz)
+        return When(f"{moment:%Y-%m-%d %H:%M}", run_at=moment), rest
+    return None

@@ -1,0 +1,127 @@
+"""The honour list as a PNG picture (Pillow), legible whatever characters people's names use.
+
+Fonts come from PyPI packages, so a fresh machine draws Chinese with no system
+fonts installed: Noto Sans SC first, then Noto Sans TC and Noto Sans JP for the
+rarer characters SC leaves out (𠮷 is in JP, many Hong Kong name characters in
+TC). Each character is drawn with the first font that has a real glyph for it;
+a font without one would draw its .notdef box, which is how we tell.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from schedules.honour import HonourList
+
+NOT_A_CHARACTER = "\U0010FFFD"  # a private-use code point no font maps: always the .notdef glyph
+WIDTH, MARGIN = 1080, 64
+RED, GOLD, INK, GREY, PAPER = "#C8102E", "#FFD86B", "#2B2B2B", "#7A6F66", "#FFF8E7"
+
+
+def font_paths() -> tuple[Path, ...]:
+    import pylopdf_fonts_jp
+    import pylopdf_fonts_zh_cn
+    import pylopdf_fonts_zh_tw
+
+    return (pylopdf_fonts_zh_cn.sans_path(), pylopdf_fonts_zh_tw.sans_path(), pylopdf_fonts_jp.sans_path())
+
+
+@functools.lru_cache(maxsize=None)
+def font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+def _mask(face: ImageFont.FreeTypeFont, text: str) -> tuple[tuple[int, int], bytes]:
+    mask = face.getmask(text)
+    return mask.size, bytes(mask)
+
+
+@functools.lru_cache(maxsize=65536)
+def has_glyph(path: Path, char: str) -> bool:
+    """Whether ``path`` draws ``char`` with a glyph of its own rather than its .notdef box."""
+    face = font(path, 32)
+    return _mask(face, char) != _mask(face, NOT_A_CHARACTER)
+
+
+def runs(text: str, size: int) -> list[tuple[ImageFont.FreeTypeFont, str]]:
+    """``text`` cut into pieces that one font draws, each with the first font that has its glyphs."""
+    paths = font_paths()
+    pieces: list[tuple[ImageFont.FreeTypeFont, str]] = []
+    for char in text:
+        path = next((p for p in paths if has_glyph(p, char)), paths[0])
+        face = font(path, size)
+        if pieces and pieces[-1][0] is face:
+            pieces[-1] = (face, pieces[-1][1] + char)
+        else:
+            pieces.append((face, char))
+    return pieces
+
+
+def draw_text(draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, size: int, fill: str) -> float:
+    """Draw ``text`` from (x, baseline); returns the x where it ends."""
+    for face, piece in runs(text, size):
+        draw.text((x, baseline), piece, font=face, fill=fill, anchor="ls")
+        x += face.getlength(piece)
+    return x
+
+
+def text_width(text: str, size: int) -> float:
+    return sum(face.getlength(piece) for face, piece in runs(text, size))
+
+
+def _wrap(text: str, size: int, width: float) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        if text_width(line + char, size) > width and line:
+            lines.append(line)
+            line = char.lstrip()
+        else:
+            line += char
+    return lines + [line] if line else lines
+
+
+def render(honour: "HonourList", path: Path) -> Path:
+    """Draw the honour list to ``path`` (made with its folder if missing; replaced whole, never half-written)."""
+    body, head = 34, 40
+    blocks: list[tuple[str, str]] = []  # (kind, text)
+    for title, lines in honour.sections():
+        blocks.append(("head", title))
+        for line in lines:
+            blocks += [("line", part) for part in _wrap(line, body, WIDTH - 2 * MARGIN - 24)]
+    height = 260 + sum(88 if kind == "head" else 54 for kind, _ in blocks) + 120
+    image = Image.new("RGB", (WIDTH, height), PAPER)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 200), fill=RED)
+    title = f"{honour.label} 光荣榜"
+    draw_text(draw, (WIDTH - text_width(title, 72)) / 2, 118, title, 72, GOLD)
+    subtitle = "爱心储蓄银行 · 感谢每一位为社区出力的邻居"
+    draw_text(draw, (WIDTH - text_width(subtitle, 30)) / 2, 172, subtitle, 30, "#FFFFFF")
+    y = 260.0
+    for kind, text in blocks:
+        if kind == "head":
+            y += 30
+            draw.rectangle((MARGIN, y - head + 2, MARGIN + 10, y + 8), fill=RED)
+            draw_text(draw, MARGIN + 26, y, text, head, RED)
+            y += 58
+        else:
+            draw_text(draw, MARGIN + 24, y, text, body, INK)
+            y += 54
+    footer = honour.footer
+    draw_text(draw, (WIDTH - text_width(footer, 26)) / 2, height - 50, footer, 26, GREY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".honour-", suffix=".png")
+    os.close(handle)
+    try:
+        image.save(temporary, format="PNG", optimize=True)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

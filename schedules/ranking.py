@@ -1,0 +1,88 @@
+"""The weekly ranking: each group gets its building's top 10 and stars; the committee the all-building table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.messages import Reply
+from schedules.jobs import JobContext
+from schedules.posts import bound_rooms
+from storage.models import Building
+from storage.queries import building_ranking, week_bounds
+from storage.ratings import StarRating, star_rating
+
+
+@dataclass
+class BuildingWeek:
+    building: Building
+    rating: StarRating
+    before: StarRating
+    top: list
+    points: int
+
+
+def week_label(start: datetime, tz) -> str:
+    last = (start + timedelta(days=6)).astimezone(tz)
+    first = start.astimezone(tz)
+    return f"{first.month}月{first.day}日–{last.month}月{last.day}日"
+
+
+def stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+def change(now: int, before: int) -> str:
+    if now == before:
+        return "与前一周持平"
+    return f"比前一周{'多' if now > before else '少'} {abs(now - before)} 星"
+
+
+async def building_week(ctx: JobContext, building: Building, start: datetime, end: datetime) -> BuildingWeek:
+    tz = ctx.settings.timezone
+    before_start, before_end = week_bounds(start - timedelta(days=1), tz)
+    ranking = await building_ranking(ctx.session, building, start, end)
+    return BuildingWeek(
+        building=building,
+        rating=await star_rating(ctx.session, building, start, end, ctx.settings),
+        before=await star_rating(ctx.session, building, before_start, before_end, ctx.settings),
+        top=ranking[:10],
+        points=sum(points for _, _, points in ranking),
+    )
+
+
+def group_text(week: BuildingWeek, label: str) -> str:
+    lines = [f"【{week.building.name} 上周爱心积分榜】{label}"]
+    lines += [f"{rank}. {member.display_name} {points} 分" for rank, member, points in week.top] or [
+        "上周还没有人上榜，这周一起来 #打卡 吧！"]
+    lines.append(f"{week.rating.line()}，{change(week.rating.stars, week.before.stars)}。")
+    lines.append("谢谢大家！发送 #排行 可随时查看本周排行。")
+    return "\n".join(lines)
+
+
+def committee_text(weeks: list[BuildingWeek], label: str) -> str:
+    ordered = sorted(weeks, key=lambda w: (-w.rating.stars, -w.points, w.building.name))
+    lines = [f"【各楼上周星级】{label}（{len(weeks)} 栋）"]
+    for week in ordered:
+        delta = week.rating.stars - week.before.stars
+        lines.append(f"{week.building.name} {stars(week.rating.stars)} {week.rating.stars} 星"
+                     f"（{'+' if delta > 0 else ''}{delta if delta else '持平'}）"
+                     f" 参与 {week.rating.participation:.0%} 巡查 {week.rating.patrol:.0%}"
+                     f" 上榜 {len(week.top)} 人 积分 {week.points}")
+    return "\n".join(lines)
+
+
+async def weekly_ranking(ctx: JobContext) -> list[Reply]:
+    """Last week's (Monday to Sunday before ``now``) ranking for every bound group, and the committee table."""
+    tz = ctx.settings.timezone
+    start, end = week_bounds(ctx.now - timedelta(days=7), tz)
+    label = week_label(start, tz)
+    rooms = await bound_rooms(ctx)
+    buildings = {b.id: b for b in await ctx.session.scalars(select(Building).order_by(Building.name))}
+    weeks = {bid: await building_week(ctx, buildings[bid], start, end) for bid in dict.fromkeys(b for _, b in rooms)}
+    posts = [Reply(room, group_text(weeks[bid], label)) for room, bid in rooms]
+    if ctx.settings.committee_room and weeks:
+        posts.append(Reply(ctx.settings.committee_room, committee_text(list(weeks.values()), label)))
+    return posts

@@ -1,0 +1,70 @@
+"""Configured reminders (daily patrol, weekly clean-up…): read from a JSON file anyone can edit.
+
+The file is a list of reminders, each posted to every bound group at its time::
+
+    [{"name": "daily_patrol", "at": "0 8 * * *", "mention": ["党员", "志愿者"],
+      "text": "早上好！今天请党员和志愿者巡查楼道，巡查后发送 #巡查 记录。"}]
+
+``at`` is a crontab line (weekdays as mon…sun); ``mention`` names the roles whose
+holders in each building are @-mentioned (may be empty).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from schedules.cron import cron_trigger
+from storage.models import RoleName
+
+DEFAULT_FILE = Path(__file__).with_name("default_reminders.json")
+ROLE_WORDS = {"楼组长": RoleName.LEADER, "网格长": RoleName.GRID_LEADER, "党员": RoleName.PARTY_MEMBER,
+              "志愿者": RoleName.VOLUNTEER, "保洁": RoleName.CLEANER, "保洁员": RoleName.CLEANER}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    name: str
+    at: str
+    text: str
+    mention: tuple[RoleName, ...] = ()
+
+
+def read_reminders(path: Path, tz: ZoneInfo) -> tuple[Reminder, ...]:
+    """The reminders in ``path``; ValueError says what is wrong and where."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"cannot read {str(path)!r} ({error.strerror or error})") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({error})") from None
+    if not isinstance(data, list):
+        raise ValueError(f'{str(path)!r} must hold a list like [{{"name": "daily_patrol", "at": "0 8 * * *", '
+                         f'"text": "…"}}]')
+    reminders: list[Reminder] = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise ValueError(f"{str(path)!r}: each reminder is an object with name, at and text")
+        name, at, text = item.get("name"), item.get("at"), item.get("text")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+            raise ValueError(f"{str(path)!r}: name {name!r} must be 1 to 40 letters, digits, _ or -")
+        if name in {r.name for r in reminders}:
+            raise ValueError(f"{str(path)!r}: two reminders are named {name!r}")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{str(path)!r}: reminder {name!r} needs a text")
+        if not isinstance(at, str):
+            raise ValueError(f"{str(path)!r}: reminder {name!r} needs at, a cron line like \"0 8 * * *\"")
+        try:
+            cron_trigger(at, tz)
+        except ValueError as error:
+            raise ValueError(f"{str(path)!r}: reminder {name!r}: {error}") from None
+        words = item.get("mention", [])
+        if not isinstance(words, list) or any(w not in ROLE_WORDS for w in words):
+            raise ValueError(f"{str(path)!r}: reminder {name!r}: mention lists roles among "
+                             f"{'、'.join(ROLE_WORDS)}")
+        reminders.append(Reminder(name, " ".join(at.split()), text.strip(),
+                                  tuple(dict.fromkeys(ROLE_WORDS[w] for w in words))))
+    return tuple(reminders)

@@ -1,0 +1,225 @@
+"""The bot's one APScheduler: started and stopped with the bot, jobs kept in louzu's own database.
+
+It is a separate instance from the scheduler python-wechaty runs for its plugins
+(whose job store lives under CACHE_DIR); nothing is shared with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, make_url
+
+from bot.settings import Settings
+from schedules.cron import cron_trigger
+from schedules.jobs import APP_KEY, RUNNING, JobRunner, run_job
+from schedules.leader import Leadership
+from storage import notices as notice_store
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+TABLE = "apscheduler_jobs"  # declared in storage/models.py, created by the migrations
+BUILTIN = (  # job name and the setting that holds its time (None: off)
+    ("weekly_ranking", "weekly_ranking_at"),
+    ("honour_list", "honour_list_at"),
+    ("overdue_reports", "overdue_check_at"),
+    ("expire_claims", "claim_expiry_at"),
+    ("close_unconfirmed", "auto_close_at"),
+)
+
+
+def sync_url(url: str) -> URL:
+    """The job store's synchronous twin of the bot's database URL (same SQLite file, psycopg for PostgreSQL)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def wanted_jobs(settings: Settings) -> dict[str, tuple[str, tuple]]:
+    """Job id -> (crontab line, arguments) of the built-in jobs and reminders that are switched on."""
+    wanted = {f"job:{name}": (getattr(settings, key), (APP_KEY, name)) for name, key in BUILTIN
+              if getattr(settings, key)}
+    for reminder in settings.reminders or ():
+        wanted[f"reminder:{reminder.name}"] = (reminder.at, (APP_KEY, "reminder", reminder.name))
+    return wanted
+
+
+class LouzuScheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler whose wake-ups take the bot's database lock, and whose shutdown is immediate."""
+
+    def __init__(self, db_lock: asyncio.Lock | None, **options) -> None:
+        super().__init__(**options)
+        self._db_lock = db_lock
+        self._wakeups: set[asyncio.Task] = set()
+
+    def wakeup(self) -> None:
+        # The job store is synchronous and runs on the event loop. On SQLite its writes must
+        # not start while one of our own async transactions holds the file's write lock: the
+        # loop would wait for a transaction that needs the loop to finish.
+        if self._eventloop is not None:
+            self._eventloop.call_soon_threadsafe(self._spawn_wakeup)
+
+    def _spawn_wakeup(self) -> None:
+        task = self._eventloop.create_task(self.process_due())
+        self._wakeups.add(task)
+        task.add_done_callback(self._wakeups.discard)
+
+    async def process_due(self) -> None:
+        """Submit the jobs that are due (the work of AsyncIOScheduler.wakeup), under the lock."""
+        async with self._db_lock or contextlib.nullcontext():
+            if self.state == STATE_STOPPED:
+                return
+            self._stop_timer()
+            self._start_timer(self._process_jobs())
+
+    def shutdown(self, wait: bool = False) -> None:
+        # AsyncIOScheduler puts its shutdown off to a later turn of the loop; ours is done on return.
+        BaseScheduler.shutdown(self, wait)
+        self._stop_timer()
+
+
+class Schedules:
+    """The scheduler of one bot, run only while this process leads (see schedules/leader.py)."""
+
+    def __init__(self, app: "App") -> None:
+        self.app = app
+        self.settings = app.settings
+        self.jobs = JobRunner(app)
+        self.leadership = Leadership(app.engine)
+        self.scheduler: LouzuScheduler | None = None
+        self._keeper: asyncio.Task | None = None
+
+    def is_leader(self) -> bool:
+        return self.scheduler is not None
+
+    def _lock(self):
+        return self.app.db_lock or contextlib.nullcontext()
+
+    async def start(self) -> None:
+        """Lead now if we can, and keep trying (or keep leading) in the background."""
+        if self._keeper is None:
+            await self.step()
+            self._keeper = asyncio.create_task(self._keep(), name="louzu-scheduler-keeper")
+
+    async def _keep(self) -> None:
+        while True:
+            await self.app.sleep(self.settings.leader_retry_seconds)
+            try:
+                await self.step()
+            except Exception:
+                log.exception("the scheduler keeper hit an error; trying again")
+
+    async def step(self) -> None:
+        """One round: take the lead if it is free, give it up if its lock is gone, keep notices in line."""
+        if self.scheduler is None:
+            if await self.leadership.try_acquire():
+                log.info("this process runs the scheduled jobs")
+                await self.start_scheduler()
+                self.app.outbox.wake()
+        elif not await self.leadership.still_held():
+            log.warning("no longer holding the scheduler lock: stopping the scheduled jobs here")
+            self.stop_scheduler()
+        else:
+            await self.sync_notices()  # notices scheduled through other processes
+
+    async def stop(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
+        self.stop_scheduler()
+        await self.jobs.wait()
+        await self.leadership.release()
+
+    async def start_scheduler(self) -> None:
+        grace = int(self.settings.misfire_grace_hours * 3600)
+        engine = create_engine(sync_url(self.app.engine.url.render_as_string(hide_password=False)),
+                               pool_pre_ping=True)
+        scheduler = LouzuScheduler(
+            self.app.db_lock, timezone=self.settings.timezone,
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=TABLE)},
+            # coalesce: runs missed during an outage collapse into one; a run missed by more than
+            # the grace time is skipped (and logged) rather than posted hours late.
+            job_defaults={"coalesce": True, "misfire_grace_time": grace, "max_instances": 1},
+        )
+        other = RUNNING.get(APP_KEY)
+        if other is not None and other is not self.app:
+            raise RuntimeError("another bot in this process already runs the scheduled jobs")
+        RUNNING[APP_KEY] = self.app
+        async with self._lock():
+            scheduler.start(paused=True)
+            self.scheduler = scheduler
+            self._ensure_builtin(grace)
+        await self.sync_notices()
+        scheduler.resume()
+
+    def stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        if RUNNING.get(APP_KEY) is self.app:
+            del RUNNING[APP_KEY]
+
+    def _ensure_builtin(self, grace: int) -> None:
+        """Bring the stored built-in jobs and reminders in line with the settings.
+
+        A job whose time is unchanged is kept as stored, next run time and all: if the
+        bot was down when it was due, that next run time is in the past and the job runs
+        once on resume. Re-adding it with replace_existing would compute the next run
+        from now and silently lose the missed run.
+        """
+        assert self.scheduler is not None
+        wanted = wanted_jobs(self.settings)
+        for job_id, (cron, args) in wanted.items():
+            trigger = cron_trigger(cron, self.settings.timezone)
+            existing = self.scheduler.get_job(job_id)
+            if existing is not None and repr(existing.trigger) == repr(trigger) and tuple(existing.args) == args:
+                if existing.misfire_grace_time != grace or not existing.coalesce:
+                    existing.modify(misfire_grace_time=grace, coalesce=True)
+                continue
+            self.scheduler.add_job(run_job, trigger, args=args, id=job_id, name=job_id, replace_existing=True)
+            log.info("scheduled %s at %r", job_id, cron)
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(("job:", "reminder:")) and job.id not in wanted:
+                job.remove()
+                log.info("removed %s (switched off in the settings)", job.id)
+
+    async def sync_notices(self) -> None:
+        """Make the scheduler's notice jobs match the active S<n> rows (the rows are the truth)."""
+        if self.scheduler is None:
+            return
+        now = self.app.clock()
+        grace = timedelta(hours=self.settings.misfire_grace_hours)
+        async with self.app.transaction() as session:
+            active = await notice_store.active(session, now, grace)
+        async with self._lock():
+            scheduler = self.scheduler
+            if scheduler is None:
+                return
+            wanted = {f"notice:{n.id}": n for n in active}
+            for job in scheduler.get_jobs():
+                if job.id.startswith("notice:") and job.id not in wanted:
+                    job.remove()
+            stored = {job.id for job in scheduler.get_jobs()}
+            for job_id, notice in wanted.items():
+                if job_id not in stored:
+                    scheduler.add_job(run_job, notice_store.trigger(notice, self.settings.timezone),
+                                      args=(APP_KEY, "notice", notice.id), id=job_id, name=f"S{notice.id}")
+
+    async def run_due(self) -> None:
+        """Submit the jobs due now (the scheduler's own wake-up, callable by tests and tools)."""
+        if self.scheduler is not None:
+            await self.scheduler.process_due()

@@ -1,0 +1,61 @@
+"""The gift catalogue: loaded from a file on first start, edited with `louzu gifts`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Gift
+
+DEFAULT_GIFTS = Path(__file__).with_name("default_gifts.json")
+
+
+class GiftFileError(ValueError):
+    pass
+
+
+def read_gift_file(path: Path) -> list[dict]:
+    """Gifts from a JSON list of {"name", "cost", "stock"}; a bad file names what is wrong."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise GiftFileError(f"{path}: {error}") from None
+    if not isinstance(items, list):
+        raise GiftFileError(f"{path}: expected a JSON list of gifts")
+    for index, item in enumerate(items):
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"].strip()
+                and isinstance(item.get("cost"), int) and item["cost"] > 0
+                and isinstance(item.get("stock"), int) and item["stock"] >= 0):
+            raise GiftFileError(f"{path}: gift #{index + 1} needs a name, a cost > 0 and a stock >= 0")
+    return items
+
+
+async def ensure_gifts(session: AsyncSession, path: Path = DEFAULT_GIFTS) -> int:
+    """Load the default gifts when the catalogue is empty (first start only)."""
+    if await session.scalar(select(func.count(Gift.id))):
+        return 0
+    items = read_gift_file(path)
+    for item in items:
+        session.add(Gift(name=item["name"].strip(), cost=item["cost"], stock=item["stock"], active=True))
+    return len(items)
+
+
+async def upsert_gift(session: AsyncSession, name: str, *, cost: int | None = None, stock: int | None = None,
+                      active: bool | None = None) -> Gift:
+    gift = await session.scalar(select(Gift).where(Gift.name == name))
+    if gift is None:
+        if cost is None or stock is None:
+            raise GiftFileError(f"new gift {name!r} needs --cost and --stock")
+        gift = Gift(name=name, cost=cost, stock=stock, active=True if active is None else active)
+        session.add(gift)
+        return gift
+    if cost is not None:
+        gift.cost = cost
+    if stock is not None:
+        gift.stock = stock
+    if active is not None:
+        gift.active = active
+    return gift

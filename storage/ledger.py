@@ -1,0 +1,43 @@
+"""The points ledger: entries are only ever added; a balance never goes below zero."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import LedgerEntry, Member
+from storage.queries import balance_of
+
+__all__ = ["NotEnoughPoints", "balance_of", "lock_member", "post"]
+
+
+class NotEnoughPoints(Exception):
+    """An entry would take a balance below zero."""
+
+    def __init__(self, balance: int) -> None:
+        super().__init__(balance)
+        self.balance = balance
+
+
+async def lock_member(session: AsyncSession, member_id: int) -> None:
+    """Serialise changes to one person's points (a row lock on PostgreSQL; SQLite locks the file)."""
+    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
+async def post(session: AsyncSession, *, member_id: int, building_id: int | None, amount: int, kind: str,
+               reason: str, author_id: int | None, now: datetime, ref: tuple[str, int] | None = None,
+               message_id: str | None = None) -> LedgerEntry:
+    """Add one entry; a negative one is refused with NotEnoughPoints if the balance cannot cover it."""
+    if amount < 0:
+        await lock_member(session, member_id)
+        balance = await balance_of(session, member_id)
+        if balance + amount < 0:
+            raise NotEnoughPoints(balance)
+    entry = LedgerEntry(member_id=member_id, building_id=building_id, amount=amount, kind=kind, reason=reason,
+                        author_id=author_id, ref_type=ref[0] if ref else None, ref_id=ref[1] if ref else None,
+                        message_id=message_id, created_at=now)
+    session.add(entry)
+    await session.flush()
+    return entry

@@ -1,0 +1,89 @@
+"""Weekly star ratings of buildings and the monthly lists: computed one way everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
+from storage.queries import NOT_EARNED
+
+
+@dataclass(frozen=True)
+class StarRating:
+    """A building's stars (1–5) for a week and the parts they come from (each 0–1)."""
+
+    stars: int
+    participation: float
+    patrol: float
+    reports: float
+    points: float
+    members: int
+
+    def line(self) -> str:
+        if self.members == 0:
+            return f"本楼星级：{'★' * self.stars}{'☆' * (5 - self.stars)}（{self.stars} 星，本周还没有成员数据）"
+        return (f"本楼星级：{'★' * self.stars}{'☆' * (5 - self.stars)}（{self.stars} 星）"
+                f" 参与 {self.participation:.0%} · 巡查 {self.patrol:.0%} · 报修及时 {self.reports:.0%}"
+                f" · 人均积分 {self.points:.0%}")
+
+
+async def star_rating(session: AsyncSession, building: Building, start: datetime, end: datetime,
+                      settings: Settings) -> StarRating:
+    """The star rating of ``building`` for the week [start, end).
+
+    Four parts, each from 0 to 1, weighted by LOUZU_STAR_WEIGHTS: participation
+    (members with points this week / members), patrol coverage (days with a
+    patrol / 7), reports handled in time (this week's reports resolved within
+    LOUZU_REPORT_HANDLING_HOURS / this week's reports; 1 when there were none),
+    points per member (earned points / members / LOUZU_STAR_POINTS_TARGET, at
+    most 1). Stars = 1 + the weighted average × 4, rounded.
+    """
+    members = int(await session.scalar(select(func.count(Member.id)).where(Member.building_id == building.id)) or 0)
+    earned = (LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
+              LedgerEntry.kind.not_in(NOT_EARNED))
+    active = int(await session.scalar(select(func.count(distinct(LedgerEntry.member_id))).where(
+        *earned, LedgerEntry.amount > 0)) or 0)
+    total = int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(*earned)) or 0)
+    patrol_times = await session.scalars(select(Patrol.created_at).where(
+        Patrol.building_id == building.id, Patrol.created_at >= start, Patrol.created_at < end))
+    tz = settings.timezone
+    patrol_days = {t.astimezone(tz).date() for t in patrol_times}
+    reports = list(await session.execute(select(Report.created_at, Report.resolved_at).where(
+        Report.building_id == building.id, Report.created_at >= start, Report.created_at < end)))
+    in_time = timedelta(hours=settings.report_handling_hours)
+    handled = sum(1 for created, resolved in reports if resolved is not None and resolved - created <= in_time)
+    if members == 0:
+        return StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)
+    parts = {
+        "participation": min(1.0, active / members),
+        "patrol": min(1.0, len(patrol_days) / 7),
+        "reports": handled / len(reports) if reports else 1.0,
+        "points": min(1.0, max(0, total) / members / settings.star_points_target),
+    }
+    weights = dict(settings.star_weights)
+    score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())
+    stars = 1 + int(score * 4 + 0.5)
+    return StarRating(stars, parts["participation"], parts["patrol"], parts["reports"], parts["points"], members)
+
+
+async def cleaner_ranking(session: AsyncSession, start: datetime, end: datetime,
+                          building: Building | None = None) -> list[tuple[int, Member, int]]:
+    """Cleaners (保洁) ranked by the thanks they received in [start, end); ties share a rank."""
+    cleaners = select(RoleGrant.member_id).where(RoleGrant.role == RoleName.CLEANER.value)
+    if building is not None:
+        cleaners = cleaners.where(RoleGrant.building_id == building.id)
+    count = func.count(Thanks.id).label("thanks")
+    rows = (await session.execute(
+        select(Member, count).join(Thanks, Thanks.receiver_id == Member.id)
+        .where(Member.id.in_(cleaners), Thanks.created_at >= start, Thanks.created_at < end)
+        .group_by(Member.id).order_by(count.desc(), Member.id))).all()
+    ranked: list[tuple[int, Member, int]] = []
+    for index, (member, total) in enumerate(rows):
+        rank = ranked[-1][0] if ranked and ranked[-1][2] == total else index + 1
+        ranked.append((rank, member, int(total)))
+    return ranked

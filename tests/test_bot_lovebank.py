@@ -1,0 +1,204 @@
+"""The love savings bank through the chat: approvals, awards, thanks, patrols, gifts, rankings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Claim, Gift, LedgerEntry, Patrol, Redemption, Thanks
+
+
+async def pending_claim(chat, who="张阿姨", hours=2) -> str:
+    reply = await chat.one(f"[12号楼群] {who}: #打卡 志愿服务 {hours}")
+    assert "等待楼组长审核" in reply
+    return reply.split()[1]  # "C1"
+
+
+async def balance(chat, who="张阿姨") -> str:
+    reply = await chat.one(f"[12号楼群] {who}: #我的积分")
+    return reply.split("余额 ")[1].split(" 分")[0]
+
+
+# Claims: review, approve, reject ---------------------------------------------
+
+async def test_leader_reviews_and_approves_a_claim(chat):
+    await chat.setup_building()
+    await pending_claim(chat)
+    assert await chat.one("[12号楼群] 李楼长: #审核") == (
+        "@李楼长 待审核（#通过 C编号 / #驳回 C编号 原因）：\nC1 张阿姨 志愿服务 2小时 20分")
+    assert await chat.one("[12号楼群] 李楼长: #通过 C1") == (
+        "@张阿姨 C1 已通过：志愿服务 2小时，+20 分。（审核：李楼长）")
+    assert await balance(chat) == "20"
+    assert await chat.one("[12号楼群] 李楼长: #通过 c1") == "@李楼长 C1 已通过，不能再审核。"
+    assert await chat.one("[12号楼群] 李楼长: #驳回 C1") == "@李楼长 C1 已通过，不能再审核。"
+    assert await chat.count(LedgerEntry) == 1
+    assert await chat.one("[12号楼群] 李楼长: #审核") == "@李楼长 本楼没有待审核的申请，也没有待发放的礼品。"
+
+
+async def test_reject_tells_the_claimant_why(chat):
+    await chat.setup_building()
+    await pending_claim(chat)
+    assert await chat.one("[12号楼群] 李楼长: #驳回 C1 时长对不上") == (
+        "@张阿姨 C1（志愿服务 2小时）未通过，原因：时长对不上。（审核：李楼长）")
+    assert await chat.count(LedgerEntry) == 0
+    assert [c.status for c in await chat.scalars(select(Claim))] == ["rejected"]
+
+
+async def test_claim_refusals(chat):
+    await chat.setup_building()
+    await chat.one("[11号楼群] 王主任: #绑定 11号楼")
+    await chat.one("[11号楼群] 王主任: #设楼组长 @周楼长")
+    await pending_claim(chat)
+    assert "只有楼组长" in await chat.one("[12号楼群] 张阿姨: #通过 C1")
+    assert await chat.one("[11号楼群] 周楼长: #通过 C1") == "@周楼长 本楼没有申请 C1，发送 #审核 查看待审核的申请。"
+    assert await chat.one("[12号楼群] 李楼长: #通过 C99") == "@李楼长 本楼没有申请 C99，发送 #审核 查看待审核的申请。"
+    assert await chat.one("[12号楼群] 李楼长: #通过") == "@李楼长 请写上申请编号，例如：#通过 C5"
+    await pending_claim(chat, who="李楼长")
+    assert await chat.one("[12号楼群] 李楼长: #通过 C2") == "@李楼长 C2 是你自己的申请，请另一位楼组长或网格长审核。"
+    assert [c.status for c in await chat.scalars(select(Claim).order_by(Claim.id))] == ["pending", "pending"]
+
+
+async def test_grid_leader_and_admin_may_approve(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @网格长老陈 网格长")
+    await pending_claim(chat)
+    await pending_claim(chat, who="老周", hours=1)
+    assert "C1 已通过" in await chat.one("[12号楼群] 网格长老陈: #approve C1")
+    assert "C2 已通过" in await chat.one("[12号楼群] 王主任: #通过 2")
+
+
+# Awards and deductions ---------------------------------------------------------
+
+async def test_award_and_deduct_with_reasons(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 5 帮忙清理楼道") == (
+        "@张阿姨 李楼长 为你加 5 分：帮忙清理楼道。谢谢你！")
+    assert await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 2 重复打卡") == (
+        "@张阿姨 李楼长 扣除你 2 分：重复打卡。如有疑问请联系楼组长。")
+    entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+    assert [(e.amount, e.kind, e.reason) for e in entries] == [(5, "award", "帮忙清理楼道"), (-2, "deduction", "重复打卡")]
+    assert await balance(chat) == "3"
+
+
+async def test_award_refusals_change_nothing(chat):
+    await chat.setup_building()
+    cases = {
+        "#加分 @张阿姨 5": "@李楼长 请写上原因，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 @张阿姨 0 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 @张阿姨 51 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 @张阿姨 -3 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 @张阿姨 五 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 5 好": "@李楼长 请@一位群成员，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 @李楼长 5 辛苦": "@李楼长 不能给自己加分或扣分，请另一位楼组长操作。",
+        "#扣分 @张阿姨 5 违规停车": "@李楼长 张阿姨 只有 0 分，最多扣 0 分。",
+    }
+    for line, expected in cases.items():
+        assert await chat.one(f"[12号楼群] 李楼长: {line}") == expected, line
+    assert "只有楼组长" in await chat.one("[12号楼群] 张阿姨: #加分 @老周 5 好人")
+    assert await chat.count(LedgerEntry) == 0
+
+
+async def test_deduction_never_takes_a_balance_below_zero(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")  # 2 points
+    assert await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 3 错误") == "@李楼长 张阿姨 只有 2 分，最多扣 2 分。"
+    assert "扣除你 2 分" in await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 2 错误")
+    assert await balance(chat) == "0"
+
+
+# Thanks ------------------------------------------------------------------------
+
+async def test_thanks_gives_a_point_with_limits(chat, clock):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅 楼道扫得真干净") == (
+        "@王师傅 张阿姨 为你点赞：楼道扫得真干净！+1 分")
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅 又扫了一遍") == (
+        "@张阿姨 你今天已经为 王师傅 点过赞了，明天再来吧。")
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 @张阿姨") == "@张阿姨 不能给自己点赞哦，去感谢一下帮过你的邻居吧。"
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 谢谢大家") == "@张阿姨 请@一位群成员，例如：#点赞 @王师傅 楼道扫得真干净"
+    assert "+1 分" in await chat.one("[12号楼群] 张阿姨: #thanks @小李")
+    assert "+1 分" in await chat.one("[12号楼群] 张阿姨: #点赞 @小赵")
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 @小钱") == (
+        "@张阿姨 每人每天最多点赞 3 次，今天的已用完，明天再来吧。")
+    assert await chat.count(Thanks) == 3 and await chat.count(LedgerEntry) == 3
+    clock.advance(days=1)
+    assert "+1 分" in await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅")
+    assert await balance(chat, "王师傅") == "2"
+
+
+# Patrols -----------------------------------------------------------------------
+
+async def test_patrol_by_party_members_and_volunteers(chat, clock):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #巡查") == (
+        "@张阿姨 #巡查 只有党员、志愿者或楼组长可以使用。发送 #帮助 查看你可用的指令。")
+    assert "已设 老党员 为 12号楼 的党员" in await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")
+    assert await chat.one("[12号楼群] 老党员: #巡查 消防通道畅通") == (
+        "@老党员 已记录巡查（今天第 1 次）：消防通道畅通，+3 分。本周12号楼巡查覆盖 1/7 天。")
+    assert "第 2 次" in await chat.one("[12号楼群] 老党员: #patrol")
+    assert await chat.one("[12号楼群] 老党员: #巡查") == (
+        "@老党员 已记录巡查（今天第 3 次）（今天的巡查积分已满 2 次，记录照常保存）。本周12号楼巡查覆盖 1/7 天。")
+    clock.advance(days=1)
+    assert "覆盖 2/7 天" in await chat.one("[12号楼群] 李楼长: #巡查")
+    assert await chat.count(Patrol) == 4
+    assert await balance(chat, "老党员") == "6"
+    assert "巡查请发送 #巡查" in await chat.one("[12号楼群] 老党员: #打卡 巡查")
+
+
+# Gifts -------------------------------------------------------------------------
+
+async def test_gift_catalogue_redeem_hand_over(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #礼品") == (
+        "@张阿姨 爱心积分可兑换（#兑换 礼品名）：\n抽纸 10 分（剩 50 件）\n环保购物袋 15 分（剩 50 件）\n"
+        "毛巾 20 分（剩 30 件）\n洗洁精 30 分（剩 20 件）")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸需要 10 分，你现在有 0 分，还差 10 分。"
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 12 组织楼道清扫")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == (
+        "@张阿姨 X1 已兑换 抽纸（-10 分，余额 2 分），请找楼组长领取；领取前可发 #取消 X1。")
+    assert "X1 张阿姨 抽纸" in await chat.one("[12号楼群] 李楼长: #审核")
+    assert "只有楼组长" in await chat.one("[12号楼群] 张阿姨: #发放 X1")
+    assert await chat.one("[12号楼群] 李楼长: #发放 X1") == "@张阿姨 X1 抽纸 已由 李楼长 发放，谢谢你的付出！"
+    assert await chat.one("[12号楼群] 张阿姨: #取消 X1") == "@张阿姨 X1 已发放，不能再操作。"
+    assert await balance(chat) == "2"
+    assert [g.stock for g in await chat.scalars(select(Gift).where(Gift.name == "抽纸"))] == [49]
+
+
+async def test_cancel_gives_the_points_and_the_stock_back(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 30 组织活动")
+    await chat.one("[12号楼群] 张阿姨: #兑换 毛巾")
+    assert await chat.one("[12号楼群] 老周: #取消 X1") == "@老周 X1 不是你的兑换，只有本人或楼组长可以取消。"
+    assert await chat.one("[12号楼群] 张阿姨: #取消 X1") == "@张阿姨 X1（毛巾）已取消，20 分已退回，余额 30 分。"
+    assert await chat.one("[12号楼群] 张阿姨: #取消 X1") == "@张阿姨 X1 已取消，不能再操作。"
+    assert await chat.one("[12号楼群] 张阿姨: #取消 X9") == "@张阿姨 本楼没有兑换 X9，发送 #审核 查看待发放的礼品。"
+    entries = await chat.scalars(select(LedgerEntry.kind).order_by(LedgerEntry.id))
+    assert entries == ["award", "redemption", "redemption_reversal"]
+    assert [g.stock for g in await chat.scalars(select(Gift).where(Gift.name == "毛巾"))] == [30]
+    # Holding and returning points is not "earning": this week's points stay 30.
+    assert "本周 +30" in await chat.one("[12号楼群] 张阿姨: #我的积分")
+
+
+async def test_out_of_stock_and_unknown_gift(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        gift = await session.scalar(select(Gift).where(Gift.name == "抽纸"))
+        gift.stock = 0
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 50 组织活动")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸已经兑完了，发送 #礼品 看看别的。"
+    assert (await chat.one("[12号楼群] 张阿姨: #兑换 金条")).startswith("@张阿姨 请写上礼品名称，例如：#兑换 ")
+    assert await chat.count(Redemption) == 0
+    assert await balance(chat) == "50"
+
+
+# Rankings and stars ------------------------------------------------------------
+
+async def test_weekly_ranking_with_ties_and_stars(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #排行") == (
+        "@张阿姨 本周12号楼爱心积分榜：\n还没有人上榜，快来 #打卡 吧！\n"
+        "本楼星级：★★☆☆☆（2 星） 参与 0% · 巡查 0% · 报修及时 100% · 人均积分 0%")
+    await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
+    await chat.one("[12号楼群] 老周: #打卡 清理楼道")
+    await chat.one("[12号楼群] 小王: #打卡 捡垃圾")
+    reply = await chat.one("[12号楼群] 小王: #rank")
+    assert reply.startswith("@小王 本周12号楼爱心积分榜：\n1. 张阿姨 5 分\n1. 老周 5 分\n3. 小王 2 分\n本楼星级：")

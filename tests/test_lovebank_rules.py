@@ -1,0 +1,219 @@
+"""Ledger invariants, concurrency, star-rating edge cases, cleaners' ranking and claim expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from sqlalchemy import func, select
+
+from bot.settings import Settings
+from handlers.leaders import expire_pending_claims
+from storage import ledger, queries
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import Building, Claim, LedgerEntry, Member, Patrol, Redemption, Report
+from storage.ratings import cleaner_ranking, star_rating
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+# The ledger ---------------------------------------------------------------------
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("claim"), st.sampled_from(["捡垃圾", "清理楼道 2", "门前三包", "宣传"])),
+    st.tuples(st.just("award"), st.integers(min_value=-5, max_value=60)),
+    st.tuples(st.just("deduct"), st.integers(min_value=-5, max_value=60)),
+    st.tuples(st.just("redeem"), st.sampled_from(["抽纸", "毛巾", "洗洁精"])),
+    st.tuples(st.just("cancel"), st.integers(min_value=1, max_value=6)),
+    st.tuples(st.just("handover"), st.integers(min_value=1, max_value=6)),
+), max_size=25)
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations)
+async def test_balance_is_the_ledger_sum_and_never_negative(chat, ops):
+    # Examples share the fixture's database: the invariants must hold after any history.
+    lines = {
+        "claim": "[12号楼群] 张阿姨: #打卡 {}",
+        "award": "[12号楼群] 李楼长: #加分 @张阿姨 {} 帮忙",
+        "deduct": "[12号楼群] 李楼长: #扣分 @张阿姨 {} 纠正",
+        "redeem": "[12号楼群] 张阿姨: #兑换 {}",
+        "cancel": "[12号楼群] 张阿姨: #取消 X{}",
+        "handover": "[12号楼群] 李楼长: #发放 X{}",
+    }
+    if not await chat.count(Building):
+        await chat.setup_building()
+    for op, value in ops:
+        await chat(lines[op].format(value))
+        async with chat.app.sessions() as session:
+            rows = (await session.execute(select(LedgerEntry.member_id, func.sum(LedgerEntry.amount))
+                                          .group_by(LedgerEntry.member_id))).all()
+            for member_id, total in rows:
+                assert total >= 0
+                assert await queries.balance_of(session, member_id) == total
+            held = await session.scalar(select(func.coalesce(func.sum(Redemption.cost), 0))
+                                        .where(Redemption.status.in_(("held", "handed_over"))))
+            spent = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                                         .where(LedgerEntry.kind.in_(("redemption", "redemption_reversal"))))
+            assert -spent == held  # every held point is a live redemption, no more, no less
+
+
+async def test_two_redemptions_at_the_same_moment_only_one_wins(chat, settings, monkeypatch):
+    """Regression guard: two #兑换 racing on one balance must not both pass the balance check."""
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 30 组织活动")
+    real_lock = ledger.lock_member
+
+    async def lock_then_dawdle(session, member_id):
+        # Hold the lock a moment so the two transactions overlap for certain.
+        await real_lock(session, member_id)
+        await asyncio.sleep(0.2)
+
+    monkeypatch.setattr(ledger, "lock_member", lock_then_dawdle)
+    # A second engine = a second bot process on the same database.
+    other = make_engine(settings.database_url)
+    try:
+        from bot.app import App
+        from bot.transport.memory import MemoryTransport
+
+        transport = MemoryTransport(settings.bot_name, admins=settings.admin_ids, clock=chat.app.clock)
+        second = App(settings, transport, clock=chat.app.clock, engine=other)
+        await second.on_message(transport.parse("[12号楼群] 老周: #礼品"))  # connect before the race
+        first_message = chat.message("[12号楼群] 张阿姨: #兑换 毛巾")
+        second_message = transport.parse("[12号楼群] 张阿姨: #兑换 洗洁精")
+        await asyncio.gather(chat.send(first_message), second.on_message(second_message))
+        replies = [r.text for r in chat.transport.sent[-1:] + transport.sent[1:]]
+        assert sum("已兑换" in text for text in replies) == 1, replies
+        assert sum("还差" in text for text in replies) == 1, replies
+        assert await chat.count(Redemption) == 1
+        async with chat.app.sessions() as session:
+            member = await queries.member_by_wechat_id(session, "张阿姨")
+            assert await queries.balance_of(session, member) in (0, 10)
+    finally:
+        await other.dispose()
+
+
+async def test_ledger_post_refuses_to_go_negative(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        member = await queries.get_or_create_member(session, "张阿姨", "张阿姨", NOW)
+        await ledger.post(session, member_id=member.id, building_id=None, amount=5, kind="award", reason="x",
+                          author_id=None, now=NOW)
+        with pytest.raises(ledger.NotEnoughPoints) as refused:
+            await ledger.post(session, member_id=member.id, building_id=None, amount=-6, kind="deduction",
+                              reason="x", author_id=None, now=NOW)
+        assert refused.value.balance == 5
+
+
+def test_no_code_updates_or_deletes_ledger_rows():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for path in [*root.glob("bot/**/*.py"), *root.glob("handlers/**/*.py"), *root.glob("storage/**/*.py"),
+                 *root.glob("schedules/**/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for forbidden in ("update(LedgerEntry", "delete(LedgerEntry", "session.delete(entry"):
+            assert forbidden not in text, f"{path}: {forbidden}"
+
+
+# Star ratings --------------------------------------------------------------------
+
+async def _building(session, name="9号楼") -> Building:
+    building = Building(name=name, created_at=NOW)
+    session.add(building)
+    await session.flush()
+    return building
+
+
+async def test_star_rating_of_an_empty_building(chat, settings):
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        rating = await star_rating(session, building, *queries.week_bounds(NOW, settings.timezone), settings)
+    assert (rating.stars, rating.members) == (1, 0)
+    assert "本周还没有成员数据" in rating.line()
+
+
+async def test_star_rating_of_a_one_member_building_doing_everything(chat, settings):
+    week = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        member = await queries.get_or_create_member(session, "w1", "独居老人", NOW, building.id)
+        await ledger.post(session, member_id=member.id, building_id=building.id, amount=25, kind="claim",
+                          reason="x", author_id=member.id, now=NOW)
+        for day in range(7):
+            session.add(Patrol(member_id=member.id, building_id=building.id, note="",
+                               created_at=week[0] + timedelta(days=day, hours=9)))
+        session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                           status="closed", created_at=NOW, updated_at=NOW, resolved_at=NOW + timedelta(hours=3)))
+        await session.flush()
+        rating = await star_rating(session, building, *week, settings)
+    assert rating.stars == 5
+    assert (rating.participation, rating.patrol, rating.reports, rating.points) == (1.0, 1.0, 1.0, 1.0)
+
+
+async def test_star_rating_counts_late_reports_and_weights(chat, settings):
+    week = queries.week_bounds(NOW, settings.timezone)
+    only_reports = Settings(database_url=settings.database_url, star_weights=(("participation", 0), ("patrol", 0),
+                                                                             ("reports", 1), ("points", 0)))
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        for hours in (3, 200):  # one in time, one late
+            session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                               status="resolved", created_at=NOW, updated_at=NOW,
+                               resolved_at=NOW + timedelta(hours=hours)))
+        session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                           status="open", created_at=NOW, updated_at=NOW))
+        await session.flush()
+        rating = await star_rating(session, building, *week, only_reports)
+    assert rating.reports == pytest.approx(1 / 3)
+    assert rating.stars == 2  # 1 + round(4/3)
+
+
+# Cleaners and claim expiry ----------------------------------------------------------
+
+async def test_cleaners_are_ranked_by_thanks_received(chat, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @王师傅 保洁")
+    await chat.one("[12号楼群] 王主任: #设角色 @刘师傅 保洁")
+    for giver in ("张阿姨", "老周"):
+        await chat.one(f"[12号楼群] {giver}: #点赞 @王师傅 辛苦了")
+    await chat.one("[12号楼群] 张阿姨: #点赞 @刘师傅")
+    await chat.one("[12号楼群] 张阿姨: #点赞 @小志愿者")  # not a cleaner
+    async with chat.app.sessions() as session:
+        ranking = await cleaner_ranking(session, *queries.month_bounds(chat.app.clock(), settings.timezone))
+    assert [(rank, m.display_name, n) for rank, m, n in ranking] == [(1, "王师傅", 2), (2, "刘师傅", 1)]
+
+
+async def test_pending_claims_expire_after_seven_days(chat, clock, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    clock.advance(days=6)
+    await chat.one("[12号楼群] 老周: #打卡 志愿服务 1")
+    clock.advance(days=1, minutes=1)
+    async with chat.app.sessions() as session, session.begin():
+        replies = await expire_pending_claims(session, clock(), settings)
+    assert [(r.room_id, r.text, r.mention) for r in replies] == [(
+        "12号楼群", "C1（志愿服务 2小时）超过 7 天没有审核，已过期；如确有其事，请重新 #打卡 或联系楼组长。", ("张阿姨",))]
+    assert [c.status for c in await chat.scalars(select(Claim).order_by(Claim.id))] == ["expired", "pending"]
+    assert await chat.one("[12号楼群] 李楼长: #通过 C1") == "@李楼长 C1 已过期，不能再审核。"
+
+
+def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["gifts", "set", "保温杯", "--cost", "60", "--stock", "5"]) == 0
+    assert "保温杯\t60 points\t5 left" in capsys.readouterr().out
+    assert main(["gifts", "set", "保温杯", "--stock", "4", "--active", "no"]) == 0
+    assert "保温杯\t60 points\t4 left  (not offered)" in capsys.readouterr().out
+    assert main(["gifts", "set", "雨伞"]) == 2
+    assert "needs --cost and --stock" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "伞", "cost": 0, "stock": 1}]', encoding="utf-8")
+    assert main(["gifts", "load", str(bad)]) == 2
+    assert "needs a name, a cost > 0" in capsys.readouterr().out
