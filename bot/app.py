@@ -16,6 +16,7 @@ from bot.outbox import AfterCommit, Outbox
 from bot.settings import Settings
 from bot.transport import Transport
 from handlers import build_table
+from schedules.scheduler import Schedules
 from storage import queries
 from storage.catalogue import ensure_catalogue
 from storage.gifts import ensure_gifts
@@ -41,8 +42,6 @@ class App:
     def __init__(self, settings: Settings, transport: Transport, clock: Callable[[], datetime] = utc_now,
                  engine: AsyncEngine | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  paced: bool | None = None) -> None:
-        from schedules.scheduler import Schedules
-
         self.settings = settings
         self.transport = transport
         self.clock = clock
@@ -88,16 +87,15 @@ class App:
         await self.schedules.start()
 
     async def close(self) -> None:
-        if self._background:
-            self._background = False
-            leading = self.schedules.is_leader()
-            await self.outbox.stop()
-            if leading:
-                # Posts already due get a moment to go out (a piped console script ends right after
-                # its last line), still under the scheduler lock; the rest go out after the next start.
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.outbox.drain(), CLOSE_DRAIN_SECONDS)
-            await self.schedules.stop()
+        leading = self.schedules.is_leader()
+        await self.outbox.stop()
+        if self._background and leading:
+            # Posts already due get a moment to go out (a piped console script ends right after
+            # its last line), still under the scheduler lock; the rest go out after the next start.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.outbox.drain(), CLOSE_DRAIN_SECONDS)
+        self._background = False
+        await self.schedules.stop()
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager
@@ -113,7 +111,10 @@ class App:
             if reply.what == "outbox":
                 self.outbox.wake()
             elif reply.what == "notices":
-                await self.schedules.sync_notices()
+                try:
+                    await self.schedules.sync_notices()
+                except Exception:  # the scheduler's own round (and the job's check of the row) catch up
+                    log.exception("could not bring the scheduled notices in line after a change")
             return
         await self.outbox.reply(reply)
 

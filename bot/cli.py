@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
 from bot import exports, gifts_cli
@@ -26,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="bring the schema up to date (the bot also does this at start)")
     gifts_cli.add_parser(sub)
     exports.add_parser(sub)
+    sub.add_parser("doctor", help="scheduled jobs, the outbox, and sends that failed")
     return parser
 
 
@@ -57,16 +60,31 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_upgrade(settings))
     if args.command == "gifts":
         return asyncio.run(gifts_cli.run(args, settings))
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return asyncio.run(doctor(settings))
     if args.command == "export":
         return asyncio.run(exports.run(args, settings))
     from bot.app import App
 
     app = App(settings, make_transport(settings, choice))
     try:
-        asyncio.run(app.run())
+        asyncio.run(_serve(app))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+async def _serve(app) -> None:
+    """Run the bot until its transport ends, or until SIGTERM (a service manager's stop): closing cleanly."""
+    main_task = asyncio.current_task()
+    with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    try:
+        await app.run()
+    except asyncio.CancelledError:
+        logging.getLogger("bot.cli").info("stopped")
 
 
 async def _upgrade(settings: Settings) -> int:

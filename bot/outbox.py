@@ -119,7 +119,8 @@ class Outbox:
         try:
             async with self.transaction() as session:
                 await store.enqueue(session, [reply], batch="reply", now=now, hold_quiet=False,
-                                    priority=store.NOW_FIRST, attempts=1, not_before=now + store.backoff(1))
+                                    priority=store.NOW_FIRST, attempts=1, not_before=now + store.backoff(1),
+                                    last_error=f"{type(error).__name__}: {error}")
         except Exception:
             log.exception("could not keep the failed reply to %s: %r", reply.room_id, reply.text[:60])
             return
@@ -134,18 +135,42 @@ class Outbox:
     def quiet_now(self) -> bool:
         return in_quiet_hours(self.clock().astimezone(self.settings.timezone), self.settings.quiet_hours)
 
-    async def drain(self) -> int:
-        """Send every post that is due now, paced; returns how many were tried."""
+    async def recover(self) -> None:
+        """At taking the lead: posts a stopped sender had taken but not marked go out again."""
+        async with self.transaction() as session:
+            count = await store.release_unfinished(session)
+        if count:
+            log.warning("%d post(s) were being sent when the last sender stopped; sending again "
+                        "(a group may see one of them twice)", count)
+
+    async def drain(self, may_send: Callable[[], bool] = lambda: True) -> int:
+        """Send every post that is due now, paced, while ``may_send()``; returns how many were tried."""
         tried = 0
         async with self._draining:
-            while True:
+            while may_send():
+                async with self.transaction() as session:
+                    if await store.next_due(session, self.clock(), self.quiet_now()) is None:
+                        return tried
+                await self._pace()
                 async with self.transaction() as session:
                     row = await store.next_due(session, self.clock(), self.quiet_now())
+                    # Taken in the database, so two senders (a lead changing hands) never send one post twice.
+                    taken = row is not None and await store.claim(session, row.id)
                 if row is None:
                     return tried
-                await self._pace()
-                await self._send(row)
+                if not taken:
+                    continue
+                # A stop (cancellation) waits for this one send and its "sent" mark, so a message
+                # is either sent and marked or not sent; only a hard crash between the two can
+                # repeat it (once) after the restart.
+                sending = asyncio.ensure_future(self._send(row))
+                try:
+                    await asyncio.shield(sending)
+                except asyncio.CancelledError:
+                    await sending
+                    raise
                 tried += 1
+        return tried
 
     async def _pace(self) -> None:
         if not self.paced:
@@ -203,7 +228,7 @@ class Outbox:
             wait = poll_seconds
             try:
                 if may_send():
-                    await self.drain()
+                    await self.drain(may_send)
                     due = await self.seconds_until_due()
                     wait = poll_seconds if due is None else min(max(due, 0.05), poll_seconds)
             except Exception:

@@ -6,11 +6,29 @@ python-wechaty 0.10.7 declares a dataclass field whose default is a
 allowed"), so we give ``PuppetOptions`` identity hashing before ``wechaty`` is
 imported.  The pins that go with it (``pyee<9``, ``urllib3<2``, Pillow for
 image messages) are in pyproject.toml.
+
+Its logging is the other quirk: every module gets its own stderr handler at
+the level of WECHATY_LOG (INFO by default: a line for each message), and the
+puppet logs its token.  ``route_wechaty_logs`` sends those loggers through
+ours instead, at our level, with the token blotted out.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
+
+# Names of the loggers python-wechaty made for itself while it was imported.
+_WECHATY_LOGGERS: set[str] = set()
+
+
+def use_data_dir(data_dir: str | os.PathLike[str]) -> None:
+    """Keep python-wechaty's cache (and its own scheduler's job store) under louzu's data directory.
+
+    Call before ``wechaty`` is imported; a CACHE_DIR set by hand is left as it is.
+    """
+    os.environ.setdefault("CACHE_DIR", os.path.join(os.fspath(data_dir), "wechaty-cache"))
 
 
 def load_wechaty():
@@ -18,9 +36,47 @@ def load_wechaty():
     # wechaty's own scheduler and job store live under CACHE_DIR (default
     # ./.wechaty); callers set it to a folder under our data directory first.
     os.environ.setdefault("CACHE_DIR", os.path.join("data", "wechaty-cache"))
+    before = set(logging.root.manager.loggerDict)
     from wechaty_puppet.schemas.puppet import PuppetOptions
 
     PuppetOptions.__hash__ = object.__hash__  # type: ignore[method-assign]
-    import wechaty
+    with warnings.catch_warnings():
+        # wechaty.plugin and wechaty_puppet_service import telnetlib (deprecated since 3.11)
+        # for port probes; the warning is theirs, not ours, and comes once, at import.
+        warnings.filterwarnings("ignore", message="'telnetlib' is deprecated", category=DeprecationWarning)
+        import wechaty
+        import wechaty_puppet_service  # noqa: F401 - imported by wechaty later on; its loggers too
 
+    for name in set(logging.root.manager.loggerDict) - before:
+        logger = logging.root.manager.loggerDict[name]
+        if isinstance(logger, logging.Logger) and not logger.propagate:  # made by wechaty_puppet.get_logger
+            _WECHATY_LOGGERS.add(name)
     return wechaty
+
+
+class RedactSecret(logging.Filter):
+    """Blots a secret (the puppet service token) out of every record that passes."""
+
+    def __init__(self, secret: str, mask: str = "***") -> None:
+        super().__init__()
+        self.secret, self.mask = secret, mask
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, self.mask), ()
+        return True
+
+
+def route_wechaty_logs(level: int | str, token: str) -> None:
+    """python-wechaty logs through our handlers (our format) at ``level``, never showing ``token``."""
+    redact = RedactSecret(token)
+    for name in _WECHATY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(level)
+        for old in [f for f in logger.filters if isinstance(f, RedactSecret)]:
+            logger.removeFilter(old)
+        logger.addFilter(redact)

@@ -29,6 +29,20 @@ MAX_TEXT = 1000
 MAX_PER_GROUP = 20
 
 
+def as_typed(ctx: Context, text: str) -> str:
+    """``text`` (normalised, the end of the command) as the sender typed it, full-width punctuation and all.
+
+    The parser reads NFKC-normalised text (so "，" became ","); a notice is shown to
+    residents, so it keeps the sender's own characters when the end of the raw
+    message normalises to the same text (it does unless the notice @-mentions someone).
+    """
+    raw = ctx.message.text
+    for start in range(len(raw)):
+        if normalise(raw[start:]) == text:
+            return raw[start:].strip()
+    return text
+
+
 def _content(text: str, example: str) -> str:
     text = text.strip()
     if not text:
@@ -46,8 +60,9 @@ async def notice(ctx: Context, args: str):
     everywhere = first == EVERYWHERE
     if everywhere and not ctx.is_admin:
         raise Refusal("#通知 全部 只有居委会管理员可以使用；在本群发通知请发送 #通知 <内容>。")
-    text = _content(rest if everywhere else args, "#通知 全部 本周六上午9点消防演练" if everywhere
+    text = _content(rest if everywhere else normalise(args), "#通知 全部 本周六上午9点消防演练" if everywhere
                     else "#通知 本周六上午9点楼道大扫除")
+    text = as_typed(ctx, text)
     signed = f"【通知】{text}\n——{ctx.member.display_name}"
     if not everywhere:
         await outbox.enqueue(ctx.session, [Reply(ctx.message.room_id, signed)], batch=f"通知 {ctx.message.id}",
@@ -74,7 +89,7 @@ async def schedule(ctx: Context, args: str):
     if parsed is None:
         raise Refusal(f"没看懂时间，可以这样写：{EXAMPLE}")
     when, rest = parsed
-    text = _content(rest, f"#定时 {when.text} 请大家清理门前杂物")
+    text = as_typed(ctx, _content(rest, f"#定时 {when.text} 请大家清理门前杂物"))
     if when.run_at is not None and when.run_at <= ctx.now:
         raise Refusal(f"{when.text} 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 {text[:10]}")
     if await store.count_of_room(ctx.session, ctx.message.room_id) >= MAX_PER_GROUP:

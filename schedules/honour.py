@@ -6,6 +6,7 @@ for groups or transports that cannot take pictures.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -113,6 +114,8 @@ async def honour_list(ctx: JobContext) -> list[Reply]:
         return []
     honour = await gather(ctx, start, end)
     local = start.astimezone(tz)
-    path = picture.render(honour, ctx.settings.data_dir.resolve() / "honour" / f"{local:%Y-%m}.png")
+    data = ctx.settings.data_dir.resolve()
+    # Drawing takes a moment of CPU: off the event loop, so replies are not held up meanwhile.
+    path = await asyncio.to_thread(picture.render, honour, data / "honour" / f"{local:%Y-%m}.png", data / "fonts")
     text = honour.text()
     return [Reply(room, text, image=path) for room, _ in rooms]

@@ -52,15 +52,15 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
         if level == OVERDUE:
             leaders = await holders(ctx, report.building_id, (RoleName.LEADER,))
             if room:
-                posts.append(Reply(room, f"{what} 已 {age_text(age)}未处理，请楼组长跟进；处理后发送 #处理 R{report.id} [说明]。",
+                posts.append(Reply(room, f"{what}已 {age_text(age)}未处理，请楼组长跟进；处理后发送 #处理 R{report.id} [说明]。",
                                    tuple(leaders)))
         else:
             grid = await holders(ctx, report.building_id, (RoleName.GRID_LEADER,))
             leaders = grid or await holders(ctx, report.building_id, (RoleName.LEADER,))
             if room:
-                posts.append(Reply(room, f"{what} 已 {age_text(age)}未处理，已转网格长和居委会跟进；"
+                posts.append(Reply(room, f"{what}已 {age_text(age)}未处理，已转网格长和居委会跟进；"
                                          f"处理后发送 #处理 R{report.id} [说明]。", tuple(leaders)))
-            committee.append(f"{names.get(report.building_id, '?')} {what} 已 {age_text(age)}未处理")
+            committee.append(f"{names.get(report.building_id, '?')} {what}已 {age_text(age)}未处理")
         for record in {OVERDUE, level} - done:
             ctx.session.add(ReportAlert(report_id=report.id, level=record, created_at=ctx.now))
     if committee and settings.committee_room:

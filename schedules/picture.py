@@ -3,13 +3,17 @@
 Fonts come from PyPI packages, so a fresh machine draws Chinese with no system
 fonts installed: Noto Sans SC first, then Noto Sans TC and Noto Sans JP for the
 rarer characters SC leaves out (𠮷 is in JP, many Hong Kong name characters in
-TC). Each character is drawn with the first font that has a real glyph for it;
-a font without one would draw its .notdef box, which is how we tell.
+TC). Together they cover the whole of the basic block and Extension A, but only
+part of Extensions B and later; font files put in <data dir>/fonts (or Debian's
+fonts-hanazono / fonts-babelstone-han, when installed) are tried after them.
+Each character is drawn with the first font that has a real glyph for it: a font
+without one would draw its .notdef box, which is how we tell.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -20,17 +24,28 @@ from PIL import Image, ImageDraw, ImageFont
 if TYPE_CHECKING:
     from schedules.honour import HonourList
 
+log = logging.getLogger(__name__)
+
 NOT_A_CHARACTER = "\U0010FFFD"  # a private-use code point no font maps: always the .notdef glyph
 WIDTH, MARGIN = 1080, 64
 RED, GOLD, INK, GREY, PAPER = "#C8102E", "#FFD86B", "#2B2B2B", "#7A6F66", "#FFF8E7"
 
 
-def font_paths() -> tuple[Path, ...]:
+SYSTEM_FALLBACKS = ("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf", "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+                    "/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf")
+
+
+def font_paths(extra_dir: Path | None = None) -> tuple[Path, ...]:
+    """The fonts tried, in order: the packaged Noto fonts, then any in ``extra_dir``, then system ones."""
     import pylopdf_fonts_jp
     import pylopdf_fonts_zh_cn
     import pylopdf_fonts_zh_tw
 
-    return (pylopdf_fonts_zh_cn.sans_path(), pylopdf_fonts_zh_tw.sans_path(), pylopdf_fonts_jp.sans_path())
+    packaged = [pylopdf_fonts_zh_cn.sans_path(), pylopdf_fonts_zh_tw.sans_path(), pylopdf_fonts_jp.sans_path()]
+    extra = sorted(p for p in extra_dir.iterdir() if p.suffix.lower() in (".ttf", ".otf", ".ttc")) \
+        if extra_dir is not None and extra_dir.is_dir() else []
+    system = [Path(p) for p in SYSTEM_FALLBACKS if Path(p).is_file()]
+    return tuple(packaged + extra + system)
 
 
 @functools.lru_cache(maxsize=None)
@@ -50,12 +65,14 @@ def has_glyph(path: Path, char: str) -> bool:
     return _mask(face, char) != _mask(face, NOT_A_CHARACTER)
 
 
-def runs(text: str, size: int) -> list[tuple[ImageFont.FreeTypeFont, str]]:
+def runs(text: str, size: int, paths: tuple[Path, ...]) -> list[tuple[ImageFont.FreeTypeFont, str]]:
     """``text`` cut into pieces that one font draws, each with the first font that has its glyphs."""
-    paths = font_paths()
     pieces: list[tuple[ImageFont.FreeTypeFont, str]] = []
     for char in text:
-        path = next((p for p in paths if has_glyph(p, char)), paths[0])
+        path = next((p for p in paths if has_glyph(p, char)), None)
+        if path is None:
+            _warn_missing(char)
+            path = paths[0]
         face = font(path, size)
         if pieces and pieces[-1][0] is face:
             pieces[-1] = (face, pieces[-1][1] + char)
@@ -64,22 +81,28 @@ def runs(text: str, size: int) -> list[tuple[ImageFont.FreeTypeFont, str]]:
     return pieces
 
 
-def draw_text(draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, size: int, fill: str) -> float:
+@functools.lru_cache(maxsize=1024)
+def _warn_missing(char: str) -> None:
+    log.warning("no font has a glyph for %r (U+%04X): put a font that has it in <data dir>/fonts", char, ord(char))
+
+
+def draw_text(draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, size: int, fill: str,
+              paths: tuple[Path, ...]) -> float:
     """Draw ``text`` from (x, baseline); returns the x where it ends."""
-    for face, piece in runs(text, size):
+    for face, piece in runs(text, size, paths):
         draw.text((x, baseline), piece, font=face, fill=fill, anchor="ls")
         x += face.getlength(piece)
     return x
 
 
-def text_width(text: str, size: int) -> float:
-    return sum(face.getlength(piece) for face, piece in runs(text, size))
+def text_width(text: str, size: int, paths: tuple[Path, ...]) -> float:
+    return sum(face.getlength(piece) for face, piece in runs(text, size, paths))
 
 
-def _wrap(text: str, size: int, width: float) -> list[str]:
+def _wrap(text: str, size: int, width: float, paths: tuple[Path, ...]) -> list[str]:
     lines, line = [], ""
     for char in text:
-        if text_width(line + char, size) > width and line:
+        if text_width(line + char, size, paths) > width and line:
             lines.append(line)
             line = char.lstrip()
         else:
@@ -87,39 +110,41 @@ def _wrap(text: str, size: int, width: float) -> list[str]:
     return lines + [line] if line else lines
 
 
-def render(honour: "HonourList", path: Path) -> Path:
+def render(honour: "HonourList", path: Path, fonts_dir: Path | None = None) -> Path:
     """Draw the honour list to ``path`` (made with its folder if missing; replaced whole, never half-written)."""
+    paths = font_paths(fonts_dir)
     body, head = 34, 40
     blocks: list[tuple[str, str]] = []  # (kind, text)
     for title, lines in honour.sections():
         blocks.append(("head", title))
         for line in lines:
-            blocks += [("line", part) for part in _wrap(line, body, WIDTH - 2 * MARGIN - 24)]
+            blocks += [("line", part) for part in _wrap(line, body, WIDTH - 2 * MARGIN - 24, paths)]
     height = 260 + sum(88 if kind == "head" else 54 for kind, _ in blocks) + 120
     image = Image.new("RGB", (WIDTH, height), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 200), fill=RED)
     title = f"{honour.label} 光荣榜"
-    draw_text(draw, (WIDTH - text_width(title, 72)) / 2, 118, title, 72, GOLD)
+    draw_text(draw, (WIDTH - text_width(title, 72, paths)) / 2, 118, title, 72, GOLD, paths)
     subtitle = "爱心储蓄银行 · 感谢每一位为社区出力的邻居"
-    draw_text(draw, (WIDTH - text_width(subtitle, 30)) / 2, 172, subtitle, 30, "#FFFFFF")
+    draw_text(draw, (WIDTH - text_width(subtitle, 30, paths)) / 2, 172, subtitle, 30, "#FFFFFF", paths)
     y = 260.0
     for kind, text in blocks:
         if kind == "head":
             y += 30
             draw.rectangle((MARGIN, y - head + 2, MARGIN + 10, y + 8), fill=RED)
-            draw_text(draw, MARGIN + 26, y, text, head, RED)
+            draw_text(draw, MARGIN + 26, y, text, head, RED, paths)
             y += 58
         else:
-            draw_text(draw, MARGIN + 24, y, text, body, INK)
+            draw_text(draw, MARGIN + 24, y, text, body, INK, paths)
             y += 54
     footer = honour.footer
-    draw_text(draw, (WIDTH - text_width(footer, 26)) / 2, height - 50, footer, 26, GREY)
+    draw_text(draw, (WIDTH - text_width(footer, 26, paths)) / 2, height - 50, footer, 26, GREY, paths)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".honour-", suffix=".png")
     os.close(handle)
     try:
         image.save(temporary, format="PNG", optimize=True)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the picture is meant to be sent and seen
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

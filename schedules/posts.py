@@ -25,11 +25,11 @@ async def holders(ctx: JobContext, building_id: int, roles) -> list[str]:
     """WeChat ids of the people holding any of ``roles`` in a building."""
     if not roles:
         return []
-    rows = await ctx.session.scalars(
-        select(Member.wechat_id).join(RoleGrant, RoleGrant.member_id == Member.id)
+    rows = await ctx.session.execute(
+        select(Member.id, Member.wechat_id).join(RoleGrant, RoleGrant.member_id == Member.id)
         .where(RoleGrant.building_id == building_id, RoleGrant.role.in_([r.value for r in roles]))
-        .order_by(Member.id).distinct())
-    return list(rows)
+        .order_by(Member.id))
+    return list(dict.fromkeys(wechat_id for _, wechat_id in rows))
 
 
 async def reminder(ctx: JobContext, name: str) -> list[Reply]:

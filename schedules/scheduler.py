@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
@@ -100,6 +101,9 @@ class Schedules:
         self.leadership = Leadership(app.engine)
         self.scheduler: LouzuScheduler | None = None
         self._keeper: asyncio.Task | None = None
+        self._in_flight = 0  # jobs submitted and not finished (each submission ends in one of the events below)
+        self._settled = asyncio.Event()
+        self._settled.set()
 
     def is_leader(self) -> bool:
         return self.scheduler is not None
@@ -110,7 +114,11 @@ class Schedules:
     async def start(self) -> None:
         """Lead now if we can, and keep trying (or keep leading) in the background."""
         if self._keeper is None:
-            await self.step()
+            try:
+                await self.step()
+            except Exception:
+                log.exception("could not start the scheduled jobs; trying again in %s s",
+                              self.settings.leader_retry_seconds)
             self._keeper = asyncio.create_task(self._keep(), name="louzu-scheduler-keeper")
 
     async def _keep(self) -> None:
@@ -125,7 +133,8 @@ class Schedules:
         """One round: take the lead if it is free, give it up if its lock is gone, keep notices in line."""
         if self.scheduler is None:
             if await self.leadership.try_acquire():
-                log.info("this process runs the scheduled jobs")
+                log.info("this process runs the scheduled jobs and sends the posts")
+                await self.app.outbox.recover()
                 await self.start_scheduler()
                 self.app.outbox.wake()
         elif not await self.leadership.still_held():
@@ -141,7 +150,7 @@ class Schedules:
                 await self._keeper
             self._keeper = None
         self.stop_scheduler()
-        await self.jobs.wait()
+        await self.jobs.wait()  # a shielded job still running finishes its transaction first
         await self.leadership.release()
 
     async def start_scheduler(self) -> None:
@@ -159,6 +168,7 @@ class Schedules:
         if other is not None and other is not self.app:
             raise RuntimeError("another bot in this process already runs the scheduled jobs")
         RUNNING[APP_KEY] = self.app
+        scheduler.add_listener(self._count, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         async with self._lock():
             scheduler.start(paused=True)
             self.scheduler = scheduler
@@ -218,6 +228,19 @@ class Schedules:
                 if job_id not in stored:
                     scheduler.add_job(run_job, notice_store.trigger(notice, self.settings.timezone),
                                       args=(APP_KEY, "notice", notice.id), id=job_id, name=f"S{notice.id}")
+
+    def _count(self, event) -> None:
+        self._in_flight += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+        if self._in_flight <= 0:
+            self._in_flight = 0
+            self._settled.set()
+        else:
+            self._settled.clear()
+
+    async def settle(self) -> None:
+        """Until every job submitted so far has finished."""
+        await self._settled.wait()
+        await self.jobs.wait()
 
     async def run_due(self) -> None:
         """Submit the jobs due now (the scheduler's own wake-up, callable by tests and tools)."""

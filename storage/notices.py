@@ -21,7 +21,7 @@ def trigger(notice: ScheduledNotice, tz: ZoneInfo) -> BaseTrigger:
     if notice.cron:
         return cron_trigger(notice.cron, tz)
     assert notice.run_at is not None
-    return DateTrigger(run_date=notice.run_at, timezone=tz)
+    return DateTrigger(run_date=notice.run_at.astimezone(tz), timezone=tz)
 
 
 def next_time(notice: ScheduledNotice, now: datetime, tz: ZoneInfo) -> datetime | None:

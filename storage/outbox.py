@@ -12,18 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Reply
 from storage.models import OutboxMessage
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 NOW_FIRST, IN_TURN = 0, 1  # priorities: a leader's notice and retried replies go before a long broadcast
 
 
 async def enqueue(session: AsyncSession, posts: Iterable[Reply], *, batch: str, now: datetime,
                   hold_quiet: bool = True, priority: int = IN_TURN, attempts: int = 0,
-                  not_before: datetime | None = None) -> int:
+                  not_before: datetime | None = None, last_error: str = "") -> int:
     """Keep posts for the outbox in the caller's transaction; returns how many."""
     rows = [OutboxMessage(batch=batch[:64], priority=priority, room_id=post.room_id, text=post.text,
                           mention="\n".join(post.mention), image=str(post.image) if post.image else None,
                           hold_quiet=hold_quiet, status=PENDING, attempts=attempts, not_before=not_before or now,
-                          last_error="", created_at=now)
+                          last_error=last_error[:2000], created_at=now)
             for post in posts]
     session.add_all(rows)
     await session.flush()
@@ -54,6 +54,20 @@ async def next_not_before(session: AsyncSession, quiet: bool) -> datetime | None
     if quiet:
         where.append(OutboxMessage.hold_quiet.is_(False))
     return await session.scalar(select(func.min(OutboxMessage.not_before)).where(*where))
+
+
+async def claim(session: AsyncSession, message_id: int) -> bool:
+    """Take a pending post for sending; False when another sender took it first."""
+    result = await session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.status == PENDING).values(status=SENDING))
+    return result.rowcount == 1
+
+
+async def release_unfinished(session: AsyncSession) -> int:
+    """Posts a stopped sender had taken but not marked: pending again (one of them may go out twice)."""
+    result = await session.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING)
+                                   .values(status=PENDING))
+    return result.rowcount
 
 
 async def mark_sent(session: AsyncSession, message_id: int, now: datetime) -> None:

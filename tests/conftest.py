@@ -140,5 +140,14 @@ async def database_url(request, tmp_path, sqlite_template, postgres_url) -> str:
 
 
 @pytest.fixture
+async def postgres_database_url(postgres_url) -> str:
+    """PostgreSQL only, for what SQLite cannot have (several processes on one database)."""
+    if not postgres_url:
+        pytest.skip("needs PostgreSQL: set LOUZU_TEST_POSTGRES_URL (make test does when PostgreSQL runs here)")
+    await _reset_postgres(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url, admin_ids=frozenset({"王主任"}))

@@ -1,0 +1,45 @@
+"""The command vocabulary people see: #帮助 and the README come from the registrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handlers import build_table
+from handlers.router import CommandTable, Router, RouterError
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_and_alias_is_in_the_readme_table():
+    table_lines = [line for line in README.splitlines() if line.startswith("| `#")]
+    table = "\n".join(table_lines)
+    for command in build_table().commands:
+        for word in (command.keyword, *command.aliases):
+            assert f"`#{word}" in table, f"#{word} is missing from the README's command table"
+
+
+def test_every_command_has_a_summary_for_help():
+    for command in build_table().commands:
+        assert command.summary and command.usage.startswith(f"#{command.keyword}")
+
+
+def test_a_keyword_clash_fails_when_the_routers_are_wired():
+    first, second = Router("a"), Router("b")
+
+    @first.command("报修")
+    async def one() -> None: ...
+
+    @second.command("修理", "报修")
+    async def two() -> None: ...
+
+    with pytest.raises(RouterError, match="#报修 is declared twice"):
+        CommandTable([first, second])
+
+
+def test_a_handler_asking_for_something_unknown_fails_at_declaration():
+    router = Router("x")
+    with pytest.raises(RouterError, match="unknown"):
+        @router.command("测试")
+        async def handler(database) -> None: ...

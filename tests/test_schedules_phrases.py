@@ -1,0 +1,71 @@
+"""#定时 time phrases: what each one means, read against a fixed now (Wednesday 2026-11-25 10:00, Shanghai)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from schedules.cron import cron_trigger
+from schedules.phrases import parse_when
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("phrase, text, cron, first", [
+    ("每天 07:30", "每天 07:30", "30 7 * * *", "2026-11-26 07:30"),
+    ("每日 7:30", "每天 07:30", "30 7 * * *", "2026-11-26 07:30"),
+    ("每天 18:00", "每天 18:00", "0 18 * * *", "2026-11-25 18:00"),
+    ("每周六 09:00", "每周六 09:00", "0 9 * * sat", "2026-11-28 09:00"),
+    ("每周一 09:00", "每周一 09:00", "0 9 * * mon", "2026-11-30 09:00"),
+    ("每周三 09:00", "每周三 09:00", "0 9 * * wed", "2026-12-02 09:00"),
+    ("每周日 20:00", "每周日 20:00", "0 20 * * sun", "2026-11-29 20:00"),
+    ("每周天 20:00", "每周日 20:00", "0 20 * * sun", "2026-11-29 20:00"),
+    ("每星期五 08:00", "每周五 08:00", "0 8 * * fri", "2026-11-27 08:00"),
+    ("每月1日 10:00", "每月1日 10:00", "0 10 1 * *", "2026-12-01 10:00"),
+    ("每月15号 10:00", "每月15日 10:00", "0 10 15 * *", "2026-12-15 10:00"),
+    ("每月31日 10:00", "每月31日 10:00", "0 10 31 * *", "2026-12-31 10:00"),
+])
+def test_repeating_phrases(phrase, text, cron, first):
+    when, rest = parse_when(f"{phrase} 请大家清理门前杂物", NOW, TZ)
+    assert (when.text, when.cron, when.run_at, rest) == (text, cron, None, "请大家清理门前杂物")
+    fire = cron_trigger(when.cron, TZ).get_next_fire_time(None, NOW.astimezone(TZ))
+    assert f"{fire:%Y-%m-%d %H:%M}" == first
+
+
+@pytest.mark.parametrize("phrase, moment", [
+    ("明天 08:30", "2026-11-26 08:30"),
+    ("后天 08:30", "2026-11-27 08:30"),
+    ("今天 18:00", "2026-11-25 18:00"),
+    ("今天 09:00", "2026-11-25 09:00"),  # in the past: parsed, and refused by #定时
+    ("2026-12-01 09:00", "2026-12-01 09:00"),
+    ("2026/12/1 9:00", "2026-12-01 09:00"),
+    ("2027-01-01 00:00", "2027-01-01 00:00"),
+])
+def test_one_off_phrases(phrase, moment):
+    when, rest = parse_when(f"{phrase} 停水通知", NOW, TZ)
+    assert when.cron is None and rest == "停水通知"
+    assert when.run_at == datetime.fromisoformat(moment).replace(tzinfo=TZ)
+    assert when.text == moment
+
+
+def test_tomorrow_crosses_the_month_in_local_time():
+    late = datetime(2026, 11, 30, 15, 30, tzinfo=timezone.utc)  # 23:30 on the 30th in Shanghai
+    when, _ = parse_when("明天 08:00 x", late, TZ)
+    assert when.run_at == datetime(2026, 12, 1, 8, 0, tzinfo=TZ)
+
+
+@pytest.mark.parametrize("phrase", [
+    "每天", "每天 25:00 x", "每天 07:60 x", "每周八 09:00 x", "每月0日 10:00 x", "每月32日 10:00 x",
+    "2026-02-30 09:00 x", "下周一 09:00 x", "09:00 每天 x", "明天早上 x", "x",
+])
+def test_phrases_that_do_not_parse(phrase):
+    assert parse_when(phrase, NOW, TZ) is None
+
+
+@pytest.mark.parametrize("expr", ["0 9 * * 1", "0 9 * *", "61 9 * * *", "0 9 * * monday-ish"])
+def test_cron_settings_refuse_numbers_for_weekdays_and_nonsense(expr):
+    with pytest.raises(ValueError):
+        cron_trigger(expr, TZ)

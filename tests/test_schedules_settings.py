@@ -1,0 +1,109 @@
+"""The settings of scheduled posts and the outbox: defaults, off switches, one clear line for a bad value."""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+from schedules.scheduler import sync_url, wanted_jobs
+
+
+def test_defaults_and_switches():
+    settings = Settings.from_mapping({})
+    assert settings.weekly_ranking_at == "0 9 * * mon" and settings.honour_list_at == "0 10 1 * *"
+    assert (settings.overdue_hours, settings.escalate_hours) == (48, 96)
+    assert settings.quiet_hours == (time(22), time(7)) and settings.pace_seconds == (1.5, 3.0)
+    assert (settings.reply_burst, settings.reply_per_second) == (5, 1.0)
+    assert [r.name for r in settings.reminders] == ["daily_patrol", "weekly_cleanup"]
+    assert set(wanted_jobs(settings)) == {"job:weekly_ranking", "job:honour_list", "job:overdue_reports",
+                                          "job:expire_claims", "job:close_unconfirmed", "reminder:daily_patrol",
+                                          "reminder:weekly_cleanup"}
+    off = Settings.from_mapping({"LOUZU_WEEKLY_RANKING_AT": "off", "LOUZU_HONOUR_LIST_AT": "OFF",
+                                 "LOUZU_REMINDERS_FILE": "off", "LOUZU_QUIET_HOURS": "off"})
+    assert off.weekly_ranking_at is None and off.reminders == () and off.quiet_hours is None
+    assert set(wanted_jobs(off)) == {"job:overdue_reports", "job:expire_claims", "job:close_unconfirmed"}
+    assert Settings.from_mapping({"LOUZU_PACE_SECONDS": "2"}).pace_seconds == (2.0, 2.0)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("LOUZU_WEEKLY_RANKING_AT", "every monday"),
+    ("LOUZU_WEEKLY_RANKING_AT", "0 9 * * 1"),  # cron's 1 is Monday, APScheduler's is Tuesday: names only
+    ("LOUZU_HONOUR_LIST_AT", "0 25 1 * *"),
+    ("LOUZU_OVERDUE_CHECK_AT", "* * *"),
+    ("LOUZU_OVERDUE_HOURS", "0"),
+    ("LOUZU_ESCALATE_HOURS", "24"),  # must be more than LOUZU_OVERDUE_HOURS (48)
+    ("LOUZU_MISFIRE_GRACE_HOURS", "lots"),
+    ("LOUZU_QUIET_HOURS", "22-7"),
+    ("LOUZU_QUIET_HOURS", "22:00-22:00"),
+    ("LOUZU_PACE_SECONDS", "3-1.5"),
+    ("LOUZU_REPLY_BURST", "0"),
+    ("LOUZU_REPLY_PER_SECOND", "-1"),
+    ("LOUZU_SEND_ATTEMPTS", "many"),
+    ("LOUZU_LEADER_RETRY_SECONDS", "0"),
+    ("LOUZU_REMINDERS_FILE", "/nowhere/reminders.json"),
+])
+def test_a_bad_value_names_its_key(key, value):
+    with pytest.raises(SettingsError, match=f"^{key}: "):
+        Settings.from_mapping({key: value})
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("not json", "not valid JSON"),
+    ('{"name": "x"}', "must hold a list"),
+    ('[{"name": "a b", "at": "0 8 * * *", "text": "x"}]', "letters, digits"),
+    ('[{"name": "a", "at": "0 8 * * 6", "text": "x"}]', "weekday"),
+    ('[{"name": "a", "at": "0 8 * * *", "text": ""}]', "needs a text"),
+    ('[{"name": "a", "at": "0 8 * * *", "text": "x", "mention": ["居民"]}]', "mention lists roles"),
+    ('[{"name": "a", "at": "0 8 * * *", "text": "x"}, {"name": "a", "at": "0 9 * * *", "text": "y"}]', "two reminders"),
+])
+def test_a_bad_reminders_file_says_what_is_wrong(tmp_path, content, problem):
+    path = tmp_path / "reminders.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=f"^LOUZU_REMINDERS_FILE: .*{problem}"):
+        Settings.from_mapping({"LOUZU_REMINDERS_FILE": str(path)})
+
+
+def test_reminders_are_edited_in_a_file(tmp_path):
+    path = tmp_path / "reminders.json"
+    path.write_text(json.dumps([{"name": "trash", "at": "30  7 * * tue", "mention": ["保洁"], "text": "今天收大件垃圾"}],
+                               ensure_ascii=False), encoding="utf-8")
+    settings = Settings.from_mapping({"LOUZU_REMINDERS_FILE": str(path)})
+    assert [(r.name, r.at, r.text) for r in settings.reminders] == [("trash", "30 7 * * tue", "今天收大件垃圾")]
+    assert wanted_jobs(settings)["reminder:trash"] == ("30 7 * * tue", ("louzu", "reminder", "trash"))
+
+
+def test_the_job_store_reaches_the_same_database_synchronously():
+    assert str(sync_url("sqlite+aiosqlite:///data/louzu.db")) == "sqlite:///data/louzu.db"
+    assert sync_url("postgresql+asyncpg://u:p@h:5432/db").render_as_string(hide_password=False) == \
+        "postgresql+psycopg://u:p@h:5432/db"
+
+
+def test_wechaty_cache_goes_under_the_data_directory(monkeypatch, tmp_path):
+    from bot.wechaty_compat import use_data_dir
+
+    monkeypatch.setenv("CACHE_DIR", "unset below; restored after the test")
+    monkeypatch.delenv("CACHE_DIR")
+    use_data_dir(tmp_path / "data")
+    import os
+
+    assert os.environ["CACHE_DIR"] == str(tmp_path / "data" / "wechaty-cache")
+    use_data_dir(tmp_path / "other")  # one set by hand (or earlier) is kept
+    assert os.environ["CACHE_DIR"] == str(tmp_path / "data" / "wechaty-cache")
+
+
+def test_louzu_doctor_reports_jobs_and_the_outbox(monkeypatch, tmp_path, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert main(["doctor"]) == 1  # a database nobody has set up yet
+    assert "the schema is behind: run `louzu db upgrade`" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "scheduled jobs (0, time zone Asia/Shanghai):" in out and "outbox: 0 pending, 0 sending, 0 sent, 0 failed" in out
