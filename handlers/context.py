@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import IncomingMessage, Mention, Reply
 from bot.settings import Settings
+from handlers.parser import normalise
 from storage.models import Building, Group, Member, RoleName
+
+
+_SPACES = re.compile(r"[\s\u2005\u3000]+")
 
 
 class Refusal(Exception):
@@ -42,6 +47,27 @@ class Context:
     def reply(self, text: str, *, mention: tuple[str, ...] | None = None) -> Reply:
         """A reply in this group, @-mentioning the sender unless told otherwise."""
         return Reply(self.message.room_id, text, (self.message.sender_id,) if mention is None else tuple(mention))
+
+    def as_typed(self, text: str) -> str:
+        """``text`` (normalised, the end of the command) as the sender typed it.
+
+        The parser reads NFKC-normalised text, so "，" became ","; what residents
+        will read again (a report, a notice, a reason) keeps the sender's own
+        characters: the end of the raw message that normalises to ``text``, with
+        any @-mentions taken out.  Falls back to ``text`` itself.
+        """
+        text = text.strip()
+        if not text:
+            return text
+        raw = self.message.text
+        for mention in self.mentions:
+            raw = re.sub("@" + re.escape(mention.name) + r"[\u2005\s]?", " ", raw)
+        for start in range(len(raw)):
+            if raw[start].isspace():
+                continue
+            if normalise(raw[start:]) == text:
+                return _SPACES.sub(" ", raw[start:]).strip()
+        return text
 
     @property
     def local_now(self) -> datetime:

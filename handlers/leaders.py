@@ -79,6 +79,7 @@ async def reject(ctx: Context, args: str):
     """Reject a pending claim, with the reason told to the claimant."""
     claim, claimant, reason = await _pending_claim(ctx, args, "#驳回 C5 时长不对")
     claim.status, claim.decided_by, claim.decided_at = "rejected", ctx.member.id, ctx.now
+    reason = ctx.as_typed(reason)
     claim.decision_reason = reason
     because = f"原因：{reason}" if reason else "如有疑问请联系楼组长"
     return ctx.reply(f"C{claim.id}（{describe(claim)}）未通过，{because}。（审核：{ctx.member.display_name}）",
@@ -96,7 +97,7 @@ async def _amount_and_reason(ctx: Context, args: str, example: str) -> tuple[Mem
         raise Refusal(f"分数应为 1 到 {limit} 之间的整数，例如：{example}")
     if not reason.strip():
         raise Refusal(f"请写上原因，例如：{example}")
-    return target, amount, reason.strip()
+    return target, amount, ctx.as_typed(reason)
 
 
 @router.command("加分", "award", permission=leader(), usage="#加分 @某人 <分> <原因>", summary="给居民加分")

@@ -30,17 +30,7 @@ MAX_PER_GROUP = 20
 
 
 def as_typed(ctx: Context, text: str) -> str:
-    """``text`` (normalised, the end of the command) as the sender typed it, full-width punctuation and all.
-
-    The parser reads NFKC-normalised text (so "，" became ","); a notice is shown to
-    residents, so it keeps the sender's own characters when the end of the raw
-    message normalises to the same text (it does unless the notice @-mentions someone).
-    """
-    raw = ctx.message.text
-    for start in range(len(raw)):
-        if normalise(raw[start:]) == text:
-            return raw[start:].strip()
-    return text
+    return ctx.as_typed(text)
 
 
 def _content(text: str, example: str) -> str:

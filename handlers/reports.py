@@ -142,7 +142,7 @@ def _closed(report: Report) -> Refusal:
 
 
 def _note(text: str) -> str:
-    text = normalise(text)
+    text = text.strip()
     if len(text) > MAX_NOTE:
         raise Refusal(f"说明太长了（{len(text)} 字），请控制在 {MAX_NOTE} 字以内。")
     return text
@@ -186,7 +186,7 @@ async def photo_sent(ctx: Context) -> str | None:
 @router.command("报修", "反映", "随手拍", "report", usage="#报修 <描述>", summary="反映楼里的问题（可附照片）")
 async def open_report(ctx: Context, args: str) -> str:
     """Open a report for this building."""
-    description = args.strip()
+    description = ctx.as_typed(args)
     if not description:
         raise Refusal("请写上问题描述，例如：#报修 3楼楼道堆了纸箱")
     if len(description) > MAX_DESCRIPTION:
@@ -297,7 +297,7 @@ async def resolve(ctx: Context, args: str) -> Reply:
         raise _closed(report)
     if report.status == RESOLVED:
         raise Refusal(f"R{report.id} 已经标为已处理，正在等报修人确认。")
-    note = _note(rest)
+    note = _note(ctx.as_typed(rest))
     await store.record(ctx.session, report, store.RESOLVE, ctx.now, actor=ctx.member, status=RESOLVED, note=note)
     reporter = await ctx.session.get(Member, report.reporter_id)
     duplicates = await store.duplicates_of(ctx.session, report)
@@ -343,7 +343,7 @@ async def reopen(ctx: Context, args: str) -> Reply:
         raise _closed(report)
     if report.status != RESOLVED:
         raise Refusal(f"R{report.id} 还在处理中（{status_label(report)}），不用重新打开；发送 #进度 R{report.id} 查看。")
-    note = _note(rest)
+    note = _note(ctx.as_typed(rest))
     resolver = await store.last_actor(ctx.session, report.id, store.RESOLVE)
     await store.record(ctx.session, report, store.REOPEN, ctx.now, actor=ctx.member, status=OPEN, note=note)
     assignee = await ctx.session.get(Member, report.assignee_id) if report.assignee_id else None

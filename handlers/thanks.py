@@ -32,7 +32,7 @@ async def thank(ctx: Context, args: str):
         raise Refusal(f"你今天已经为 {target.display_name} 点过赞了，明天再来吧。")
     if len(today) >= ctx.settings.thanks_per_day:
         raise Refusal(f"每人每天最多点赞 {ctx.settings.thanks_per_day} 次，今天的已用完，明天再来吧。")
-    reason = args.strip()[:200]
+    reason = ctx.as_typed(args)[:200]
     thanks = Thanks(giver_id=ctx.member.id, receiver_id=target.id, building_id=ctx.building.id, reason=reason,
                     created_at=ctx.now)
     ctx.session.add(thanks)
@@ -48,7 +48,7 @@ async def thank(ctx: Context, args: str):
 async def patrol(ctx: Context, args: str) -> str:
     """Record a patrol; points per the catalogue's 巡查 entry, up to its daily cap."""
     assert ctx.building is not None
-    note = args.strip()[:500]
+    note = ctx.as_typed(args)[:500]
     await ledger.lock_member(ctx.session, ctx.member.id)
     start, end = queries.day_bounds(ctx.now, ctx.settings.timezone)
     done_today = int(await ctx.session.scalar(select(func.count(Patrol.id)).where(

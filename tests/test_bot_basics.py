@@ -120,3 +120,12 @@ async def test_full_width_command_from_a_phone(chat):
     await chat.setup_building()
     assert "C1 已记录：捡垃圾 2次" in await chat.one("[12号楼群] 张阿姨: ＃打卡　捡垃圾　２")
     assert "C2 已记录：清理楼道 1次" in await chat.one("[12号楼群] 张阿姨: #打卡清理楼道")
+
+
+async def test_what_residents_read_again_keeps_their_own_punctuation(chat):
+    """Regression: NFKC turned "，" into "," in stored reports and reasons."""
+    await chat.setup_building()
+    assert "：3楼楼道堆了纸箱，还有旧沙发！" in await chat.one("[12号楼群] 张阿姨: ＃报修　3楼楼道堆了纸箱，还有旧沙发！")
+    assert await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 ５ 清理楼道，辛苦了") == (
+        "@张阿姨 李楼长 为你加 5 分：清理楼道，辛苦了。谢谢你！")
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 @李楼长\u2005谢谢（真的）") == "@李楼长 张阿姨 为你点赞：谢谢（真的）！+1 分"
