@@ -1,10 +1,14 @@
-# louzu: `make run` to talk to the bot at this terminal, `make test` for the whole suite.
+# louzu: `make run` to talk to the bot at this terminal, `make test` for the whole suite,
+# `make bench` for reply latency through the Wechaty puppet service.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The end-to-end tests' WeChat stand-in (Node.js); npm ci writes this file, so it stamps the install.
+HARNESS := tests/e2e/harness
+NODE_STAMP := $(HARNESS)/node_modules/.package-lock.json
 
-.PHONY: run test db-upgrade clean
+.PHONY: run test bench db-upgrade clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +22,15 @@ run: $(STAMP)
 db-upgrade: $(STAMP)
 	$(VENV)/bin/louzu db upgrade
 
-test: $(STAMP)
+$(NODE_STAMP): $(HARNESS)/package-lock.json
+	cd $(HARNESS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: $(STAMP) $(NODE_STAMP)
+	$(PY) -m tests.bench $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(HARNESS)/node_modules

@@ -7,10 +7,12 @@ allowed"), so we give ``PuppetOptions`` identity hashing before ``wechaty`` is
 imported.  The pins that go with it (``pyee<9``, ``urllib3<2``, Pillow for
 image messages) are in pyproject.toml.
 
-Its logging is the other quirk: every module gets its own stderr handler at
-the level of WECHATY_LOG (INFO by default: a line for each message), and the
-puppet logs its token.  ``route_wechaty_logs`` sends those loggers through
-ours instead, at our level, with the token blotted out.
+Its plugin manager is another quirk (see ``NoPlugins``), and its logging a
+third: every module gets its own stderr handler at the level of WECHATY_LOG
+(INFO by default: a line for each message), and the puppet logs its token.
+``route_wechaty_logs`` sends those loggers through ours instead, at our
+level, with the token blotted out.  (The transport's own workarounds are in
+bot/transport/wechaty.py, each where it is made.)
 """
 
 from __future__ import annotations
@@ -54,6 +56,22 @@ def load_wechaty():
     return wechaty
 
 
+class NoPlugins:
+    """Stands in for python-wechaty's plugin manager (``Wechaty._plugin_manager``; louzu uses no
+    python-wechaty plugins).
+
+    The real one, at every login, starts an APScheduler that refuses to start twice (so after a
+    reconnect the login handler fails before it reaches us), and requires port 5000 to be free
+    for a plugin web server (so the login handler also fails when another program holds it).
+    """
+
+    async def start(self) -> None:
+        return None
+
+    async def emit_events(self, *args, **kwargs) -> None:
+        return None
+
+
 class RedactSecret(logging.Filter):
     """Blots a secret (the puppet service token) out of every record that passes."""
 
@@ -69,6 +87,12 @@ class RedactSecret(logging.Filter):
         return True
 
 
+def _not_a_config_note(record: logging.LogRecord) -> bool:
+    """PuppetService warns whenever its options and the environment both name the endpoint or the
+    token ("there are two tokens …"): that is how louzu configures it, on purpose."""
+    return not str(record.msg).startswith("there are ")
+
+
 def route_wechaty_logs(level: int | str, token: str) -> None:
     """python-wechaty logs through our handlers (our format) at ``level``, never showing ``token``."""
     redact = RedactSecret(token)
@@ -77,6 +101,8 @@ def route_wechaty_logs(level: int | str, token: str) -> None:
         logger.handlers.clear()
         logger.propagate = True
         logger.setLevel(level)
-        for old in [f for f in logger.filters if isinstance(f, RedactSecret)]:
+        for old in [f for f in logger.filters if isinstance(f, RedactSecret) or f is _not_a_config_note]:
             logger.removeFilter(old)
         logger.addFilter(redact)
+        if name == "PuppetService":
+            logger.addFilter(_not_a_config_note)

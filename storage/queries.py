@@ -34,11 +34,14 @@ async def member_by_wechat_id(session: AsyncSession, wechat_id: str) -> Member |
 async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str, now: datetime,
                                building_id: int | None = None) -> Member:
     """The member with this WeChat id, created on first sight; keeps the shown name current."""
-    stmt = _insert(session)(Member).values(wechat_id=wechat_id, display_name=name, building_id=building_id,
-                                           created_at=now)
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
+    # Looked up first: on every message but the first, that is the one statement needed.
     member = await member_by_wechat_id(session, wechat_id)
-    assert member is not None
+    if member is None:
+        stmt = _insert(session)(Member).values(wechat_id=wechat_id, display_name=name, building_id=building_id,
+                                               created_at=now)
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
+        member = await member_by_wechat_id(session, wechat_id)
+        assert member is not None
     if name and member.display_name != name:
         member.display_name = name
     if building_id is not None and member.building_id is None:
@@ -47,10 +50,12 @@ async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str,
 
 
 async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -> Group:
-    stmt = _insert(session)(Group).values(room_id=room_id, topic=topic)
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["room_id"]))
-    group = await session.get(Group, room_id)
-    assert group is not None
+    group = await session.get(Group, room_id)  # first: on every message but the first, that is all
+    if group is None:
+        stmt = _insert(session)(Group).values(room_id=room_id, topic=topic)
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=["room_id"]))
+        group = await session.get(Group, room_id)
+        assert group is not None
     if topic and group.topic != topic:
         group.topic = topic
     return group

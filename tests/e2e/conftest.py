@@ -1,0 +1,62 @@
+"""End-to-end fixtures: the Node.js puppet-service harness and the real `louzu run` pointed at it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.e2e.harness import WechatyHarness
+from tests.e2e.louzu import LouzuProcess, louzu_env
+from tests.e2e.world import ADMIN, SETUP, Residents
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
+                                reason="the e2e harness needs node and npm")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.path).replace("\\", "/"):
+            item.add_marker(needs_node)
+
+
+@pytest.fixture
+async def harness():
+    h = WechatyHarness()
+    await h.start(SETUP)
+    try:
+        yield h
+    finally:
+        await h.stop()
+
+
+async def start_louzu(harness: WechatyHarness, tmp_path, **settings: str) -> LouzuProcess:
+    bot = LouzuProcess(louzu_env(harness.bot_env(), tmp_path / "data", ADMIN, **settings), tmp_path)
+    await bot.start()
+    return bot
+
+
+async def stop_louzu(bot: LouzuProcess) -> None:
+    """Stop it as a service manager would, and check that it went cleanly, having hit no errors."""
+    code = await bot.stop()
+    print(f"---- louzu log ({bot.log_path}) ----\n{bot.log_text()}")
+    assert code == 0, f"louzu exited with {code}"
+    assert "Traceback" not in bot.log_text()
+    assert bot.env["WECHATY_PUPPET_SERVICE_TOKEN"] not in bot.log_text()  # logs never show the token
+
+
+@pytest.fixture
+async def louzu(harness, tmp_path):
+    """`louzu run` connected and logged in to the harness; stopped (and checked) afterwards."""
+    bot = await start_louzu(harness, tmp_path)
+    try:
+        await harness.wait_connected(timeout=30)
+        await bot.wait_log("logged in to WeChat as")
+        yield bot
+    finally:
+        await stop_louzu(bot)
+
+
+@pytest.fixture
+def residents(harness) -> Residents:
+    return Residents(harness)
