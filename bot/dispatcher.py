@@ -27,6 +27,14 @@ Clock = Callable[[], datetime]
 Send = Callable[[Reply], Awaitable[None]]
 
 
+class _Undo(Exception):
+    """Carries a refusal out of its transaction, so that the transaction rolls back."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.text)
+        self.reply = reply
+
+
 class Dispatcher:
     """Turns each incoming message into at most one transaction and its replies."""
 
@@ -121,30 +129,30 @@ class Dispatcher:
                 refusal = self._check(command, ctx)
                 if refusal:
                     return [ctx.reply(refusal)]
-                savepoint = await session.begin_nested()
                 try:
                     result = await command.call(ctx)
                 except Refusal as refused:
-                    # A refused command changes nothing, but the message stays handled.
-                    await savepoint.rollback()
-                    return [ctx.reply(refused.text)]
-                await savepoint.commit()
+                    raise _Undo(ctx.reply(refused.text)) from None
                 return self._replies(ctx, result) + ctx.extra_replies
+        except _Undo as undo:
+            # A refused command changes nothing (its transaction is rolled back whole), but the
+            # message stays handled. Refusals are rare, so this beats a savepoint on every message.
+            async with self.sessions() as session, session.begin():
+                first = await queries.mark_processed(session, message.id, message.room_id, now)
+            return [undo.reply] if first else []
         except Exception:
             log.exception("message %s (#%s in %s) failed", message.id, command.keyword, message.room_id)
             return [Reply(message.room_id, FAILED, (message.sender_id,))]
 
     async def _context(self, session: AsyncSession, message: IncomingMessage, now: datetime,
                        command: Command | None, args: str) -> Context:
-        group = await queries.get_or_create_group(session, message.room_id, message.room_topic)
-        building = await session.get(Building, group.building_id) if group.building_id else None
-        member = await queries.get_or_create_member(session, message.sender_id, message.sender_name, now,
-                                                    building.id if building else None)
+        group, building = await queries.group_and_building(session, message.room_id, message.room_topic)
+        member, roles = await queries.member_and_roles(session, message.sender_id, message.sender_name, now,
+                                                       building)
         mentions = tuple(m for m in message.mentions if m.id != self.bot_id)
         return Context(
             message=message, session=session, settings=self.settings, now=now, group=group, member=member,
-            building=building, roles=await queries.roles_of(session, member, building),
-            is_admin=message.sender_id in self.settings.admin_ids,
+            building=building, roles=roles, is_admin=message.sender_id in self.settings.admin_ids,
             args=strip_mentions(args, [m.name for m in mentions]), keyword=command.keyword if command else "",
             mentions=mentions,
         )

@@ -78,15 +78,12 @@ async def my_points(ctx: Context) -> str:
     """Balance, this week's and this month's points, rank in the building this week."""
     assert ctx.building is not None
     tz = ctx.settings.timezone
-    balance = await queries.balance_of(ctx.session, ctx.member)
     week = queries.week_bounds(ctx.now, tz)
     month = queries.month_bounds(ctx.now, tz)
-    this_week = await queries.earned_between(ctx.session, ctx.member, *week)
-    this_month = await queries.earned_between(ctx.session, ctx.member, *month)
-    ranking = await queries.building_ranking(ctx.session, ctx.building, *week)
-    mine = next((rank for rank, member, _ in ranking if member.id == ctx.member.id), None)
-    place = f"本周在{ctx.building.name}排第 {mine} 名（共 {len(ranking)} 人上榜）" if mine else "本周还没有上榜，去 #打卡 吧"
-    return f"你的爱心积分：余额 {balance} 分；本周 {this_week:+d}，本月 {this_month:+d}；{place}。"
+    mine = await queries.points_summary(ctx.session, ctx.member, ctx.building, week, month)
+    place = (f"本周在{ctx.building.name}排第 {mine.rank} 名（共 {mine.ranked} 人上榜）" if mine.rank
+             else "本周还没有上榜，去 #打卡 吧")
+    return f"你的爱心积分：余额 {mine.balance} 分；本周 {mine.week:+d}，本月 {mine.month:+d}；{place}。"
 
 
 @router.command("排行", "排行榜", "rank", usage="#排行", summary="本周本楼积分前 10 名和本楼星级")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +62,41 @@ async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -
     return group
 
 
+# Statements every message runs are built once: building them is most of their Python cost.
+_GROUP_AND_BUILDING = (select(Group, Building).outerjoin(Building, Building.id == Group.building_id)
+                       .where(Group.room_id == bindparam("room_id")))
+_MEMBER_AND_ROLES = (select(Member, RoleGrant.role)
+                     .outerjoin(RoleGrant, (RoleGrant.member_id == Member.id)
+                                & (RoleGrant.building_id == bindparam("building_id")))
+                     .where(Member.wechat_id == bindparam("wechat_id")))
+
+
+async def group_and_building(session: AsyncSession, room_id: str, topic: str) -> tuple[Group, Building | None]:
+    """The group (created on first sight) and the building it is bound to, in one query."""
+    row = (await session.execute(_GROUP_AND_BUILDING, {"room_id": room_id})).first()
+    if row is None:
+        return await get_or_create_group(session, room_id, topic), None
+    group, building = row
+    if topic and group.topic != topic:
+        group.topic = topic
+    return group, building
+
+
+async def member_and_roles(session: AsyncSession, wechat_id: str, name: str, now: datetime,
+                           building: Building | None) -> tuple[Member, frozenset[RoleName]]:
+    """The member (created on first sight, shown name kept current) and their roles here, in one query."""
+    building_id = building.id if building else None
+    rows = (await session.execute(_MEMBER_AND_ROLES, {"building_id": building_id, "wechat_id": wechat_id})).all()
+    if not rows:
+        return await get_or_create_member(session, wechat_id, name, now, building_id), frozenset()
+    member = rows[0][0]
+    if name and member.display_name != name:
+        member.display_name = name
+    if building_id is not None and member.building_id is None:
+        member.building_id = building_id
+    return member, frozenset(RoleName(role) for _, role in rows if role is not None)
+
+
 async def rooms_of(session: AsyncSession, building_id: int) -> list[str]:
     """The groups bound to a building (usually one)."""
     return list(await session.scalars(select(Group.room_id).where(Group.building_id == building_id)
@@ -83,11 +119,48 @@ async def balance_of(session: AsyncSession, member: Member | int) -> int:
     return int(total or 0)
 
 
-async def earned_between(session: AsyncSession, member: Member, start: datetime, end: datetime) -> int:
-    total = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.member_id == member.id, LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
-        LedgerEntry.kind.not_in(NOT_EARNED)))
-    return int(total or 0)
+def _earned_in(prefix: str):
+    inside = (LedgerEntry.kind.not_in(NOT_EARNED) & (LedgerEntry.created_at >= bindparam(f"{prefix}_start"))
+              & (LedgerEntry.created_at < bindparam(f"{prefix}_end")))
+    return func.coalesce(func.sum(case((inside, LedgerEntry.amount), else_=0)), 0)
+
+
+_SUMMARY = (select(func.coalesce(func.sum(LedgerEntry.amount), 0).label("balance"),
+                   _earned_in("week").label("week"), _earned_in("month").label("month"))
+            .where(LedgerEntry.member_id == bindparam("member_id")).subquery("summary"))
+_TOTALS = (select(LedgerEntry.member_id.label("member_id"), func.sum(LedgerEntry.amount).label("points"))
+           .where(LedgerEntry.building_id == bindparam("building_id"),
+                  LedgerEntry.created_at >= bindparam("week_start"), LedgerEntry.created_at < bindparam("week_end"),
+                  LedgerEntry.kind.not_in(NOT_EARNED))
+           .group_by(LedgerEntry.member_id).having(func.sum(LedgerEntry.amount) > 0).cte("totals"))
+_MINE = select(_TOTALS.c.points).where(_TOTALS.c.member_id == bindparam("member_id")).scalar_subquery()
+_RANKED = select(func.count()).select_from(_TOTALS).scalar_subquery()
+_AHEAD = select(func.count()).select_from(_TOTALS).where(_TOTALS.c.points > _MINE).scalar_subquery()
+# Everything #我的积分 says, in one statement: it is asked for often, and each statement costs a trip.
+_MY_POINTS = select(_SUMMARY.c.balance, _SUMMARY.c.week, _SUMMARY.c.month, _MINE, _AHEAD, _RANKED)
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    balance: int
+    week: int
+    month: int
+    rank: int | None  # in the building this week; None when not ranked
+    ranked: int  # how many are ranked there this week
+
+
+async def points_summary(session: AsyncSession, member: Member, building: Building,
+                         week: tuple[datetime, datetime], month: tuple[datetime, datetime]) -> PointsSummary:
+    """Balance, points earned this week and month, and the rank by this week's points in the building.
+
+    The same rules as balance_of and building_ranking (ties share a rank).
+    """
+    row = (await session.execute(_MY_POINTS, {
+        "member_id": member.id, "building_id": building.id, "week_start": week[0], "week_end": week[1],
+        "month_start": month[0], "month_end": month[1]})).one()
+    balance, this_week, this_month, mine, ahead, ranked = row
+    return PointsSummary(int(balance), int(this_week), int(this_month),
+                         int(ahead) + 1 if mine is not None else None, int(ranked))
 
 
 async def building_ranking(session: AsyncSession, building: Building, start: datetime, end: datetime,
