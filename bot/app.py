@@ -83,7 +83,7 @@ class App:
     async def start_background(self) -> None:
         """The scheduler (in the process that leads, see schedules/leader.py) and the outbox's sender."""
         self._background = True
-        self.outbox.start(self.schedules.is_leader, poll_seconds=self.settings.leader_retry_seconds)
+        self.outbox.start(self.schedules.is_leader, poll_seconds=self.settings.outbox_poll_seconds)
         await self.schedules.start()
 
     async def close(self) -> None:

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from bot import exports, gifts_cli
+from bot import exports, gifts_cli, jobs_cli
 from bot.settings import Settings, SettingsError
 
 
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="bring the schema up to date (the bot also does this at start)")
     gifts_cli.add_parser(sub)
     exports.add_parser(sub)
+    jobs_cli.add_parser(sub)
     sub.add_parser("doctor", help="scheduled jobs, the outbox, and sends that failed")
     return parser
 
@@ -66,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(doctor(settings))
     if args.command == "export":
         return asyncio.run(exports.run(args, settings))
+    if args.command == "jobs":
+        if settings.log_level != "DEBUG":  # what a job did is printed; its log lines would say it twice
+            logging.getLogger("schedules.jobs").setLevel(logging.ERROR)
+        return asyncio.run(jobs_cli.run(args, settings))
     from bot.app import App
 
     app = App(settings, make_transport(settings, choice))

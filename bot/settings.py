@@ -65,6 +65,7 @@ class Settings:
     reply_per_second: float = 1.0
     send_attempts: int = 5
     leader_retry_seconds: float = 5.0
+    outbox_poll_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -195,6 +196,8 @@ class Settings:
             send_attempts=outbox["LOUZU_SEND_ATTEMPTS"],
             leader_retry_seconds=_number("LOUZU_LEADER_RETRY_SECONDS", get("LOUZU_LEADER_RETRY_SECONDS", "5"),
                                          0.05, 600),
+            outbox_poll_seconds=_number("LOUZU_OUTBOX_POLL_SECONDS", get("LOUZU_OUTBOX_POLL_SECONDS", "2"),
+                                        0.05, 600),
         )
 
 

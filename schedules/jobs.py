@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Awaitable, Callable
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
 from bot.settings import Settings
 from storage import outbox as outbox_store
+from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -40,6 +44,60 @@ class JobContext:
 
 
 Job = Callable[..., Awaitable[list[Reply]]]
+
+# Jobs whose post belongs to a period (this week's ranking of last week, this month's honour
+# list): a group that already had the period's post does not get it again, however the job
+# came to run twice (a run by hand with `louzu jobs run` and the scheduled one, say).
+ONCE_PER = {"weekly_ranking": "week", "honour_list": "month"}
+# Jobs that only post (and change nothing), so their posts may be limited to one group.
+POSTS_ONLY = ("weekly_ranking", "honour_list", "reminder")
+
+
+@dataclass
+class JobResult:
+    """What one run of a job did."""
+
+    kept: int = 0  # posts kept for the outbox
+    rooms: list[str] = field(default_factory=list)  # the groups they go to, in order
+    at: datetime | None = None  # the job's "now"
+    left_out: list[str] = field(default_factory=list)  # groups that already had this period's post
+    since: datetime | None = None  # the start of that period
+    failed: bool = False  # the job raised (logged; its transaction rolled back)
+
+
+def batch_of(name: str, args: tuple) -> str:
+    """The outbox batch of a job's posts: the job's name, a reminder's own name, S<n> for a notice."""
+    if name == "reminder" and args:
+        return f"reminder:{args[0]}"
+    if name == "notice" and args:
+        return f"S{args[0]}"
+    return name
+
+
+def period_start(name: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The start of the week or month whose post ``name`` makes at ``now``; None for other jobs."""
+    from storage.queries import month_bounds, week_bounds
+
+    kind = ONCE_PER.get(name)
+    if kind == "week":
+        return week_bounds(now, tz)[0]
+    if kind == "month":
+        return month_bounds(now, tz)[0]
+    return None
+
+
+async def rooms_posted(session: AsyncSession, batch: str, since: datetime) -> set[str]:
+    """Groups that have a post of ``batch`` kept since ``since`` (sent, or still to go; not failed ones).
+
+    On PostgreSQL two runs at once (the scheduler's and one by hand) take turns from here to their
+    commit, so the second sees the first's posts; on SQLite every transaction holds the write lock.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(batch.encode())})
+    rows = await session.scalars(select(OutboxMessage.room_id).distinct().where(
+        OutboxMessage.batch == batch, OutboxMessage.created_at >= since,
+        OutboxMessage.status != outbox_store.FAILED))
+    return set(rows)
 
 
 def job_table() -> dict[str, Job]:
@@ -83,31 +141,50 @@ class JobRunner:
         self._running: set[asyncio.Task] = set()
 
     async def run(self, name: str, *args) -> int:
-        """Run one job now; returns how many posts it kept (0 after an error, which is logged)."""
-        task = asyncio.ensure_future(self._run(name, args))
+        """Run one job now (what the scheduler does); returns how many posts it kept (0 after an error)."""
+        return (await self.run_now(name, *args)).kept
+
+    async def run_now(self, name: str, *args, room: str | None = None, again: bool = False) -> JobResult:
+        """Run one job now. ``room``: keep only the posts to that group (jobs in POSTS_ONLY);
+        ``again``: post a ONCE_PER job also to groups that already had this period's post."""
+        if room is not None and name not in POSTS_ONLY:
+            raise ValueError(f"{name} changes things in every building; its posts cannot be limited to one group")
+        task = asyncio.ensure_future(self._run(name, args, room, again))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         # Shielded like PTB's Job._run: a scheduler shutting down must not cut a job's
         # transaction in half; close() waits for running jobs instead.
         return await asyncio.shield(task)
 
-    async def _run(self, name: str, args: tuple) -> int:
+    async def _run(self, name: str, args: tuple, room: str | None = None, again: bool = False) -> JobResult:
         job = self.table.get(name)
         if job is None:
             log.error("no scheduled job is called %r (args %r); was it renamed?", name, args)
-            return 0
+            return JobResult(failed=True)
         now = self.app.clock()
+        batch = batch_of(name, args)
+        result = JobResult(since=period_start(name, now, self.app.settings.timezone), at=now)
         try:
             async with self.app.transaction() as session:
                 posts = await job(JobContext(session, self.app.settings, now), *args)
-                kept = await outbox_store.enqueue(session, posts, batch=name, now=now) if posts else 0
+                if room is not None:
+                    posts = [post for post in posts if post.room_id == room]
+                if result.since is not None and not again and posts:
+                    had = await rooms_posted(session, batch, result.since)
+                    result.left_out = sorted({post.room_id for post in posts if post.room_id in had})
+                    posts = [post for post in posts if post.room_id not in had]
+                result.kept = await outbox_store.enqueue(session, posts, batch=batch, now=now) if posts else 0
+                result.rooms = list(dict.fromkeys(post.room_id for post in posts))
         except Exception:
             log.exception("scheduled job %s%r failed at %s", name, args, now.isoformat())
-            return 0
-        if kept:
-            log.info("scheduled job %s%r kept %d posts for the outbox", name, args, kept)
+            return JobResult(failed=True)
+        if result.left_out:
+            log.warning("scheduled job %s%r: %d group(s) already had this %s's post (since %s); not posted there "
+                        "again", name, args, len(result.left_out), ONCE_PER[name], result.since.isoformat())
+        if result.kept:
+            log.info("scheduled job %s%r kept %d posts for the outbox", name, args, result.kept)
             self.app.outbox.wake()
-        return kept
+        return result
 
     async def wait(self) -> None:
         """Until the jobs running now have finished."""

@@ -18,7 +18,8 @@ async def three_buildings(chat) -> None:
     await chat.setup_building()
     await chat.setup_building("11号楼群", "11号楼", "周楼长")
     await chat.setup_building("3号楼群", "3号楼", "吴楼长")
-    await chat("[闲聊群] 张阿姨: 大家好")  # a group the bot is in that is bound to no building
+    # A group the bot is in that is bound to no building (a command makes the bot record it).
+    assert "还没有绑定楼栋" in await chat.one("[闲聊群] 张阿姨: #帮助")
 
 
 async def test_a_leader_posts_a_notice_in_this_group(chat):

@@ -1,5 +1,42 @@
-"""`python -m tests.bench` (or `make bench`): reply latency through the puppet service, see latency.py."""
+"""`python -m tests.bench` (or `make bench`), in one run:
 
-from tests.bench.latency import main
+1. ``latency``: reply latency through the puppet service, louzu against the ding-dong bot (latency.py);
+2. ``outbox``: a resident's ``#我的积分`` while a 500-group broadcast drains through the
+   outbox, against idle, in-process on a slow in-memory transport (outbox_bench.py);
+3. ``broadcast``: the same through the puppet service, the real bot process with 500
+   groups in the gateway (outbox_bench.py --harness).
+
+``--only PART`` (repeatable) runs some of them; ``make bench BENCH_ARGS="--only broadcast"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from tests.bench import latency, outbox_bench
+
+PARTS = ("latency", "outbox", "broadcast")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
+    parser.add_argument("--messages", type=int, default=300, help="latency: measured messages per case (default 300)")
+    parser.add_argument("--warmup", type=int, default=30, help="latency: messages before measuring (default 30)")
+    parser.add_argument("--residents", type=int, default=20, help="latency: residents taking turns (default 20)")
+    outbox_bench.add_arguments(parser)
+    args = parser.parse_args(argv)
+    parts = args.only or PARTS
+    if "latency" in parts:
+        print(latency.table(asyncio.run(latency.run(args.messages, args.warmup, args.residents))), flush=True)
+    if "outbox" in parts:
+        print(flush=True)
+        asyncio.run(outbox_bench.run(args))
+    if "broadcast" in parts:
+        print(flush=True)
+        asyncio.run(outbox_bench.run_through_harness(args))
+    return 0
+
 
 raise SystemExit(main())

@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -241,7 +242,7 @@ class WechatyHarness:
     # ------------------------------------------------------------ events
 
     async def next_message(self, timeout: float = 10.0) -> dict:
-        """The next message the bot sent: {id, room, to, text, mentions, type, file?}.
+        """The next message the bot sent: {id, room, to, text, mentions, type, file?, received_at}.
 
         ``file`` (image/file messages) is {"name", "b64"}; ``data`` is added with
         the decoded bytes.
@@ -378,6 +379,7 @@ class WechatyHarness:
             return
         async with self._cond:
             if kind == "message":
+                ev["received_at"] = time.time()  # when it reached us (wall clock, as the bot's schedules use)
                 f = ev.get("file")
                 if f and f.get("b64") is not None:
                     f["data"] = base64.b64decode(f["b64"])

@@ -20,8 +20,11 @@ from typing import Any, Mapping, Optional
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Settings that keep an end-to-end run about the protocol: no scheduled posts of their own,
-# and replies not held back by the per-account reply rate (which has unit tests of its own).
+# replies not held back by the per-account reply rate (which has unit tests of its own), posts
+# paced briefly and never held for the night (a test run at 23:00 must see them go out).
 QUIET_SETTINGS = {
+    "LOUZU_PACE_SECONDS": "0.05-0.1",
+    "LOUZU_QUIET_HOURS": "off",
     "LOUZU_REMINDERS_FILE": "off",
     "LOUZU_WEEKLY_RANKING_AT": "off",
     "LOUZU_HONOUR_LIST_AT": "off",
@@ -129,6 +132,20 @@ class LouzuProcess:
         if self._reader is not None:
             await self._reader
         return self.proc.returncode
+
+    async def command(self, *args: str, timeout: float = 60.0) -> tuple[int, str, str]:
+        """Another `louzu …` command (e.g. ``jobs run weekly_ranking``) with this bot's settings and
+        directory, as staff would run it beside the bot; its exit code, stdout and stderr."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=str(self.workdir), env=self.env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise AssertionError(f"louzu {' '.join(args)} did not finish within {timeout} s") from None
+        return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
     def query(self, sql: str, *params: Any) -> list[tuple]:
         """Rows from the bot's SQLite database (readable while the bot runs: WAL)."""

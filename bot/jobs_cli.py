@@ -1,0 +1,264 @@
+"""`louzu jobs …`: the committee's staff see the built-in scheduled jobs and run one by hand.
+
+``louzu jobs list`` shows each built-in job (and each configured reminder): the setting
+that holds its time, on or off, when it runs next and when it last posted.
+
+``louzu jobs run <name> [--room ROOM_ID] [--again]`` runs one now, through the same
+entry as the scheduler (schedules/jobs.py, ``JobRunner``): one transaction, its posts
+kept in the outbox. This process sends nothing itself: the running bot that sends the
+posts (the one holding the scheduler lock) finds them within LOUZU_OUTBOX_POLL_SECONDS
+and sends them paced, like any scheduled post (held during the quiet hours).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.outbox import in_quiet_hours
+from bot.settings import Settings
+from schedules.cron import cron_trigger
+from schedules.jobs import ONCE_PER, POSTS_ONLY, JobRunner, batch_of
+from schedules.leader import LOCK_KEY
+from schedules.scheduler import BUILTIN, TABLE, sync_url
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import Group, OutboxMessage
+
+Clock = Callable[[], datetime]
+ALIASES = {"overdue_check": "overdue_reports", "claim_expiry": "expire_claims", "auto_close": "close_unconfirmed"}
+WHAT = {  # what each job does, for the list
+    "weekly_ranking": "last week's ranking to every bound group; the all-building table to the committee group",
+    "honour_list": "last month's honour list (picture and text) to every bound group",
+    "overdue_reports": "raises reports open too long with leaders, then grid leaders and the committee",
+    "expire_claims": "expires claims no leader decided in time; tells the claimants",
+    "close_unconfirmed": "closes resolved reports nobody confirmed within 72 hours; tells the reporters",
+    "reminder": "a reminder from the reminders file to every bound group",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def add_parser(subparsers) -> None:
+    jobs = subparsers.add_parser("jobs", help="the built-in scheduled jobs: list them, or run one now")
+    sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    sub.add_parser("list", help="each built-in job and reminder: its setting, on or off, next run, last posts")
+    run = sub.add_parser("run", help="run a built-in job now; the running bot sends its posts")
+    run.add_argument("name", help="weekly_ranking, honour_list, overdue_reports, expire_claims, close_unconfirmed, "
+                                  "or a reminder's name (e.g. daily_patrol)")
+    run.add_argument("--room", metavar="ROOM_ID",
+                     help="keep only the posts to this group (weekly_ranking, honour_list and reminders only)")
+    run.add_argument("--again", action="store_true",
+                     help="post the weekly ranking or the honour list also to groups that already had this "
+                          "week's or month's")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One built-in job as the settings have it."""
+
+    name: str  # what `louzu jobs run` takes: weekly_ranking, daily_patrol …
+    job_id: str  # its id in the scheduler's job store: job:weekly_ranking, reminder:daily_patrol
+    job: str  # its entry in schedules.jobs.job_table()
+    args: tuple
+    setting: str  # the setting that holds its time
+    cron: str | None  # None: off
+
+    @property
+    def batch(self) -> str:
+        return batch_of(self.job, self.args)
+
+
+def entries(settings: Settings) -> list[Entry]:
+    found = [Entry(name, f"job:{name}", name, (), f"LOUZU_{key.upper()}", getattr(settings, key))
+             for name, key in BUILTIN]
+    found += [Entry(r.name, f"reminder:{r.name}", "reminder", (r.name,), "LOUZU_REMINDERS_FILE", r.at)
+              for r in settings.reminders or ()]
+    return found
+
+
+def find(settings: Settings, name: str) -> Entry | None:
+    name = name.strip()
+    for prefix in ("job:", "reminder:"):
+        name = name.removeprefix(prefix)
+    name = ALIASES.get(name, name)
+    return next((entry for entry in entries(settings) if entry.name == name), None)
+
+
+class JobHost:
+    """What a JobRunner needs of a bot, without a transport: this process keeps posts, never sends them."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.sessions = make_sessionmaker(engine)
+        self.outbox = self  # JobRunner wakes the outbox; here nothing listens (the bot polls)
+
+    def wake(self) -> None:
+        pass
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+
+def missing_database(settings: Settings) -> str | None:
+    """Why there is no database to work on (an SQLite file not there: the wrong directory?), or None."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        return (f"no database at {url.database}: run this where the bot runs (the same .env, or "
+                f"LOUZU_DATA_DIR / DATABASE_URL set as for `louzu run`)")
+    return None
+
+
+async def run(args, settings: Settings, clock: Clock = utc_now, out=print) -> int:
+    problem = missing_database(settings)
+    if problem:
+        out(f"louzu: {problem}")
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        if args.jobs_command == "list":
+            return await list_jobs(settings, engine, clock, out)
+        return await run_job(args, settings, engine, clock, out)
+    finally:
+        await engine.dispose()
+
+
+# jobs list ---------------------------------------------------------------------------------
+
+def _stored_jobs(url: str) -> dict:
+    """The jobs the bot's scheduler keeps (APScheduler's own store, read the way the bot reads it)."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from sqlalchemy import create_engine
+
+    engine = create_engine(sync_url(url))
+    try:
+        return {job.id: job for job in SQLAlchemyJobStore(engine=engine, tablename=TABLE).get_all_jobs()}
+    finally:
+        engine.dispose()
+
+
+def _local(moment: datetime | None, tz) -> str:
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}" if moment is not None else "-"
+
+
+async def list_jobs(settings: Settings, engine: AsyncEngine, clock: Clock, out) -> int:
+    tz, now = settings.timezone, clock()
+    stored = await asyncio.to_thread(_stored_jobs, engine.url.render_as_string(hide_password=False))
+    async with make_sessionmaker(engine)() as session:
+        last = dict((await session.execute(select(OutboxMessage.batch, func.max(OutboxMessage.created_at))
+                                           .group_by(OutboxMessage.batch))).all())
+        counts = {}
+        for batch, when in last.items():
+            counts[batch] = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.batch == batch, OutboxMessage.created_at == when))
+    out(f"built-in jobs (times in {tz}; database {engine.url.render_as_string(hide_password=True)}):")
+    rows = [("job", "setting", "time", "on", "next run", "last posts")]
+    notes: list[str] = []
+    for entry in entries(settings):
+        job = stored.get(entry.job_id)
+        if entry.cron is None:
+            upcoming = "-"
+            if job is not None:
+                notes.append(f"{entry.name}: switched off; the bot drops it at its next start")
+        else:
+            trigger = cron_trigger(entry.cron, tz)
+            if job is not None and repr(job.trigger) == repr(trigger):
+                upcoming = _local(job.next_run_time, tz)
+                if job.next_run_time is not None and job.next_run_time < now:
+                    notes.append(f"{entry.name}: missed at {upcoming}; the bot runs it once when it is back "
+                                 f"(within LOUZU_MISFIRE_GRACE_HOURS)")
+            else:
+                upcoming = _local(trigger.get_next_fire_time(None, now.astimezone(tz)), tz)
+                notes.append(f"{entry.name}: " + ("its time changed in the settings" if job is not None
+                                                  else "not scheduled yet") + "; the bot takes it at its next start")
+        when = last.get(entry.batch)
+        posted = f"{_local(when, tz)} ({counts[entry.batch]} posts)" if when is not None else "-"
+        rows.append((entry.name, entry.setting, entry.cron or "off", "on" if entry.cron else "off", upcoming, posted))
+    if not settings.reminders:
+        rows.append(("reminders", "LOUZU_REMINDERS_FILE", "off", "off", "-", "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        out("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    for note in notes:
+        out(f"  note: {note}")
+    out("`louzu jobs run <job>` runs one now; a setting's value `off` turns a job off (then restart the bot).")
+    return 0
+
+
+# jobs run ----------------------------------------------------------------------------------
+
+async def sender_running(engine: AsyncEngine) -> bool | None:
+    """Whether a bot process holds the scheduler lock (so sends the posts); None when we cannot tell (SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    async with engine.connect() as conn:
+        held = await conn.scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = :high AND objid = :low AND objsubid = 1"),
+            {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF})
+    return bool(held)
+
+
+async def run_job(args, settings: Settings, engine: AsyncEngine, clock: Clock, out) -> int:
+    entry = find(settings, args.name)
+    if entry is None:
+        names = ", ".join(e.name for e in entries(settings))
+        out(f"louzu: no built-in job is called {args.name!r}; the jobs are: {names}")
+        return 2
+    if args.room is not None and entry.job not in POSTS_ONLY:
+        out(f"louzu: {entry.name} changes things in every building, so it runs for all of them; "
+            f"--room works with weekly_ranking, honour_list and reminders")
+        return 2
+    if entry.cron is None:
+        out(f"note: {entry.name} is switched off ({entry.setting}=off); running it by hand anyway.")
+    host = JobHost(settings, engine, clock)
+    result = await JobRunner(host).run_now(entry.job, *entry.args, room=args.room, again=args.again)
+    if result.failed:
+        out(f"louzu: {entry.name} failed and changed nothing (the error is logged above)")
+        return 1
+    tz = settings.timezone
+    async with host.transaction() as session:
+        topics = dict((await session.execute(select(Group.room_id, Group.topic))).all())
+
+    def named(room: str) -> str:
+        topic = topics.get(room)
+        committee = " (committee)" if room == settings.committee_room else ""
+        return f"{room} ({topic}){committee}" if topic and topic != room else f"{room}{committee}"
+
+    period = ONCE_PER.get(entry.job)
+    if result.left_out:
+        out(f"left out {len(result.left_out)} group(s) that already had this {period}'s {entry.name} "
+            f"(kept since {_local(result.since, tz)}): {', '.join(named(r) for r in result.left_out)}; "
+            f"add --again to post it there anyway.")
+    if not result.kept:
+        out(f"{entry.name} ran at {_local(result.at, tz)}: nothing {'else ' if result.left_out else ''}to post"
+            + (" to that group." if args.room else "."))
+        return 0
+    out(f"{entry.name} ran at {_local(result.at, tz)} and kept {result.kept} post(s) for the outbox, to "
+        + ", ".join(named(room) for room in result.rooms) + ".")
+    low, high = settings.pace_seconds
+    minutes = result.kept * (low + high) / 2 / 60
+    pace = f"{low:g}–{high:g} s apart" + (f", about {minutes:.0f} min in all" if minutes >= 1 else "")
+    out(f"The bot that runs the scheduled jobs sends them within {settings.outbox_poll_seconds:g} s "
+        f"(LOUZU_OUTBOX_POLL_SECONDS), {pace}.")
+    if in_quiet_hours(result.at.astimezone(tz), settings.quiet_hours):
+        out(f"It is quiet hours ({settings.quiet_hours[0]:%H:%M}–{settings.quiet_hours[1]:%H:%M}): "
+            f"they wait until {settings.quiet_hours[1]:%H:%M}.")
+    running = await sender_running(engine)
+    if running is False:
+        out("No bot process runs the scheduled jobs on this database right now: they go out when one starts.")
+    return 0
+

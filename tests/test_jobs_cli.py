@@ -1,0 +1,235 @@
+"""`louzu jobs list` and `louzu jobs run`: a job run by hand, in another process, sent by the running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from bot import jobs_cli
+from bot.cli import _parser, main
+from storage.models import OutboxMessage
+from tests.test_notices import sent_after
+from tests.timekit import drive_scheduler_with
+
+COMMITTEE = "居委会群"
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, committee_room=COMMITTEE, outbox_poll_seconds=0.05)
+
+
+async def jobs(settings, clock, *argv: str) -> tuple[int, list[str]]:
+    """`louzu jobs …` against the bot's database, as another process would run it; its exit code and lines."""
+    lines: list[str] = []
+    code = await jobs_cli.run(_parser().parse_args(["jobs", *argv]), settings, clock, lines.append)
+    return code, lines
+
+
+async def two_buildings(chat) -> None:
+    await chat.setup_building()
+    await chat.setup_building("11号楼群", "11号楼", "周楼长")
+
+
+async def rooms_of(chat, batch: str) -> list[str]:
+    return sorted(await chat.scalars(select(OutboxMessage.room_id).where(OutboxMessage.batch == batch)))
+
+
+async def test_a_job_run_by_hand_is_sent_by_the_running_bot_within_its_poll(chat, clock, settings):
+    await two_buildings(chat)
+    await chat.app.start_background()  # the bot runs: it leads, and its outbox worker polls every 0.05 s
+    before = len(chat.transport.sent)
+    code, lines = await jobs(settings, clock, "run", "weekly_ranking")
+    assert code == 0
+    assert lines[0] == ("weekly_ranking ran at 2026-11-25 10:00 and kept 3 post(s) for the outbox, "
+                        f"to 11号楼群, 12号楼群, {COMMITTEE} (committee).")
+    assert lines[1] == ("The bot that runs the scheduled jobs sends them within 0.05 s (LOUZU_OUTBOX_POLL_SECONDS), "
+                        "1.5–3 s apart.")
+    assert len(lines) == 2  # (on PostgreSQL it can tell that a bot runs the jobs: no warning that none does)
+    # Nothing woke the bot's outbox (the posts came from elsewhere): its poll finds them.
+    def rankings():
+        return [p for p in chat.transport.sent[before:] if "上周" in p.text]
+
+    deadline = time.monotonic() + 5
+    while len(rankings()) < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert sorted(p.room_id for p in rankings()) == sorted(["11号楼群", "12号楼群", COMMITTEE])
+    statuses = await chat.scalars(select(OutboxMessage.status).where(OutboxMessage.batch == "weekly_ranking"))
+    assert statuses == ["sent"] * 3
+
+
+async def test_a_second_run_in_the_same_week_posts_nowhere_twice_unless_told_again(chat, clock, settings):
+    await two_buildings(chat)
+    assert (await jobs(settings, clock, "run", "weekly_ranking"))[0] == 0
+    code, lines = await jobs(settings, clock, "run", "weekly_ranking")
+    assert code == 0 and lines == [
+        f"left out 3 group(s) that already had this week's weekly_ranking (kept since 2026-11-23 00:00): "
+        f"11号楼群, 12号楼群, {COMMITTEE} (committee); add --again to post it there anyway.",
+        "weekly_ranking ran at 2026-11-25 10:00: nothing else to post."]
+    # The scheduled run that week leaves them out too (a run by hand on Monday morning, then 09:00).
+    assert await chat.app.schedules.jobs.run("weekly_ranking") == 0
+    # A group bound since gets it; the others still do not.
+    await chat.setup_building("3号楼群", "3号楼", "吴楼长")
+    code, lines = await jobs(settings, clock, "run", "weekly_ranking")
+    assert lines[1] == "weekly_ranking ran at 2026-11-25 10:00 and kept 1 post(s) for the outbox, to 3号楼群."
+    if chat.app.engine.dialect.name == "postgresql":  # there it can tell that no bot runs the jobs now
+        assert lines[-1] == ("No bot process runs the scheduled jobs on this database right now: "
+                             "they go out when one starts.")
+
+    # --again posts it anyway; --room limits it to one group.
+    code, lines = await jobs(settings, clock, "run", "weekly_ranking", "--again", "--room", "12号楼群")
+    assert code == 0 and lines[0].endswith("kept 1 post(s) for the outbox, to 12号楼群.")
+    assert await rooms_of(chat, "weekly_ranking") == sorted(["11号楼群", "12号楼群", "12号楼群", "3号楼群", COMMITTEE])
+    # Next week is another week.
+    clock.advance(days=7)
+    assert (await jobs(settings, clock, "run", "weekly_ranking"))[1][0].startswith(
+        "weekly_ranking ran at 2026-12-02 10:00 and kept 4 post(s)")
+
+
+async def test_two_runs_at_the_same_moment_post_once(chat, clock, settings):
+    """The scheduler's run and one by hand at once (two processes): the second waits for the first's commit."""
+    await two_buildings(chat)
+    engine = jobs_cli.make_engine(settings.database_url)  # another process's connection to the database
+    by_hand = jobs_cli.JobRunner(jobs_cli.JobHost(settings, engine, clock))
+    inside: list[int] = []
+    both_inside = asyncio.Event()
+
+    def meeting(job):
+        async def run(ctx):
+            posts = await job(ctx)
+            # Both transactions are open here at once (on SQLite the second cannot begin: it waits).
+            inside.append(1)
+            if len(inside) == 2:
+                both_inside.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(both_inside.wait(), 0.5)
+            return posts
+        return run
+
+    for runner in (chat.app.schedules.jobs, by_hand):
+        runner.table["weekly_ranking"] = meeting(runner.table["weekly_ranking"])
+    try:
+        results = await asyncio.gather(chat.app.schedules.jobs.run_now("weekly_ranking"),
+                                       by_hand.run_now("weekly_ranking"))
+    finally:
+        await engine.dispose()
+    assert sorted((r.kept, len(r.left_out)) for r in results) == [(0, 3), (3, 0)]
+    assert await rooms_of(chat, "weekly_ranking") == sorted(["11号楼群", "12号楼群", COMMITTEE])
+
+
+async def test_the_honour_list_is_once_a_month_and_reminders_run_when_asked(chat, clock, settings):
+    await two_buildings(chat)
+    code, lines = await jobs(settings, clock, "run", "honour_list", "--room", "11号楼群")
+    assert code == 0 and lines[0].endswith("kept 1 post(s) for the outbox, to 11号楼群.")
+    code, lines = await jobs(settings, clock, "run", "honour_list")
+    assert lines[0].startswith("left out 1 group(s) that already had this month's honour_list (kept since 2026-11-01 00:00)")
+    assert lines[1].endswith("kept 1 post(s) for the outbox, to 12号楼群.")
+    before = len(chat.transport.sent)
+    said = await sent_after(chat, before)
+    picture = settings.data_dir.resolve() / "honour" / "2026-10.png"
+    assert [p.image for p in chat.transport.sent[before:]] == [picture, picture]
+    assert [line.split("] ")[0] for line in said] == ["[11号楼群", "[12号楼群"]
+    assert all(line.split("] ")[1].startswith("【2026年10月光荣榜】") for line in said)
+    # Reminders are run by their own name (or reminder:<name>), every time they are asked for.
+    for name in ("daily_patrol", "reminder:daily_patrol"):
+        code, lines = await jobs(settings, clock, "run", name)
+        assert code == 0 and lines[0].startswith("daily_patrol ran at 2026-11-25 10:00 and kept 2 post(s)")
+    assert await rooms_of(chat, "reminder:daily_patrol") == ["11号楼群", "11号楼群", "12号楼群", "12号楼群"]
+
+
+async def test_jobs_that_change_things_run_for_every_building(chat, clock, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    code, lines = await jobs(settings, clock, "run", "expire_claims", "--room", "12号楼群")
+    assert code == 2 and lines == ["louzu: expire_claims changes things in every building, so it runs for all of "
+                                   "them; --room works with weekly_ranking, honour_list and reminders"]
+    assert (await jobs(settings, clock, "run", "claim_expiry"))[1] == [
+        "expire_claims ran at 2026-11-25 10:00: nothing to post."]
+    clock.advance(days=8)
+    code, lines = await jobs(settings, clock, "run", "claim_expiry")  # the setting's name works too
+    assert code == 0 and lines[0] == "expire_claims ran at 2026-12-03 10:00 and kept 1 post(s) for the outbox, to 12号楼群."
+    said = await sent_after(chat, len(chat.transport.sent))
+    assert said[0].startswith("[12号楼群] @张阿姨 C1（志愿服务 2小时）超过 7 天没有审核，已过期")
+
+
+async def test_a_switched_off_job_runs_by_hand_and_quiet_hours_are_said(chat, clock, settings):
+    await chat.setup_building()
+    off = replace(settings, weekly_ranking_at=None)
+    clock.set_local("2026-11-25 23:00", settings.timezone)
+    code, lines = await jobs(off, clock, "run", "job:weekly_ranking")
+    assert code == 0
+    assert lines[0] == "note: weekly_ranking is switched off (LOUZU_WEEKLY_RANKING_AT=off); running it by hand anyway."
+    assert "It is quiet hours (22:00–07:00): they wait until 07:00." in lines
+    assert await sent_after(chat, len(chat.transport.sent)) == []
+    clock.set_local("2026-11-26 07:00", settings.timezone)
+    assert len(await sent_after(chat, len(chat.transport.sent))) == 2
+
+
+async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, clock, settings, tmp_path):
+    code, lines = await jobs(settings, clock, "run", "monthly_ranking")
+    assert code == 2 and lines == ["louzu: no built-in job is called 'monthly_ranking'; the jobs are: weekly_ranking, "
+                                   "honour_list, overdue_reports, expire_claims, close_unconfirmed, daily_patrol, "
+                                   "weekly_cleanup"]
+    elsewhere = replace(settings, data_dir=tmp_path / "elsewhere", database_url="")
+    code, lines = await jobs(elsewhere, clock, "list")
+    assert code == 2 and lines[0].startswith(f"louzu: no database at {tmp_path / 'elsewhere' / 'louzu.db'}: run this "
+                                             "where the bot runs")
+    assert not (tmp_path / "elsewhere").exists()
+
+    async def broken(ctx):
+        raise RuntimeError("the ranking query broke")
+
+    original = jobs_cli.JobRunner
+
+    class Broken(original):
+        def __init__(self, app):
+            super().__init__(app)
+            self.table["weekly_ranking"] = broken
+
+    jobs_cli.JobRunner = Broken
+    try:
+        code, lines = await jobs(settings, clock, "run", "weekly_ranking")
+    finally:
+        jobs_cli.JobRunner = original
+    assert code == 1 and lines == ["louzu: weekly_ranking failed and changed nothing (the error is logged above)"]
+
+
+async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, clock, settings, monkeypatch):
+    await chat.setup_building()
+    clock.advance(minutes=1)  # 10:01
+    changed = replace(settings, honour_list_at=None)
+    code, lines = await jobs(changed, clock, "list")
+    assert code == 0
+    table = {line.split()[0]: line.split() for line in lines[2:9]}
+    assert table["weekly_ranking"] == ["weekly_ranking", "LOUZU_WEEKLY_RANKING_AT", "0", "9", "*", "*", "mon", "on",
+                                       "2026-11-30", "09:00", "-"]
+    assert table["honour_list"][1:] == ["LOUZU_HONOUR_LIST_AT", "off", "off", "-", "-"]
+    assert table["overdue_reports"][-3:] == ["2026-11-25", "11:00", "-"]
+    assert table["daily_patrol"][1] == "LOUZU_REMINDERS_FILE" and table["daily_patrol"][-3:] == ["2026-11-26", "08:00", "-"]
+    assert "  note: weekly_ranking: not scheduled yet; the bot takes it at its next start" in lines
+
+    # Once the bot has scheduled them, the next runs are the ones its scheduler keeps; a run shows as the last posts.
+    drive_scheduler_with(monkeypatch, clock)
+    await chat.app.schedules.step()
+    await jobs(settings, clock, "run", "weekly_ranking")
+    clock.set_local("2026-11-30 12:00", settings.timezone)  # the bot was down at Monday 09:00
+    code, lines = await jobs(settings, clock, "list")
+    table = {line.split()[0]: line.split() for line in lines[2:9]}
+    assert table["weekly_ranking"][-6:] == ["2026-11-30", "09:00", "2026-11-25", "10:01", "(2", "posts)"]
+    assert ("  note: weekly_ranking: missed at 2026-11-30 09:00; the bot runs it once when it is back "
+            "(within LOUZU_MISFIRE_GRACE_HOURS)") in lines
+    assert not [line for line in lines if "not scheduled yet" in line]
+
+
+def test_the_command_line_takes_jobs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
+    assert main(["jobs", "run", "weekly_ranking"]) == 2
+    assert "louzu: no database at" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["jobs", "run"])
