@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import random
 import shutil
-import struct
 import sys
-import zlib
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import MESSAGE_TYPE_IMAGE, MESSAGE_TYPE_TEXT, WechatyHarness
+from tests.e2e.world import make_png
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,22 +33,8 @@ SETUP = {
 }
 
 
-def make_png(width: int, height: int, seed: int = 0) -> bytes:
-    """An RGB PNG of noise (so it does not compress: 64x128 is ~24 KB)."""
-    rng = random.Random(seed)
-    raw = b"".join(b"\x00" + rng.randbytes(width * 3) for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
-
-
 @pytest.fixture
-async def harness():
+async def harness():  # a smaller world than conftest's: one room, no administrator
     h = WechatyHarness()
     await h.start(SETUP)
     try:
