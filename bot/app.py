@@ -49,10 +49,12 @@ class App:
         self.engine = engine or make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.table = build_table()
-        self.dispatcher = Dispatcher(self.table, self.sessions, settings, clock, self.send, transport.bot_id)
-        # SQLite takes one writer at a time: the dispatcher's lock serialises every transaction of
-        # this process (jobs, the outbox and the scheduler's job store included).
-        self.db_lock: asyncio.Lock | None = self.dispatcher._serial
+        # SQLite takes one writer at a time: one lock serialises every transaction of this process
+        # (messages, jobs, the outbox and the scheduler's job store) instead of letting them wait on
+        # each other's file locks.
+        self.db_lock: asyncio.Lock | None = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        self.dispatcher = Dispatcher(self.table, self.sessions, settings, clock, self.send, transport.bot_id,
+                                     db_lock=self.db_lock)
         if paced is None:
             paced = transport.name not in UNPACED_TRANSPORTS
         self.outbox = Outbox(transport.say, self.transaction, settings, clock, sleep, paced=paced)

@@ -39,7 +39,7 @@ class Dispatcher:
     """Turns each incoming message into at most one transaction and its replies."""
 
     def __init__(self, table: CommandTable, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                 clock: Clock, send: Send, bot_id: str = "") -> None:
+                 clock: Clock, send: Send, bot_id: str = "", db_lock: asyncio.Lock | None = None) -> None:
         self.table = table
         self.sessions = sessions
         self.settings = settings
@@ -47,9 +47,7 @@ class Dispatcher:
         self.send = send
         self.bot_id = bot_id
         self._hinted: dict[str, datetime] = {}
-        # SQLite takes one writer at a time: serialise our own transactions instead of
-        # letting them wait on each other's locks.
-        self._serial = asyncio.Lock() if sessions.kw["bind"].dialect.name == "sqlite" else None
+        self._serial = db_lock  # the process's database lock, where the database needs one (SQLite)
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Handle one message and send its replies; returns what was sent."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from handlers.context import Context, Refusal
-from handlers.parser import normalise, take_ref
+from handlers.parser import normalise
+from handlers.numbered import in_this_building
 from handlers.router import Router
 from handlers.rules import leader
 from storage import ledger
@@ -66,15 +67,10 @@ async def redeem(ctx: Context, args: str) -> str:
 
 
 async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Member]:
-    number, _ = take_ref(args, "X")
-    if number is None:
-        raise Refusal(f"请写上兑换编号，例如：{example}")
-    redemption = await ctx.session.get(Redemption, number, with_for_update=True)
-    assert ctx.building is not None
-    if redemption is None or redemption.building_id != ctx.building.id:
-        raise Refusal(f"本楼没有兑换 X{number}，发送 #审核 查看待发放的礼品。")
+    redemption, _ = await in_this_building(ctx, Redemption, "X", args, noun="兑换", example=example,
+                                           missing="发送 #审核 查看待发放的礼品。")
     if redemption.status != "held":
-        raise Refusal(f"X{number} {STATUS_WORDS.get(redemption.status, redemption.status)}，不能再操作。")
+        raise Refusal(f"X{redemption.id} {STATUS_WORDS.get(redemption.status, redemption.status)}，不能再操作。")
     owner = await ctx.session.get(Member, redemption.member_id)
     assert owner is not None
     return redemption, owner

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from bot.messages import Reply
 from handlers.context import Context, Refusal
 from handlers.members import one_mentioned
-from handlers.parser import normalise, parse_points, take_ref
+from handlers.parser import normalise, parse_points
 from handlers.points import describe
+from handlers.numbered import in_this_building
 from handlers.router import Router
 from handlers.rules import leader
 from storage import ledger
@@ -46,17 +47,12 @@ async def pending(ctx: Context) -> str:
 
 
 async def _pending_claim(ctx: Context, args: str, example: str) -> tuple[Claim, Member, str]:
-    number, rest = take_ref(args, "C")
-    if number is None:
-        raise Refusal(f"请写上申请编号，例如：{example}")
-    claim = await ctx.session.get(Claim, number, with_for_update=True)
-    assert ctx.building is not None
-    if claim is None or claim.building_id != ctx.building.id:
-        raise Refusal(f"本楼没有申请 C{number}，发送 #审核 查看待审核的申请。")
+    claim, rest = await in_this_building(ctx, Claim, "C", args, noun="申请", example=example,
+                                         missing="发送 #审核 查看待审核的申请。")
     if claim.status != "pending":
-        raise Refusal(f"C{number} {STATUS_WORDS.get(claim.status, claim.status)}，不能再审核。")
+        raise Refusal(f"C{claim.id} {STATUS_WORDS.get(claim.status, claim.status)}，不能再审核。")
     if claim.member_id == ctx.member.id:
-        raise Refusal(f"C{number} 是你自己的申请，请另一位楼组长或网格长审核。")
+        raise Refusal(f"C{claim.id} 是你自己的申请，请另一位楼组长或网格长审核。")
     claimant = await ctx.session.get(Member, claim.member_id)
     assert claimant is not None
     return claim, claimant, rest

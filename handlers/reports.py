@@ -135,6 +135,23 @@ async def _own_resolved(ctx: Context, args: str, example: str) -> tuple[Report, 
     return await _report(ctx, waiting[0].id), normalise(args)
 
 
+async def _awaiting_answer(ctx: Context, args: str, example: str, *, not_reporter: str,
+                           not_resolved: str) -> tuple[Report, str]:
+    """The sender's own resolved report named in ``args``: what #确认 and #未解决 answer.
+
+    ``not_reporter`` and ``not_resolved`` end the refusals ("{n}" is the report number,
+    "{status}" its state).
+    """
+    report, rest = await _own_resolved(ctx, args, example)
+    if report.reporter_id != ctx.member.id:
+        raise Refusal(not_reporter.format(n=report.id, status=status_label(report)))
+    if report.status == CLOSED:
+        raise _closed(report)
+    if report.status != RESOLVED:
+        raise Refusal(not_resolved.format(n=report.id, status=status_label(report)))
+    return report, rest
+
+
 def _closed(report: Report) -> Refusal:
     if report.duplicate_of_id:
         return Refusal(f"R{report.id} 已合并到 R{report.duplicate_of_id}，请发送 #进度 R{report.duplicate_of_id} 查看。")
@@ -314,13 +331,9 @@ async def resolve(ctx: Context, args: str) -> Reply:
 @router.command("确认", "confirm", usage="#确认 R<n>", summary="确认自己的报修已解决")
 async def confirm(ctx: Context, args: str) -> str:
     """The reporter confirms a resolved report: it closes, and they earn the report bonus once."""
-    report, _ = await _own_resolved(ctx, args, "#确认 R5")
-    if report.reporter_id != ctx.member.id:
-        raise Refusal(f"只有 R{report.id} 的报修人可以确认。发送 #进度 R{report.id} 查看进度。")
-    if report.status == CLOSED:
-        raise _closed(report)
-    if report.status != RESOLVED:
-        raise Refusal(f"R{report.id} 还没处理好（{status_label(report)}），处理后会通知你确认。")
+    report, _ = await _awaiting_answer(
+        ctx, args, "#确认 R5", not_reporter="只有 R{n} 的报修人可以确认。发送 #进度 R{n} 查看进度。",
+        not_resolved="R{n} 还没处理好（{status}），处理后会通知你确认。")
     await store.record(ctx.session, report, store.CONFIRM, ctx.now, actor=ctx.member, status=CLOSED)
     text = f"谢谢确认！R{report.id} 已关闭。"
     bonus = ctx.settings.report_bonus
@@ -336,13 +349,9 @@ async def confirm(ctx: Context, args: str) -> str:
 @router.command("未解决", "reopen", usage="#未解决 R<n> [情况]", summary="报修处理后问题还在，重新打开")
 async def reopen(ctx: Context, args: str) -> Reply:
     """The reporter says a resolved report is not fixed: it opens again, with their words."""
-    report, rest = await _own_resolved(ctx, args, "#未解决 R5 纸箱还在")
-    if report.reporter_id != ctx.member.id:
-        raise Refusal(f"只有 R{report.id} 的报修人可以反馈未解决；发现新问题请发送 #报修 <描述>。")
-    if report.status == CLOSED:
-        raise _closed(report)
-    if report.status != RESOLVED:
-        raise Refusal(f"R{report.id} 还在处理中（{status_label(report)}），不用重新打开；发送 #进度 R{report.id} 查看。")
+    report, rest = await _awaiting_answer(
+        ctx, args, "#未解决 R5 纸箱还在", not_reporter="只有 R{n} 的报修人可以反馈未解决；发现新问题请发送 #报修 <描述>。",
+        not_resolved="R{n} 还在处理中（{status}），不用重新打开；发送 #进度 R{n} 查看。")
     note = _note(ctx.as_typed(rest))
     resolver = await store.last_actor(ctx.session, report.id, store.RESOLVE)
     await store.record(ctx.session, report, store.REOPEN, ctx.now, actor=ctx.member, status=OPEN, note=note)

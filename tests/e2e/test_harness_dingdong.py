@@ -34,13 +34,8 @@ SETUP = {
 
 
 @pytest.fixture
-async def harness():  # a smaller world than conftest's: one room, no administrator
-    h = WechatyHarness()
-    await h.start(SETUP)
-    try:
-        yield h
-    finally:
-        await h.stop()
+def harness_setup() -> dict:
+    return SETUP  # a smaller world than conftest's: one room, no administrator
 
 
 @asynccontextmanager
