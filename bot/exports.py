@@ -25,11 +25,6 @@ from storage.reports import ExportedReport, Step
 
 FORMATS = ("open311", "csv", "xlsx")
 
-# GET Service Requests, response fields (http://wiki.open311.org/GeoReport_v2/#get-service-requests).
-OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url")
-
 ACTION_WORDS = {store.OPENED: "报修", store.PHOTO: "附照片", store.ASSIGN: "指派", store.RESOLVE: "处理",
                 store.CONFIRM: "报修人确认解决", store.REOPEN: "报修人反馈未解决", store.MERGE: "合并为重复",
                 store.MERGED_IN: "并入重复报修", store.AUTO_CLOSE: "自动关闭"}

@@ -34,16 +34,6 @@ from storage.models import Group, OutboxMessage
 
 Clock = Callable[[], datetime]
 ALIASES = {"overdue_check": "overdue_reports", "claim_expiry": "expire_claims", "auto_close": "close_unconfirmed"}
-WHAT = {  # what each job does, for the list
-    "weekly_ranking": "last week's ranking to every bound group; the all-building table to the committee group",
-    "honour_list": "last month's honour list (picture and text) to every bound group",
-    "overdue_reports": "raises reports open too long with leaders, then grid leaders and the committee",
-    "expire_claims": "expires claims no leader decided in time; tells the claimants",
-    "close_unconfirmed": "closes resolved reports nobody confirmed within 72 hours; tells the reporters",
-    "reminder": "a reminder from the reminders file to every bound group",
-}
-
-
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 

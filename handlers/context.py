@@ -68,7 +68,3 @@ class Context:
             if normalise(raw[start:]) == text:
                 return _SPACES.sub(" ", raw[start:]).strip()
         return text
-
-    @property
-    def local_now(self) -> datetime:
-        return self.now.astimezone(self.settings.timezone)

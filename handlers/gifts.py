@@ -10,8 +10,7 @@ from handlers.numbered import in_this_building
 from handlers.router import Router
 from handlers.rules import leader
 from storage import ledger
-from storage.ledger import NotEnoughPoints
-from storage.models import Gift, Member, Redemption, RoleName
+from storage.models import Gift, Member, Redemption
 
 router = Router("gifts")
 
@@ -50,19 +49,16 @@ async def redeem(ctx: Context, args: str) -> str:
                             status="held", created_at=ctx.now)
     ctx.session.add(redemption)
     await ctx.session.flush()
-    try:
-        await ledger.post(ctx.session, member_id=ctx.member.id, building_id=ctx.building.id, amount=-gift.cost,
-                          kind="redemption", reason=f"兑换 {gift.name}", author_id=ctx.member.id, now=ctx.now,
-                          ref=("redemption", redemption.id), message_id=ctx.message.id)
-    except NotEnoughPoints as short:  # the balance is locked above; this is the last line of defence
-        raise Refusal(f"{gift.name}需要 {gift.cost} 分，你现在有 {short.balance} 分。") from None
+    # The balance was checked under the lock above; post() checks again as the ledger's own rule.
+    await ledger.post(ctx.session, member_id=ctx.member.id, building_id=ctx.building.id, amount=-gift.cost,
+                      kind="redemption", reason=f"兑换 {gift.name}", author_id=ctx.member.id, now=ctx.now,
+                      ref=("redemption", redemption.id), message_id=ctx.message.id)
     # Take one from stock only if there is one: two people redeeming the last one cannot both win.
     taken = await ctx.session.execute(update(Gift).where(Gift.id == gift.id, Gift.stock > 0)
                                       .values(stock=Gift.stock - 1))
     if taken.rowcount != 1:
         raise Refusal(f"{gift.name}已经兑完了，发送 #礼品 看看别的。")
-    balance = await ledger.balance_of(ctx.session, ctx.member.id)
-    return (f"X{redemption.id} 已兑换 {gift.name}（-{gift.cost} 分，余额 {balance} 分），请找楼组长领取；"
+    return (f"X{redemption.id} 已兑换 {gift.name}（-{gift.cost} 分，余额 {balance - gift.cost} 分），请找楼组长领取；"
             f"领取前可发 #取消 X{redemption.id}。")
 
 
@@ -76,15 +72,11 @@ async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Memb
     return redemption, owner
 
 
-def _is_leader(ctx: Context) -> bool:
-    return ctx.is_admin or bool(ctx.roles & {RoleName.LEADER, RoleName.GRID_LEADER})
-
-
 @router.command("取消", "cancel", usage="#取消 X<n>", summary="领取前取消兑换，积分退回")
 async def cancel(ctx: Context, args: str):
     """Cancel a redemption before hand-over (its owner or a leader); the points come back."""
     redemption, owner = await _held(ctx, args, "#取消 X3")
-    if owner.id != ctx.member.id and not _is_leader(ctx):
+    if owner.id != ctx.member.id and not leader().allows(ctx):
         raise Refusal(f"X{redemption.id} 不是你的兑换，只有本人或楼组长可以取消。")
     redemption.status, redemption.decided_by, redemption.decided_at = "cancelled", ctx.member.id, ctx.now
     await ledger.post(ctx.session, member_id=owner.id, building_id=redemption.building_id, amount=redemption.cost,

@@ -29,10 +29,6 @@ MAX_TEXT = 1000
 MAX_PER_GROUP = 20
 
 
-def as_typed(ctx: Context, text: str) -> str:
-    return ctx.as_typed(text)
-
-
 def _content(text: str, example: str) -> str:
     text = text.strip()
     if not text:
@@ -52,7 +48,7 @@ async def notice(ctx: Context, args: str):
         raise Refusal("#通知 全部 只有居委会管理员可以使用；在本群发通知请发送 #通知 <内容>。")
     text = _content(rest if everywhere else normalise(args), "#通知 全部 本周六上午9点消防演练" if everywhere
                     else "#通知 本周六上午9点楼道大扫除")
-    text = as_typed(ctx, text)
+    text = ctx.as_typed(text)
     signed = f"【通知】{text}\n——{ctx.member.display_name}"
     if not everywhere:
         await outbox.enqueue(ctx.session, [Reply(ctx.message.room_id, signed)], batch=f"通知 {ctx.message.id}",
@@ -79,7 +75,7 @@ async def schedule(ctx: Context, args: str):
     if parsed is None:
         raise Refusal(f"没看懂时间，可以这样写：{EXAMPLE}")
     when, rest = parsed
-    text = as_typed(ctx, _content(rest, f"#定时 {when.text} 请大家清理门前杂物"))
+    text = ctx.as_typed(_content(rest, f"#定时 {when.text} 请大家清理门前杂物"))
     if when.run_at is not None and when.run_at <= ctx.now:
         raise Refusal(f"{when.text} 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 {text[:10]}")
     if await store.count_of_room(ctx.session, ctx.message.room_id) >= MAX_PER_GROUP:

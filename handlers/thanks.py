@@ -11,6 +11,7 @@ from handlers.rules import patroller
 from storage import ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Patrol, Thanks
+from storage.ratings import patrol_days
 
 router = Router("thanks")
 
@@ -66,8 +67,6 @@ async def patrol(ctx: Context, args: str) -> str:
     elif entry is not None:
         earned = f"（今天的巡查积分已满 {entry.daily_cap} 次，记录照常保存）"
     week_start, week_end = queries.week_bounds(ctx.now, ctx.settings.timezone)
-    times = await ctx.session.scalars(select(Patrol.created_at).where(
-        Patrol.building_id == ctx.building.id, Patrol.created_at >= week_start, Patrol.created_at < week_end))
-    days = len({t.astimezone(ctx.settings.timezone).date() for t in times})
+    days = await patrol_days(ctx.session, ctx.building.id, week_start, week_end, ctx.settings.timezone)
     said = f"：{note}" if note else ""
     return f"已记录巡查（今天第 {done_today + 1} 次）{said}{earned}。本周{ctx.building.name}巡查覆盖 {days}/7 天。"

@@ -17,7 +17,7 @@ from schedules import picture
 from schedules.jobs import JobContext
 from schedules.posts import bound_rooms
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import NOT_EARNED, building_ranking, month_bounds, week_bounds
+from storage.queries import NOT_EARNED, building_ranking, month_bounds, rank_with_ties, week_bounds
 from storage.ratings import cleaner_ranking, star_rating
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
@@ -62,11 +62,8 @@ async def community_top(ctx: JobContext, start: datetime, end: datetime, limit: 
         .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED))
         .group_by(Member.id, Member.display_name, Building.name).having(func.sum(LedgerEntry.amount) > 0)
         .order_by(points.desc(), Member.id).limit(limit))).all()
-    ranked: list[tuple[int, str, str, int]] = []
-    for index, (name, building, total) in enumerate(rows):
-        rank = ranked[-1][0] if ranked and ranked[-1][3] == total else index + 1
-        ranked.append((rank, name, building or "未分楼", int(total)))
-    return ranked
+    return [(rank, name, building or "未分楼", total)
+            for rank, name, building, total in rank_with_ties(rows)]
 
 
 async def average_stars(ctx: JobContext, building: Building, start: datetime, end: datetime) -> float:

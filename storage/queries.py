@@ -103,14 +103,6 @@ async def rooms_of(session: AsyncSession, building_id: int) -> list[str]:
                                       .order_by(Group.room_id)))
 
 
-async def roles_of(session: AsyncSession, member: Member, building: Building | None) -> frozenset[RoleName]:
-    if building is None:
-        return frozenset()
-    rows = await session.scalars(select(RoleGrant.role).where(
-        RoleGrant.member_id == member.id, RoleGrant.building_id == building.id))
-    return frozenset(RoleName(r) for r in rows)
-
-
 async def balance_of(session: AsyncSession, member: Member | int) -> int:
     """A member's balance: the sum of their ledger."""
     member_id = member if isinstance(member, int) else member.id
@@ -172,12 +164,18 @@ async def building_ranking(session: AsyncSession, building: Building, start: dat
                    LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED))
             .group_by(Member.id).having(func.sum(LedgerEntry.amount) > 0)
             .order_by(points.desc(), Member.id))
-    rows = (await session.execute(stmt)).all()
-    ranked: list[tuple[int, Member, int]] = []
-    for index, (member, total) in enumerate(rows):
-        rank = ranked[-1][0] if ranked and ranked[-1][2] == total else index + 1
-        ranked.append((rank, member, int(total)))
+    ranked = rank_with_ties((await session.execute(stmt)).all())
     return ranked[:limit] if limit else ranked
+
+
+def rank_with_ties(rows) -> list:
+    """(rank, *row) for rows already sorted best first by their last value; equal values share a rank."""
+    ranked: list = []
+    for index, row in enumerate(rows):
+        *rest, total = row
+        rank = ranked[-1][0] if ranked and ranked[-1][-1] == total else index + 1
+        ranked.append((rank, *rest, int(total)))
+    return ranked
 
 
 def week_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:

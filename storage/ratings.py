@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
-from storage.queries import NOT_EARNED
+from storage.queries import NOT_EARNED, rank_with_ties
 
 
 @dataclass(frozen=True)
@@ -44,24 +44,22 @@ async def star_rating(session: AsyncSession, building: Building, start: datetime
     most 1). Stars = 1 + the weighted average × 4, rounded.
     """
     members = int(await session.scalar(select(func.count(Member.id)).where(Member.building_id == building.id)) or 0)
-    earned = (LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
-              LedgerEntry.kind.not_in(NOT_EARNED))
-    active = int(await session.scalar(select(func.count(distinct(LedgerEntry.member_id))).where(
-        *earned, LedgerEntry.amount > 0)) or 0)
-    total = int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(*earned)) or 0)
-    patrol_times = await session.scalars(select(Patrol.created_at).where(
-        Patrol.building_id == building.id, Patrol.created_at >= start, Patrol.created_at < end))
-    tz = settings.timezone
-    patrol_days = {t.astimezone(tz).date() for t in patrol_times}
+    if members == 0:
+        return StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)
+    active, total = (await session.execute(
+        select(func.count(distinct(case((LedgerEntry.amount > 0, LedgerEntry.member_id)))),
+               func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
+               LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED)))).one()
+    active, total = int(active or 0), int(total or 0)
+    days = await patrol_days(session, building.id, start, end, settings.timezone)
     reports = list(await session.execute(select(Report.created_at, Report.resolved_at).where(
         Report.building_id == building.id, Report.created_at >= start, Report.created_at < end)))
     in_time = timedelta(hours=settings.report_handling_hours)
     handled = sum(1 for created, resolved in reports if resolved is not None and resolved - created <= in_time)
-    if members == 0:
-        return StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)
     parts = {
         "participation": min(1.0, active / members),
-        "patrol": min(1.0, len(patrol_days) / 7),
+        "patrol": min(1.0, days / 7),
         "reports": handled / len(reports) if reports else 1.0,
         "points": min(1.0, max(0, total) / members / settings.star_points_target),
     }
@@ -69,6 +67,13 @@ async def star_rating(session: AsyncSession, building: Building, start: datetime
     score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())
     stars = 1 + int(score * 4 + 0.5)
     return StarRating(stars, parts["participation"], parts["patrol"], parts["reports"], parts["points"], members)
+
+
+async def patrol_days(session: AsyncSession, building_id: int, start: datetime, end: datetime, tz) -> int:
+    """How many local days in [start, end) had at least one #巡查 in the building."""
+    times = await session.scalars(select(Patrol.created_at).where(
+        Patrol.building_id == building_id, Patrol.created_at >= start, Patrol.created_at < end))
+    return len({t.astimezone(tz).date() for t in times})
 
 
 async def cleaner_ranking(session: AsyncSession, start: datetime, end: datetime,
@@ -82,8 +87,4 @@ async def cleaner_ranking(session: AsyncSession, start: datetime, end: datetime,
         select(Member, count).join(Thanks, Thanks.receiver_id == Member.id)
         .where(Member.id.in_(cleaners), Thanks.created_at >= start, Thanks.created_at < end)
         .group_by(Member.id).order_by(count.desc(), Member.id))).all()
-    ranked: list[tuple[int, Member, int]] = []
-    for index, (member, total) in enumerate(rows):
-        rank = ranked[-1][0] if ranked and ranked[-1][2] == total else index + 1
-        ranked.append((rank, member, int(total)))
-    return ranked
+    return rank_with_ties(rows)
