@@ -52,7 +52,8 @@ class App:
         # SQLite takes one writer at a time: one lock serialises every transaction of this process
         # (messages, jobs, the outbox and the scheduler's job store) instead of letting them wait on
         # each other's file locks.
-        self.db_lock: asyncio.Lock | None = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        self.db_lock: contextlib.AbstractAsyncContextManager = (
+            asyncio.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext())
         self.dispatcher = Dispatcher(self.table, self.sessions, settings, clock, self.send, transport.bot_id,
                                      db_lock=self.db_lock)
         if paced is None:
@@ -103,7 +104,7 @@ class App:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction, outside the dispatcher (jobs, the outbox, the scheduler)."""
-        async with self.db_lock or contextlib.nullcontext():
+        async with self.db_lock:
             async with self.sessions() as session, session.begin():
                 yield session
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
@@ -39,7 +39,7 @@ class Dispatcher:
     """Turns each incoming message into at most one transaction and its replies."""
 
     def __init__(self, table: CommandTable, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                 clock: Clock, send: Send, bot_id: str = "", db_lock: asyncio.Lock | None = None) -> None:
+                 clock: Clock, send: Send, bot_id: str = "", db_lock: contextlib.AbstractAsyncContextManager | None = None) -> None:
         self.table = table
         self.sessions = sessions
         self.settings = settings
@@ -47,7 +47,7 @@ class Dispatcher:
         self.send = send
         self.bot_id = bot_id
         self._hinted: dict[str, datetime] = {}
-        self._serial = db_lock  # the process's database lock, where the database needs one (SQLite)
+        self._serial = db_lock or contextlib.nullcontext()  # the process's database lock (SQLite needs one)
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Handle one message and send its replies; returns what was sent."""
@@ -89,8 +89,6 @@ class Dispatcher:
         return await self._serialised(self._transaction(command, message, args))
 
     async def _serialised(self, work: Awaitable[Any]) -> Any:
-        if self._serial is None:
-            return await work
         async with self._serial:
             return await work
 

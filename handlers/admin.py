@@ -10,16 +10,10 @@ from handlers.context import Context, Refusal
 from handlers.members import one_mentioned
 from handlers.rules import admin
 from handlers.router import Router
-from storage.models import Building, RoleGrant, RoleName
+from storage.models import ROLE_LABELS, ROLE_WORDS, Building, RoleGrant, RoleName
 
 router = Router("admin")
 
-ROLE_WORDS = {
-    "楼组长": RoleName.LEADER, "网格长": RoleName.GRID_LEADER, "党员": RoleName.PARTY_MEMBER,
-    "志愿者": RoleName.VOLUNTEER, "保洁": RoleName.CLEANER, "保洁员": RoleName.CLEANER,
-}
-ROLE_LABELS = {RoleName.LEADER: "楼组长", RoleName.GRID_LEADER: "网格长", RoleName.PARTY_MEMBER: "党员",
-               RoleName.VOLUNTEER: "志愿者", RoleName.CLEANER: "保洁"}
 
 
 def building_name(text: str) -> str:

@@ -18,11 +18,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from schedules.cron import cron_trigger
-from storage.models import RoleName
+from storage.models import ROLE_WORDS, RoleName
 
 DEFAULT_FILE = Path(__file__).with_name("default_reminders.json")
-ROLE_WORDS = {"楼组长": RoleName.LEADER, "网格长": RoleName.GRID_LEADER, "党员": RoleName.PARTY_MEMBER,
-              "志愿者": RoleName.VOLUNTEER, "保洁": RoleName.CLEANER, "保洁员": RoleName.CLEANER}
 
 
 @dataclass(frozen=True)

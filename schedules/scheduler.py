@@ -60,7 +60,7 @@ def wanted_jobs(settings: Settings) -> dict[str, tuple[str, tuple]]:
 class LouzuScheduler(AsyncIOScheduler):
     """An AsyncIOScheduler whose wake-ups take the bot's database lock, and whose shutdown is immediate."""
 
-    def __init__(self, db_lock: asyncio.Lock | None, **options) -> None:
+    def __init__(self, db_lock: contextlib.AbstractAsyncContextManager, **options) -> None:
         super().__init__(**options)
         self._db_lock = db_lock
         self._wakeups: set[asyncio.Task] = set()
@@ -79,7 +79,7 @@ class LouzuScheduler(AsyncIOScheduler):
 
     async def process_due(self) -> None:
         """Submit the jobs that are due (the work of AsyncIOScheduler.wakeup), under the lock."""
-        async with self._db_lock or contextlib.nullcontext():
+        async with self._db_lock:
             if self.state == STATE_STOPPED:
                 return
             self._stop_timer()
@@ -109,7 +109,7 @@ class Schedules:
         return self.scheduler is not None
 
     def _lock(self):
-        return self.app.db_lock or contextlib.nullcontext()
+        return self.app.db_lock
 
     async def start(self) -> None:
         """Lead now if we can, and keep trying (or keep leading) in the background."""

@@ -26,6 +26,15 @@ class RoleName(str, enum.Enum):
     CLEANER = "cleaner"  # 保洁
 
 
+# How people write the roles in commands and in the reminders file, and how replies name them.
+ROLE_WORDS = {
+    "楼组长": RoleName.LEADER, "网格长": RoleName.GRID_LEADER, "党员": RoleName.PARTY_MEMBER,
+    "志愿者": RoleName.VOLUNTEER, "保洁": RoleName.CLEANER, "保洁员": RoleName.CLEANER,
+}
+ROLE_LABELS = {RoleName.LEADER: "楼组长", RoleName.GRID_LEADER: "网格长", RoleName.PARTY_MEMBER: "党员",
+               RoleName.VOLUNTEER: "志愿者", RoleName.CLEANER: "保洁"}
+
+
 class Building(Base):
     """A building (楼), the unit that has a group, leaders, reports and a ranking."""
 

@@ -30,9 +30,6 @@ class Transport(Protocol):
     async def say(self, reply: Reply) -> None:
         """Send one line (and/or picture) to a group, @-mentioning ``reply.mention``."""
 
-    async def display_name(self, room_id: str, member_id: str) -> str | None:
-        """The name a member shows in a group, where the network knows it."""
-
     async def stop(self) -> None: ...
 
 

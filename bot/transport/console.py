@@ -98,9 +98,6 @@ class ConsoleTransport:
             text = (text + "\n" if reply.text else "") + f"[图片 {reply.image}]"
         self._print(f"[{reply.room_id}] {self.bot_name}: {text}")
 
-    async def display_name(self, room_id: str, member_id: str) -> str | None:
-        return member_id
-
     async def stop(self) -> None:
         self._stopped = True
 

@@ -329,16 +329,6 @@ class WechatyTransport:
             await puppet.message_send_text(conversation_id=reply.room_id, message=text,
                                            mention_ids=list(reply.mention) or None)
 
-    async def display_name(self, room_id: str, member_id: str) -> str | None:
-        try:
-            room = self._bot.Room.load(room_id)
-            contact = self._bot.Contact.load(member_id)
-            await room.ready()
-            await contact.ready()
-            return await self._shown_name(room, contact)
-        except Exception:  # noqa: BLE001 - not connected, or no such member: we do not know
-            return None
-
     async def _shown_name(self, room, contact) -> str:
         """What the group shows for a member: their group nickname if they set one, else their name.
 
