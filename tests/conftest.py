@@ -19,6 +19,12 @@ PG_URL = normalise_database_url(os.environ.get("LOUZU_TEST_POSTGRES_URL", ""))
 pytest_plugins = ["tests.chat"]
 
 
+def pytest_configure(config):
+    """On CI a missing half is a failure, not a quiet skip."""
+    if os.environ.get("CI") and not PG_URL:
+        raise pytest.UsageError("CI is set but LOUZU_TEST_POSTGRES_URL is not: the PostgreSQL half would be skipped")
+
+
 @pytest.fixture(autouse=True)
 def _no_outside_network(monkeypatch):
     """A test that reaches past this machine fails loudly."""

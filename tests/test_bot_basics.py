@@ -49,10 +49,11 @@ async def test_set_leader_needs_exactly_one_mention(chat):
 async def test_roles_are_per_building(chat):
     await chat.setup_building("12号楼群", "12号楼", "李楼长")
     await chat.one("[11号楼群] 王主任: #绑定 11号楼")
-    # 李楼长 leads 12号楼, not 11号楼.
-    assert "只有楼组长" not in await chat.one("[12号楼群] 李楼长: #帮助")
-    help_11 = await chat.one("[11号楼群] 李楼长: #帮助")
-    assert "#设楼组长" not in help_11
+    # 李楼长 leads 12号楼, not 11号楼: his leader commands show, and work, only there.
+    assert "#审核" in await chat.one("[12号楼群] 李楼长: #帮助")
+    assert "#审核" not in await chat.one("[11号楼群] 李楼长: #帮助")
+    assert "只有楼组长" in await chat.one("[11号楼群] 李楼长: #审核")
+    assert "只有楼组长" not in await chat.one("[12号楼群] 李楼长: #审核")
 
 
 async def test_help_is_role_aware(chat):

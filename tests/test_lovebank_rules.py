@@ -52,7 +52,12 @@ async def test_balance_is_the_ledger_sum_and_never_negative(chat, ops):
                                           .group_by(LedgerEntry.member_id))).all()
             for member_id, total in rows:
                 assert total >= 0
-                assert await queries.balance_of(session, member_id) == total
+            entries = list(await session.scalars(select(LedgerEntry.amount).join(Member, Member.id == LedgerEntry.member_id)
+                                                 .where(Member.wechat_id == "张阿姨")))
+        # What the resident is told is the sum of her ledger lines, added up here, not by the bot's query.
+        shown = await chat.one("[12号楼群] 张阿姨: #我的积分")
+        assert f"余额 {sum(entries)} 分" in shown
+        async with chat.app.sessions() as session:
             held = await session.scalar(select(func.coalesce(func.sum(Redemption.cost), 0))
                                         .where(Redemption.status.in_(("held", "handed_over"))))
             spent = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))

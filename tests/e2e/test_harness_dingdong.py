@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import shutil
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,8 +20,6 @@ from tests.e2e.world import make_png
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
-                                reason="the e2e harness needs node and npm")
 
 BOT = {"id": "bot-louzu", "name": "楼组小助手"}
 ROOM = "r1@chatroom"
