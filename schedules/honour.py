@@ -35,13 +35,13 @@ class HonourList:
     def sections(self) -> list[tuple[str, list[str]]]:
         return [
             ("爱心积分前十名", [f"{rank}. {name}（{building}）{points} 分" for rank, name, building, points in
-                          self.volunteers] or ["本月还没有人上榜"]),
+                          self.volunteers] or [f"{self.label}还没有人上榜"]),
             ("各楼第一名", [f"{building}：{'、'.join(names)} {points} 分" for building, names, points in
-                        self.building_best] or ["本月还没有楼栋上榜"]),
+                        self.building_best] or [f"{self.label}还没有楼栋上榜"]),
             ("保洁之星", [f"{rank}. {name} 收到点赞 {n} 次" for rank, name, n in self.cleaners[:10]]
-             or ["本月还没有保洁员收到点赞"]),
+             or [f"{self.label}还没有保洁员收到点赞"]),
             ("星级楼组", [f"{name} 平均 {stars:.1f} 星" for name, stars in self.star_buildings]
-             or [f"本月还没有平均 {STAR_AT_LEAST:g} 星以上的楼栋"]),
+             or [f"{self.label}还没有平均 {STAR_AT_LEAST:g} 星以上的楼栋"]),
         ]
 
     def text(self) -> str:

@@ -57,8 +57,10 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
         else:
             grid = await holders(ctx, report.building_id, (RoleName.GRID_LEADER,))
             leaders = grid or await holders(ctx, report.building_id, (RoleName.LEADER,))
+            told = [who for who, yes in (("网格长", grid), ("居委会", settings.committee_room)) if yes]
+            follow = f"已转{'和'.join(told)}跟进" if told else "请楼组长尽快跟进"
             if room:
-                posts.append(Reply(room, f"{what}已 {age_text(age)}未处理，已转网格长和居委会跟进；"
+                posts.append(Reply(room, f"{what}已 {age_text(age)}未处理，{follow}；"
                                          f"处理后发送 #处理 R{report.id} [说明]。", tuple(leaders)))
             committee.append(f"{names.get(report.building_id, '?')} {what}已 {age_text(age)}未处理")
         for record in {OVERDUE, level} - done:

@@ -154,6 +154,9 @@ class Schedules:
         await self.leadership.release()
 
     async def start_scheduler(self) -> None:
+        other = RUNNING.get(APP_KEY)
+        if other is not None and other is not self.app:
+            raise RuntimeError("another bot in this process already runs the scheduled jobs")
         grace = int(self.settings.misfire_grace_hours * 3600)
         engine = create_engine(sync_url(self.app.engine.url.render_as_string(hide_password=False)),
                                pool_pre_ping=True)
@@ -164,17 +167,21 @@ class Schedules:
             # the grace time is skipped (and logged) rather than posted hours late.
             job_defaults={"coalesce": True, "misfire_grace_time": grace, "max_instances": 1},
         )
-        other = RUNNING.get(APP_KEY)
-        if other is not None and other is not self.app:
-            raise RuntimeError("another bot in this process already runs the scheduled jobs")
         RUNNING[APP_KEY] = self.app
         scheduler.add_listener(self._count, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        async with self._lock():
-            scheduler.start(paused=True)
-            self.scheduler = scheduler
-            self._ensure_builtin(grace)
-        await self.sync_notices()
-        scheduler.resume()
+        try:
+            async with self._lock():
+                scheduler.start(paused=True)
+                self.scheduler = scheduler
+                self._ensure_builtin(grace)
+            await self.sync_notices()
+            scheduler.resume()
+        except BaseException:
+            # Never leave a paused scheduler behind: step() would take it for a running one and
+            # no job would fire until a restart. Without it, the next round starts afresh.
+            self.stop_scheduler()
+            engine.dispose()
+            raise
 
     def stop_scheduler(self) -> None:
         if self.scheduler is not None:

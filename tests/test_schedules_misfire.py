@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -115,3 +116,27 @@ async def test_changed_times_reschedule_and_switched_off_jobs_go(chat, clock, se
         assert "weekly_ranking" not in await posts_by_job(app)
     finally:
         await app.close()
+
+
+async def test_a_scheduler_start_that_fails_is_tried_again_not_left_paused(chat, clock, monkeypatch):
+    """Regression: a database error while starting left a paused scheduler that step() took for a running one."""
+    from apscheduler.schedulers.base import STATE_RUNNING
+
+    drive_scheduler_with(monkeypatch, clock)
+    schedules = chat.app.schedules
+    real = schedules._ensure_builtin
+    failures = iter([RuntimeError("database hiccup")])
+
+    def flaky(grace):
+        for error in failures:
+            raise error
+        return real(grace)
+
+    monkeypatch.setattr(schedules, "_ensure_builtin", flaky)
+    with pytest.raises(RuntimeError, match="hiccup"):
+        await schedules.step()
+    assert schedules.scheduler is None  # nothing half-started left behind
+    await schedules.step()  # the keeper's next round
+    assert schedules.scheduler is not None and schedules.scheduler.state == STATE_RUNNING
+    assert schedules.scheduler.get_job("job:weekly_ranking") is not None
+    schedules.stop_scheduler()
