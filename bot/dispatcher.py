@@ -15,7 +15,6 @@ from handlers.context import Context, Refusal
 from handlers.parser import split_command
 from handlers.router import Command, CommandTable
 from storage import queries
-from storage.models import Building, Group
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +101,9 @@ class Dispatcher:
             async with self.sessions() as session, session.begin():
                 if not await queries.mark_processed(session, message.id, message.room_id, now):
                     return []
-                place = await queries.group_and_building(session, message.room_id, message.room_topic)
-                if place[1] is None:
+                ctx = await self._context(session, message, now, None, "")
+                if ctx.building is None:
                     return []
-                ctx = await self._context(session, message, now, None, "", place)
                 replies: list[Reply] = []
                 for handler in self.table.attachment_handlers:
                     replies += self._replies(ctx, await handler(ctx))
@@ -141,16 +139,14 @@ class Dispatcher:
             return [Reply(message.room_id, FAILED, (message.sender_id,))]
 
     async def _context(self, session: AsyncSession, message: IncomingMessage, now: datetime,
-                       command: Command | None, args: str,
-                       place: tuple[Group, Building | None] | None = None) -> Context:
+                       command: Command | None, args: str) -> Context:
         """What a handler is given; ``args`` come from split_command, mentions already taken out."""
-        group, building = place or await queries.group_and_building(session, message.room_id, message.room_topic)
-        member, roles = await queries.member_and_roles(session, message.sender_id, message.sender_name, now,
-                                                       building)
+        who = await queries.sender(session, message.room_id, message.room_topic, message.sender_id,
+                                   message.sender_name, now)
         mentions = tuple(m for m in message.mentions if m.id != self.bot_id)
         return Context(
-            message=message, session=session, settings=self.settings, now=now, group=group, member=member,
-            building=building, roles=roles, is_admin=message.sender_id in self.settings.admin_ids,
+            message=message, session=session, settings=self.settings, now=now, group=who.group, member=who.member,
+            building=who.building, roles=who.roles, is_admin=message.sender_id in self.settings.admin_ids,
             args=args, keyword=command.keyword if command else "",
             mentions=mentions,
         )

@@ -17,7 +17,7 @@ from schedules import picture
 from schedules.jobs import JobContext
 from schedules.posts import bound_rooms
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import NOT_EARNED, building_ranking, month_bounds, rank_with_ties, week_bounds
+from storage.queries import EARNED, building_ranking, month_bounds, rank_with_ties, week_bounds
 from storage.ratings import cleaner_ranking, star_rating
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
@@ -59,7 +59,7 @@ async def community_top(ctx: JobContext, start: datetime, end: datetime, limit: 
     rows = (await ctx.session.execute(
         select(Member.display_name, Building.name, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
         .outerjoin(Building, Building.id == Member.building_id)
-        .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED))
+        .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
         .group_by(Member.id, Member.display_name, Building.name).having(func.sum(LedgerEntry.amount) > 0)
         .order_by(points.desc(), Member.id).limit(limit))).all()
     return [(rank, name, building or "未分楼", total)

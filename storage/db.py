@@ -13,17 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT = 30.0  # seconds a statement waits for another program's lock on a SQLite database
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and write-locking transactions."""
+    """An engine for ``url``; SQLite gets WAL, a wait for others' locks and write-locking transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # aiosqlite, with one trip to its thread per statement (storage/sqlite_driver.py).
-    engine = create_async_engine(url, async_creator=sqlite_driver.creator(parsed.database or ":memory:", timeout=30))
+    # SQLite on the event loop, waiting for other programs' locks without blocking it (storage/sqlite_driver.py).
+    engine = create_async_engine(url, async_creator=sqlite_driver.creator(parsed.database or ":memory:",
+                                                                          busy_timeout=BUSY_TIMEOUT))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver glue
@@ -36,7 +38,6 @@ def make_engine(url: str) -> AsyncEngine:
         # lose the last few transactions. It saves a disk flush on every message.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,16 +15,23 @@ from storage.models import Building, Group, LedgerEntry, Member, ProcessedMessag
 
 # Entries that move points but are not "earned" (held for a gift and given back).
 NOT_EARNED = ("redemption", "redemption_reversal")
+# The condition for the rest, written out: an IN list would be re-rendered on every execution.
+EARNED = and_(*(LedgerEntry.kind != kind for kind in NOT_EARNED))
 
 
 def _insert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
+# Every message runs this: built once per dialect, on the table (an ORM insert costs more).
+_MARK_PROCESSED = {dialect: insert(ProcessedMessage.__table__).on_conflict_do_nothing(index_elements=["message_id"])
+                   for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+
+
 async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime) -> bool:
     """Record a message id; False when it was already recorded (a redelivery)."""
-    stmt = _insert(session)(ProcessedMessage).values(message_id=message_id, room_id=room_id, processed_at=now)
-    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["message_id"]))
+    stmt = _MARK_PROCESSED[session.bind.dialect.name]
+    result = await session.execute(stmt, {"message_id": message_id, "room_id": room_id, "processed_at": now})
     return result.rowcount == 1
 
 
@@ -63,38 +70,49 @@ async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -
 
 
 # Statements every message runs are built once: building them is most of their Python cost.
-_GROUP_AND_BUILDING = (select(Group, Building).outerjoin(Building, Building.id == Group.building_id)
-                       .where(Group.room_id == bindparam("room_id")))
-_MEMBER_AND_ROLES = (select(Member, RoleGrant.role)
+_PLACE_AND_PERSON = (select(Group, Building, Member, RoleGrant.role).select_from(Group)
+                     .outerjoin(Building, Building.id == Group.building_id)
+                     .outerjoin(Member, Member.wechat_id == bindparam("wechat_id"))
                      .outerjoin(RoleGrant, (RoleGrant.member_id == Member.id)
-                                & (RoleGrant.building_id == bindparam("building_id")))
-                     .where(Member.wechat_id == bindparam("wechat_id")))
+                                & (RoleGrant.building_id == Group.building_id))
+                     .where(Group.room_id == bindparam("room_id")))
 
 
-async def group_and_building(session: AsyncSession, room_id: str, topic: str) -> tuple[Group, Building | None]:
-    """The group (created on first sight) and the building it is bound to, in one query."""
-    row = (await session.execute(_GROUP_AND_BUILDING, {"room_id": room_id})).first()
-    if row is None:
-        return await get_or_create_group(session, room_id, topic), None
-    group, building = row
-    if topic and group.topic != topic:
-        group.topic = topic
-    return group, building
+@dataclass(frozen=True)
+class Sender:
+    """Where a message was said and who said it: what every command is given."""
+
+    group: Group
+    building: Building | None  # None while the group is not bound
+    member: Member
+    roles: frozenset[RoleName]  # in that building
 
 
-async def member_and_roles(session: AsyncSession, wechat_id: str, name: str, now: datetime,
-                           building: Building | None) -> tuple[Member, frozenset[RoleName]]:
-    """The member (created on first sight, shown name kept current) and their roles here, in one query."""
+async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str, name: str,
+                 now: datetime) -> Sender:
+    """The group and its building, the member and their roles there: one query, once both are known.
+
+    A group or member seen for the first time is created; the group's topic and the member's
+    shown name are kept current.
+    """
+    rows = (await session.execute(_PLACE_AND_PERSON, {"room_id": room_id, "wechat_id": wechat_id})).all()
+    if not rows:  # a group never seen before
+        group = await get_or_create_group(session, room_id, topic)
+        building, member, roles = None, None, frozenset()
+    else:
+        group, building, member, _ = rows[0]
+        if topic and group.topic != topic:
+            group.topic = topic
+        roles = frozenset(RoleName(role) for *_, role in rows if role is not None)
     building_id = building.id if building else None
-    rows = (await session.execute(_MEMBER_AND_ROLES, {"building_id": building_id, "wechat_id": wechat_id})).all()
-    if not rows:
-        return await get_or_create_member(session, wechat_id, name, now, building_id), frozenset()
-    member = rows[0][0]
-    if name and member.display_name != name:
-        member.display_name = name
-    if building_id is not None and member.building_id is None:
-        member.building_id = building_id
-    return member, frozenset(RoleName(role) for _, role in rows if role is not None)
+    if member is None:
+        member = await get_or_create_member(session, wechat_id, name, now, building_id)
+    else:
+        if name and member.display_name != name:
+            member.display_name = name
+        if building_id is not None and member.building_id is None:
+            member.building_id = building_id
+    return Sender(group, building, member, roles)
 
 
 async def rooms_of(session: AsyncSession, building_id: int) -> list[str]:
@@ -112,7 +130,7 @@ async def balance_of(session: AsyncSession, member: Member | int) -> int:
 
 
 def _earned_in(prefix: str):
-    inside = (LedgerEntry.kind.not_in(NOT_EARNED) & (LedgerEntry.created_at >= bindparam(f"{prefix}_start"))
+    inside = (EARNED & (LedgerEntry.created_at >= bindparam(f"{prefix}_start"))
               & (LedgerEntry.created_at < bindparam(f"{prefix}_end")))
     return func.coalesce(func.sum(case((inside, LedgerEntry.amount), else_=0)), 0)
 
@@ -123,7 +141,7 @@ _SUMMARY = (select(func.coalesce(func.sum(LedgerEntry.amount), 0).label("balance
 _TOTALS = (select(LedgerEntry.member_id.label("member_id"), func.sum(LedgerEntry.amount).label("points"))
            .where(LedgerEntry.building_id == bindparam("building_id"),
                   LedgerEntry.created_at >= bindparam("week_start"), LedgerEntry.created_at < bindparam("week_end"),
-                  LedgerEntry.kind.not_in(NOT_EARNED))
+                  EARNED)
            .group_by(LedgerEntry.member_id).having(func.sum(LedgerEntry.amount) > 0).cte("totals"))
 _MINE = select(_TOTALS.c.points).where(_TOTALS.c.member_id == bindparam("member_id")).scalar_subquery()
 _RANKED = select(func.count()).select_from(_TOTALS).scalar_subquery()
@@ -161,7 +179,7 @@ async def building_ranking(session: AsyncSession, building: Building, start: dat
     points = func.sum(LedgerEntry.amount).label("points")
     stmt = (select(Member, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
             .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
-                   LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED))
+                   LedgerEntry.created_at < end, EARNED)
             .group_by(Member.id).having(func.sum(LedgerEntry.amount) > 0)
             .order_by(points.desc(), Member.id))
     ranked = rank_with_ties((await session.execute(stmt)).all())

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
-from storage.queries import NOT_EARNED, rank_with_ties
+from storage.queries import EARNED, rank_with_ties
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ async def star_rating(session: AsyncSession, building: Building, start: datetime
         select(func.count(distinct(case((LedgerEntry.amount > 0, LedgerEntry.member_id)))),
                func.coalesce(func.sum(LedgerEntry.amount), 0))
         .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
-               LedgerEntry.created_at < end, LedgerEntry.kind.not_in(NOT_EARNED)))).one()
+               LedgerEntry.created_at < end, EARNED))).one()
     active, total = int(active or 0), int(total or 0)
     days = await patrol_days(session, building.id, start, end, settings.timezone)
     reports = list(await session.execute(select(Report.created_at, Report.resolved_at).where(

@@ -1,25 +1,59 @@
-"""aiosqlite with one trip to its database thread per statement, instead of four.
+"""SQLite for SQLAlchemy's asyncio engine, run on the event loop, never waiting there for a lock.
 
-aiosqlite runs SQLite in a thread of its own and hands every call to it and back.  For one
-statement SQLAlchemy makes four such calls (make a cursor, execute, fetch the rows, close),
-and each trip costs a thread wake-up both ways: with the dozen statements a message takes,
-that was a third of the bot's time per message (see README, "Performance").  Here the
-cursor runs the statement, fetches its rows and closes in the thread, in one call; SQLAlchemy
-then reads the rows it would have fetched anyway.  SQLite still never runs on the event
-loop, so a slow statement or a lock wait does not stop the bot.
+SQLAlchemy's ``sqlite+aiosqlite`` dialect expects aiosqlite, which runs SQLite in a thread of
+its own and hands every call to it and back.  Each such trip wakes two threads; with the half
+dozen a message takes, those trips cost more than the bot's own work for a message (README,
+"Performance").  A statement on the small database of one community takes microseconds, so
+here it runs where it is called, on the event loop, with the same interface.
+
+What must not happen on the event loop is waiting for another program's lock (``louzu gifts``
+or a second bot process writing at that moment): SQLite's own busy timeout would stop the
+whole bot, every group included, for as long as the lock is held.  So SQLite is told not to
+wait (busy timeout 0), and a statement SQLite finds locked is tried again after an
+``asyncio.sleep`` that lets everything else run, until ``busy_timeout`` seconds have passed.
+Trying again is what SQLite's busy handler does itself: a locked statement has not begun.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-import aiosqlite
+T = TypeVar("T")
+
+SQLITE_BUSY = 5
+RETRY_WAIT = (0.001, 0.05)  # seconds between tries of a locked statement: the first, doubling up to the last
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11 and later
+    if code is not None:
+        return code & 0xFF == SQLITE_BUSY
+    return str(error).startswith("database is locked")
+
+
+async def _when_unlocked(work: Callable[[], T], busy_timeout: float) -> T:
+    """``work()``, tried again while the database is locked by someone else, without blocking the loop."""
+    try:
+        return work()
+    except sqlite3.OperationalError as error:
+        if not _locked(error):
+            raise
+    loop = asyncio.get_running_loop()
+    deadline, wait = loop.time() + busy_timeout, RETRY_WAIT[0]
+    while True:
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, RETRY_WAIT[1])
+        try:
+            return work()
+        except sqlite3.OperationalError as error:
+            if not _locked(error) or loop.time() >= deadline:
+                raise
 
 
 class Cursor:
-    """The part of aiosqlite's cursor that SQLAlchemy uses, each statement in one trip."""
+    """The part of aiosqlite's cursor that SQLAlchemy uses: a statement runs, rows fetched, at once."""
 
     arraysize = 1
 
@@ -40,10 +74,11 @@ class Cursor:
         return await self._run(lambda db: db.execute(sql, parameters))
 
     async def executemany(self, sql: str, parameters: Any) -> "Cursor":
+        parameters = list(parameters)  # a generator could not be given a second time
         return await self._run(lambda db: db.executemany(sql, parameters))
 
     async def _run(self, statement: Callable[[sqlite3.Connection], sqlite3.Cursor]) -> "Cursor":
-        def in_thread() -> tuple[Any, int, int | None, list[Any]]:
+        def once() -> tuple[Any, int, int | None, list[Any]]:
             cursor = statement(self._connection._conn)
             try:
                 rows = cursor.fetchall() if cursor.description else []
@@ -51,7 +86,8 @@ class Cursor:
             finally:
                 cursor.close()
 
-        self.description, self.rowcount, self.lastrowid, self._rows = await self._connection._execute(in_thread)
+        self.description, self.rowcount, self.lastrowid, self._rows = await _when_unlocked(
+            once, self._connection.busy_timeout)
         return self
 
     async def fetchall(self) -> list[Any]:
@@ -70,21 +106,71 @@ class Cursor:
         self._rows = []
 
 
-class Connection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors are the one-trip kind above."""
+class _AtOnce:
+    """Stands in for aiosqlite's queue to its thread, which SQLAlchemy uses to set the isolation level."""
 
-    def cursor(self) -> Cursor:  # type: ignore[override]
+    @staticmethod
+    def put_nowait(item: tuple[asyncio.Future | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as error:  # noqa: BLE001 - handed to whoever awaits it, as aiosqlite does
+            if future is not None:
+                future.set_exception(error)
+        else:
+            if future is not None:
+                future.set_result(result)
+
+
+class Connection:
+    """The part of an aiosqlite connection that SQLAlchemy uses, over a plain sqlite3 connection."""
+
+    _tx = _AtOnce()
+
+    def __init__(self, connection: sqlite3.Connection, busy_timeout: float) -> None:
+        self._connection: sqlite3.Connection | None = connection
+        self.busy_timeout = busy_timeout
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise ValueError("no active connection")
+        return self._connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> Cursor:
         return Cursor(self)
 
+    async def commit(self) -> None:
+        await _when_unlocked(self._conn.commit, self.busy_timeout)
 
-def creator(path: str, **connect_args: Any) -> Callable[[], Any]:
-    """An ``async_creator`` for SQLAlchemy's sqlite+aiosqlite dialect, opening ``path``."""
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def close(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+def creator(path: str, busy_timeout: float = 30.0) -> Callable[[], Any]:
+    """An ``async_creator`` for SQLAlchemy's sqlite+aiosqlite dialect, opening ``path``.
+
+    ``busy_timeout``: seconds a statement waits (asynchronously) for another program's lock.
+    """
 
     async def connect() -> Connection:
-        connection = Connection(partial(sqlite3.connect, path, **connect_args), iter_chunk_size=64)
-        # As SQLAlchemy does for aiosqlite's own: the thread does not keep the process alive
-        # (before aiosqlite 0.22 the connection itself was the thread).
-        getattr(connection, "_thread", connection).daemon = True
-        return await connection
+        # timeout=0: SQLite itself never waits for a lock (see above). The connection may be
+        # closed by the pool's clean-up from another thread; it is never used by two at once.
+        return Connection(sqlite3.connect(path, timeout=0, check_same_thread=False), busy_timeout)
 
     return connect
