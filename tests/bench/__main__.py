@@ -25,11 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=300, help="latency: measured messages per case (default 300)")
     parser.add_argument("--warmup", type=int, default=30, help="latency: messages before measuring (default 30)")
     parser.add_argument("--residents", type=int, default=20, help="latency: residents taking turns (default 20)")
+    parser.add_argument("--pause", type=float, default=latency.PAUSE * 1000,
+                        help="latency: ms before each message, so that it finds the bots idle (default 20)")
     outbox_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = args.only or PARTS
     if "latency" in parts:
-        print(latency.table(asyncio.run(latency.run(args.messages, args.warmup, args.residents))), flush=True)
+        print(latency.table(asyncio.run(latency.run(args.messages, args.warmup, args.residents, args.pause / 1000))), flush=True)
     if "outbox" in parts:
         print(flush=True)
         asyncio.run(outbox_bench.run(args))

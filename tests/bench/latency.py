@@ -1,9 +1,12 @@
 """Reply latency through the Wechaty puppet service: louzu against the minimal ding-dong bot.
 
-One run, one harness (the Node.js gateway over the mock puppet, tests/e2e/harness): each
-bot is started as its own process, warmed up, then sent messages one at a time; a
-message's latency is from the resident's say (as the harness is told) to the bot's answer
-arriving back at the harness.  Printed: p50/p90/p99 of
+Each bot runs as its own process on a gateway of its own (the Node.js puppet service over the
+mock puppet, tests/e2e/harness), both at once.  Messages go one at a time, taking turns
+between the cases (ding-dong, a louzu read, a louzu write; the order turns round every round),
+so that whatever else the machine is doing weighs on all of them alike.  Each message waits
+``pause`` first, so that it finds its bot idle, done with the previous message's tail (the
+gateway's echo of the bot's own answer).  A message's latency is from the resident's say (as
+the harness is told) to the bot's answer arriving back at the harness.  Printed: p50/p90/p99 of
 
 * ding-dong: tests/bench/dingdong.py answering "ding" (python-wechaty and nothing else);
 * louzu ``#我的积分`` (a read) and ``#打卡 捡垃圾`` (a write: three a day per person are
@@ -31,6 +34,7 @@ from tests.e2e.louzu import REPO_ROOT, LouzuProcess, louzu_env
 ROOM = "bench@chatroom"
 ADMIN = "u-admin"
 TARGETS = {"#我的积分": 1.5, "#打卡 捡垃圾": 3.0}
+PAUSE = 0.02  # seconds before each message: the bots are idle when it comes, as in a real group
 
 
 def world(residents: int) -> dict:
@@ -40,18 +44,15 @@ def world(residents: int) -> dict:
             "rooms": [{"id": ROOM, "topic": "1号楼", "memberIdList": [ADMIN, *(p["id"] for p in people)]}]}
 
 
-async def measure(h: WechatyHarness, text: str, count: int, residents: int, expect: str | None = None) -> list[float]:
-    """Seconds from each say to the bot's answer; ``count`` messages, one at a time, residents in turn."""
-    latencies = []
-    for i in range(count):
-        who = f"u{i % residents:03d}"
-        started = time.perf_counter()
-        await h.say(who, ROOM, text)
-        reply = await h.next_message(timeout=30)
-        latencies.append(time.perf_counter() - started)
-        if expect is not None and expect not in (reply.get("text") or ""):
-            raise RuntimeError(f"unexpected answer to {text!r}: {reply.get('text')!r}")
-    return latencies
+async def answer_time(h: WechatyHarness, who: str, text: str, expect: str) -> float:
+    """Seconds from ``who`` saying ``text`` to the bot's answer, which must contain ``expect``."""
+    started = time.perf_counter()
+    await h.say(who, ROOM, text)
+    reply = await h.next_message(timeout=30)
+    took = time.perf_counter() - started
+    if expect not in (reply.get("text") or ""):
+        raise RuntimeError(f"unexpected answer to {text!r}: {reply.get('text')!r}")
+    return took
 
 
 @asynccontextmanager
@@ -90,25 +91,33 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return cuts[49], cuts[89], cuts[98]
 
 
-async def run(count: int, warmup: int, residents: int) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {}
+async def run(count: int, warmup: int, residents: int, pause: float = PAUSE) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="louzu-bench-") as tmp:
         workdir = Path(tmp)
-        h = WechatyHarness(stderr=open(workdir / "harness.log", "wb"))
-        await h.start(world(residents))
+        gateways = [WechatyHarness(stderr=open(workdir / f"harness-{name}.log", "wb")) for name in ("dd", "lz")]
         try:
-            async with dingdong(h, workdir / "dingdong"):
-                await measure(h, "ding", warmup, residents)
-                results["ding-dong"] = await measure(h, "ding", count, residents, expect="dong")
-            async with louzu(h, workdir / "louzu"):
-                for text in TARGETS:
-                    await measure(h, text, warmup, residents)
-                results["louzu #我的积分"] = await measure(h, "#我的积分", count, residents, expect="你的爱心积分")
-                results["louzu #打卡 捡垃圾"] = await measure(h, "#打卡 捡垃圾", count, residents, expect="C")
+            for h in gateways:
+                await h.start(world(residents))
+            plain, ours = gateways
+            async with dingdong(plain, workdir / "dingdong"), louzu(ours, workdir / "louzu"):
+                cases = [("ding-dong", plain, "ding", "dong"),
+                         ("louzu #我的积分", ours, "#我的积分", "你的爱心积分"),
+                         ("louzu #打卡 捡垃圾", ours, "#打卡 捡垃圾", "C")]
+                results: dict[str, list[float]] = {name: [] for name, *_ in cases}
+                for i in range(warmup + count):
+                    who = f"u{i % residents:03d}"
+                    turn = i % len(cases)
+                    for name, h, text, expect in cases[turn:] + cases[:turn]:
+                        await asyncio.sleep(pause)
+                        took = await answer_time(h, who, text, expect)
+                        if i >= warmup:
+                            results[name].append(took)
+                return results
         finally:
-            await h.stop()
-            h.stderr.close()
-    return results
+            for h in gateways:
+                await h.stop()
+                if h.stderr is not None:
+                    h.stderr.close()
 
 
 def table(results: dict[str, list[float]]) -> str:
@@ -137,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=300, help="measured messages per case (default 300)")
     parser.add_argument("--warmup", type=int, default=30, help="messages before measuring (default 30)")
     parser.add_argument("--residents", type=int, default=20, help="residents taking turns (default 20)")
+    parser.add_argument("--pause", type=float, default=PAUSE * 1000, help="ms before each message (default 20)")
     args = parser.parse_args(argv)
-    results = asyncio.run(run(args.messages, args.warmup, args.residents))
+    results = asyncio.run(run(args.messages, args.warmup, args.residents, args.pause / 1000))
     print(table(results))
     return 0
 
