@@ -42,7 +42,7 @@ def make_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):  # pragma: no cover - driver glue
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.connection.driver_connection.begin_immediate()
 
     return engine
 

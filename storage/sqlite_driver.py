@@ -78,8 +78,14 @@ class Cursor:
         return await self._run(lambda db: db.executemany(sql, parameters))
 
     async def _run(self, statement: Callable[[sqlite3.Connection], sqlite3.Cursor]) -> "Cursor":
+        connection = self._connection
+
         def once() -> tuple[Any, int, int | None, list[Any]]:
-            cursor = statement(self._connection._conn)
+            db = connection._conn
+            if connection.begin_pending:
+                db.execute("BEGIN IMMEDIATE")  # where a lock held elsewhere is met, if anywhere
+                connection.begin_pending = False
+            cursor = statement(db)
             try:
                 rows = cursor.fetchall() if cursor.description else []
                 return cursor.description, cursor.rowcount, cursor.lastrowid, rows
@@ -87,7 +93,7 @@ class Cursor:
                 cursor.close()
 
         self.description, self.rowcount, self.lastrowid, self._rows = await _when_unlocked(
-            once, self._connection.busy_timeout)
+            once, connection.busy_timeout)
         return self
 
     async def fetchall(self) -> list[Any]:
@@ -130,6 +136,15 @@ class Connection:
     def __init__(self, connection: sqlite3.Connection, busy_timeout: float) -> None:
         self._connection: sqlite3.Connection | None = connection
         self.busy_timeout = busy_timeout
+        self.begin_pending = False
+
+    def begin_immediate(self) -> None:
+        """Open a transaction that holds the write lock from its start, with its first statement.
+
+        A transaction that reads first and writes later could otherwise find that another
+        program wrote in between.  Sent with the first statement, BEGIN costs no step of its own.
+        """
+        self.begin_pending = True
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -145,9 +160,11 @@ class Connection:
         return Cursor(self)
 
     async def commit(self) -> None:
+        self.begin_pending = False  # nothing was run: nothing to commit
         await _when_unlocked(self._conn.commit, self.busy_timeout)
 
     async def rollback(self) -> None:
+        self.begin_pending = False
         self._conn.rollback()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
