@@ -15,6 +15,7 @@ from handlers.context import Context, Refusal
 from handlers.parser import split_command
 from handlers.router import Command, CommandTable
 from storage import queries
+from storage.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Dispatcher:
         self.bot_id = bot_id
         self._hinted: dict[str, datetime] = {}
         self._serial = db_lock or contextlib.nullcontext()  # the process's database lock (SQLite needs one)
+        self.directory = Directory()  # who is who, remembered between messages
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Handle one message and send its replies; returns what was sent."""
@@ -99,9 +101,10 @@ class Dispatcher:
         now = self.clock()
         try:
             async with self.sessions() as session, session.begin():
-                if not await queries.mark_processed(session, message.id, message.room_id, now):
+                first = await queries.mark_processed(session, message.id, message.room_id, now)
+                if first is None:
                     return []
-                ctx = await self._context(session, message, now, None, "")
+                ctx = await self._context(session, message, now, None, "", first.directory_version)
                 if ctx.building is None:
                     return []
                 replies: list[Reply] = []
@@ -116,10 +119,11 @@ class Dispatcher:
         now = self.clock()
         try:
             async with self.sessions() as session, session.begin():
-                if not await queries.mark_processed(session, message.id, message.room_id, now):
+                first = await queries.mark_processed(session, message.id, message.room_id, now)
+                if first is None:
                     log.info("message %s already handled; ignoring the redelivery", message.id)
                     return []
-                ctx = await self._context(session, message, now, command, args)
+                ctx = await self._context(session, message, now, command, args, first.directory_version)
                 refusal = self._check(command, ctx)
                 if refusal:
                     return [ctx.reply(refusal)]
@@ -133,16 +137,16 @@ class Dispatcher:
             # message stays handled. Refusals are rare, so this beats a savepoint on every message.
             async with self.sessions() as session, session.begin():
                 first = await queries.mark_processed(session, message.id, message.room_id, now)
-            return [undo.reply] if first else []
+            return [undo.reply] if first is not None else []
         except Exception:
             log.exception("message %s (#%s in %s) failed", message.id, command.keyword, message.room_id)
             return [Reply(message.room_id, FAILED, (message.sender_id,))]
 
     async def _context(self, session: AsyncSession, message: IncomingMessage, now: datetime,
-                       command: Command | None, args: str) -> Context:
+                       command: Command | None, args: str, directory_version: int | None) -> Context:
         """What a handler is given; ``args`` come from split_command, mentions already taken out."""
-        who = await queries.sender(session, message.room_id, message.room_topic, message.sender_id,
-                                   message.sender_name, now)
+        who = await self.directory.sender(session, directory_version, message.room_id, message.room_topic,
+                                          message.sender_id, message.sender_name, now)
         mentions = tuple(m for m in message.mentions if m.id != self.bot_id)
         return Context(
             message=message, session=session, settings=self.settings, now=now, group=who.group, member=who.member,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, Unicode,
+from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, Unicode,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -168,6 +168,26 @@ class ReportEvent(Base):
     # What the step set, so the report's state can be replayed from its history alone.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+
+
+# The tables that say who is who: which group is which building's, who a member is, their roles.
+DIRECTORY_TABLES = ("buildings", "groups", "members", "role_grants")
+
+
+class DirectoryVersion(Base):
+    """One row that counts every change to the DIRECTORY_TABLES, kept by database triggers.
+
+    A bot process remembers who is who from one message to the next (storage/directory.py) and
+    reads only this number, with each message's processed mark, to know that it still holds;
+    triggers count every writer's changes, other processes' and hand-made ones included.
+    (Migration 0005 makes the triggers. A later migration that rebuilds one of those tables on
+    SQLite, as Alembic's batch mode does, must make its triggers again: tests/test_directory.py
+    would tell.)
+    """
+
+    __tablename__ = "directory_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ProcessedMessage(Base):

@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Building, Group, LedgerEntry, Member, ProcessedMessage, RoleGrant, RoleName
+from storage.models import (Building, DirectoryVersion, Group, LedgerEntry, Member, ProcessedMessage, RoleGrant,
+                            RoleName)
 
 # Entries that move points but are not "earned" (held for a gift and given back).
 NOT_EARNED = ("redemption", "redemption_reversal")
@@ -23,16 +24,30 @@ def _insert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
-# Every message runs this: built once per dialect, on the table (an ORM insert costs more).
+# Every message runs this: built once per dialect, on the table (an ORM insert costs more). Where
+# the database can, it returns the directory's version too, as the transaction sees it.
+_DIRECTORY_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1).scalar_subquery()
 _MARK_PROCESSED = {dialect: insert(ProcessedMessage.__table__).on_conflict_do_nothing(index_elements=["message_id"])
                    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_MARK_PROCESSED_AND_VERSION = {dialect: stmt.returning(_DIRECTORY_VERSION) for dialect, stmt in _MARK_PROCESSED.items()}
 
 
-async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime) -> bool:
-    """Record a message id; False when it was already recorded (a redelivery)."""
-    stmt = _MARK_PROCESSED[session.bind.dialect.name]
-    result = await session.execute(stmt, {"message_id": message_id, "room_id": room_id, "processed_at": now})
-    return result.rowcount == 1
+@dataclass(frozen=True)
+class FirstTime:
+    """A message not handled before, and the version of who-is-who (storage/directory.py) now."""
+
+    directory_version: int | None  # None when not known: nothing remembered is used then
+
+
+async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime) -> FirstTime | None:
+    """Record a message id; None when it was already recorded (a redelivery)."""
+    values = {"message_id": message_id, "room_id": room_id, "processed_at": now}
+    dialect = session.bind.dialect
+    if not dialect.insert_returning:  # SQLite before 3.35
+        result = await session.execute(_MARK_PROCESSED[dialect.name], values)
+        return FirstTime(None) if result.rowcount == 1 else None
+    row = (await session.execute(_MARK_PROCESSED_AND_VERSION[dialect.name], values)).first()
+    return None if row is None else FirstTime(row[0])
 
 
 async def member_by_wechat_id(session: AsyncSession, wechat_id: str) -> Member | None:
@@ -86,6 +101,7 @@ class Sender:
     building: Building | None  # None while the group is not bound
     member: Member
     roles: frozenset[RoleName]  # in that building
+    as_stored: bool = True  # False when finding them wrote something (a first sight, a new name)
 
 
 async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str, name: str,
@@ -98,21 +114,23 @@ async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str
     rows = (await session.execute(_PLACE_AND_PERSON, {"room_id": room_id, "wechat_id": wechat_id})).all()
     if not rows:  # a group never seen before
         group = await get_or_create_group(session, room_id, topic)
-        building, member, roles = None, None, frozenset()
+        building, member, roles, as_stored = None, None, frozenset(), False
     else:
         group, building, member, _ = rows[0]
-        if topic and group.topic != topic:
-            group.topic = topic
         roles = frozenset(RoleName(role) for *_, role in rows if role is not None)
+        as_stored = not (topic and group.topic != topic)
+        if not as_stored:
+            group.topic = topic
     building_id = building.id if building else None
     if member is None:
         member = await get_or_create_member(session, wechat_id, name, now, building_id)
+        as_stored = False
     else:
         if name and member.display_name != name:
-            member.display_name = name
+            member.display_name, as_stored = name, False
         if building_id is not None and member.building_id is None:
-            member.building_id = building_id
-    return Sender(group, building, member, roles)
+            member.building_id, as_stored = building_id, False
+    return Sender(group, building, member, roles, as_stored)
 
 
 async def rooms_of(session: AsyncSession, building_id: int) -> list[str]:

@@ -124,7 +124,8 @@ async def _reset_postgres(url: str) -> None:
             _pg_migrated = True
         async with engine.begin() as conn:
             tables = (await conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))).scalars()
+                "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                "AND tablename NOT IN ('alembic_version', 'directory_version')"))).scalars()
             names = ", ".join(f'"{t}"' for t in tables)
             if names:
                 await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -1,0 +1,93 @@
+"""Who is who is remembered between messages, and never past a change, whoever makes it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select, text, update
+
+from storage.db import make_engine, make_sessionmaker
+from storage.models import Building, Claim, DirectoryVersion, Group, LedgerEntry, Member, RoleGrant
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+async def version(sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(DirectoryVersion.version))
+
+
+async def test_every_change_to_who_is_who_counts_up_the_version_and_nothing_else_does(database_url):
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        seen = [await version(sessions)]
+
+        async def change(*statements) -> None:
+            async with sessions() as session, session.begin():
+                for statement in statements:
+                    await session.execute(statement)
+            seen.append(await version(sessions))
+
+        await change(text("INSERT INTO buildings (name, created_at) VALUES ('12号楼', '2026-11-25 02:00:00')"))
+        async with sessions() as session:
+            building_id = await session.scalar(select(Building.id))
+        await change(text("INSERT INTO groups (room_id, topic) VALUES ('r1', '12号楼群')"))
+        await change(update(Group).values(building_id=building_id))
+        await change(text("INSERT INTO members (wechat_id, display_name, created_at) "
+                          "VALUES ('w1', '张阿姨', '2026-11-25 02:00:00')"))
+        await change(update(Member).values(display_name="张阿姨（3楼）"))
+        async with sessions() as session:
+            member_id = await session.scalar(select(Member.id))
+        await change(text(f"INSERT INTO role_grants (member_id, building_id, role, granted_by, granted_at) "
+                          f"VALUES ({member_id}, {building_id}, 'leader', 'x', '2026-11-25 02:00:00')"))
+        await change(delete(RoleGrant))
+        await change(update(Building).values(name="十二号楼"))
+        assert all(after > before for before, after in zip(seen, seen[1:])), seen
+
+        before = seen[-1]
+        async with sessions() as session, session.begin():
+            session.add(LedgerEntry(member_id=member_id, building_id=building_id, amount=5, kind="claim",
+                                    reason="打卡", created_at=NOW))
+        assert await version(sessions) == before  # points move all day; who is who does not
+    finally:
+        await engine.dispose()
+
+
+async def test_a_role_given_by_another_program_holds_at_the_very_next_message(chat, database_url):
+    await chat.setup_building()
+    assert "只有楼组长" in await chat.one("[12号楼群] 张阿姨: #审核")
+    assert "爱心积分" in await chat.one("[12号楼群] 张阿姨: #我的积分")  # remembered as a resident
+
+    other = make_engine(database_url)  # a second bot process, or someone at the database
+    try:
+        async with make_sessionmaker(other)() as session, session.begin():
+            member = await session.scalar(select(Member).where(Member.display_name == "张阿姨"))
+            building = await session.scalar(select(Building).where(Building.name == "12号楼"))
+            session.add(RoleGrant(member_id=member.id, building_id=building.id, role="leader", granted_by="x",
+                                  granted_at=NOW))
+    finally:
+        await other.dispose()
+    assert "只有楼组长" not in await chat.one("[12号楼群] 张阿姨: #审核")
+
+
+async def test_a_rebound_group_and_a_renamed_member_are_seen_at_once(chat):
+    await chat.setup_building()
+    assert "已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    assert "本周12号楼爱心积分榜：\n1. 张阿姨 2 分" in await chat.one("[12号楼群] 张阿姨: #排行")
+    assert "改绑到 13号楼" in await chat.one("[12号楼群] 王主任: #绑定 13号楼")
+    assert "本周13号楼爱心积分榜" in await chat.one("[12号楼群] 张阿姨: #排行")
+
+    await chat.one("[12号楼群] 张阿姨: #我的积分", sender_name="张阿姨（3楼）")
+    assert await chat.scalars(select(Member.display_name).where(Member.wechat_id == "张阿姨")) == ["张阿姨（3楼）"]
+
+
+async def test_a_first_message_that_is_refused_leaves_no_one_half_remembered(chat):
+    await chat.setup_building()
+    refused = await chat.one("[12号楼群] 小王: #打卡 跳广场舞")  # rolled back, with the new member row
+    assert "活动" in refused
+    assert await chat.count(Member, Member.wechat_id == "小王") == 0
+    assert "已记录" in await chat.one("[12号楼群] 小王: #打卡 捡垃圾")
+    owners = await chat.scalars(select(Member.wechat_id).join(Claim, Claim.member_id == Member.id))
+    assert owners == ["小王"]
+    assert await chat.count(Member, Member.wechat_id == "小王") == 1
