@@ -59,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
+    if args.command in ("gifts", "export"):  # they work on the bot's records: never on a new, empty file
+        from storage.db import missing_database
+
+        problem = missing_database(settings.database_url)
+        if problem:
+            print(f"louzu: {problem}", file=sys.stderr)
+            return 2
     if args.command == "gifts":
         return asyncio.run(gifts_cli.run(args, settings))
     if args.command == "doctor":

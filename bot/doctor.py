@@ -10,12 +10,16 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from storage import outbox
-from storage.db import alembic_config, make_engine, make_sessionmaker
+from storage.db import alembic_config, make_engine, make_sessionmaker, missing_database
 from storage.models import OutboxMessage, ScheduledNotice, scheduler_jobs
 
 
 async def doctor(settings: Settings, out=print) -> int:
     """Print the report; 1 when something needs a person (sends that failed, a schema behind), else 0."""
+    problem = missing_database(settings.database_url)
+    if problem:
+        out(f"database: {problem}")
+        return 1
     engine = make_engine(settings.database_url)
     problems = 0
     try:

@@ -16,11 +16,9 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.outbox import in_quiet_hours
@@ -29,7 +27,7 @@ from schedules.cron import cron_trigger
 from schedules.jobs import ONCE_PER, POSTS_ONLY, JobRunner, batch_of
 from schedules.leader import LOCK_KEY
 from schedules.scheduler import BUILTIN, TABLE, sync_url
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_engine, make_sessionmaker, missing_database, upgrade
 from storage.models import Group, OutboxMessage
 
 Clock = Callable[[], datetime]
@@ -102,17 +100,8 @@ class JobHost:
             yield session
 
 
-def missing_database(settings: Settings) -> str | None:
-    """Why there is no database to work on (an SQLite file not there: the wrong directory?), or None."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
-        return (f"no database at {url.database}: run this where the bot runs (the same .env, or "
-                f"LOUZU_DATA_DIR / DATABASE_URL set as for `louzu run`)")
-    return None
-
-
 async def run(args, settings: Settings, clock: Clock = utc_now, out=print) -> int:
-    problem = missing_database(settings)
+    problem = missing_database(settings.database_url)
     if problem:
         out(f"louzu: {problem}")
         return 2

@@ -47,6 +47,19 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def missing_database(url: str) -> str | None:
+    """Why there is no database at ``url`` to work on (an SQLite file not there: the wrong folder?), or None.
+
+    The bot creates its database at its first start; a command that works on its records, run
+    in another folder, would otherwise create and work on a new, empty one without a word.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_file():
+        return (f"no database at {parsed.database}: run this where the bot runs (the same .env, or "
+                f"LOUZU_DATA_DIR / DATABASE_URL set as for `louzu run`); `louzu db upgrade` makes a new one")
+    return None
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 

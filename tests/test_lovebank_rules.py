@@ -212,6 +212,10 @@ def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["gifts", "list"]) == 2  # no database here: refused, and no empty one made
+    assert "louzu: no database at" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "louzu.db").exists()
+    assert main(["db", "upgrade"]) == 0
     assert main(["gifts", "set", "保温杯", "--cost", "60", "--stock", "5"]) == 0
     assert "保温杯\t60 points\t5 left" in capsys.readouterr().out
     assert main(["gifts", "set", "保温杯", "--stock", "4", "--active", "no"]) == 0

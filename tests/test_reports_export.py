@@ -181,6 +181,12 @@ def test_export_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    # Run where there is no database (the wrong folder): refused, and no empty one made.
+    assert main(["export", "reports", "--since", "2026-11-01"]) == 2
+    assert capsys.readouterr().err.startswith(f"louzu: no database at {tmp_path / 'data' / 'louzu.db'}: run this")
+    assert not (tmp_path / "data" / "louzu.db").exists()
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
     assert main(["export", "reports", "--since", "2026-11-01"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["export", "reports", "--format", "xlsx", "--since", "2026-11-01"]) == 2

@@ -100,8 +100,9 @@ def test_louzu_doctor_reports_jobs_and_the_outbox(monkeypatch, tmp_path, capsys)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", "")
-    assert main(["doctor"]) == 1  # a database nobody has set up yet
-    assert "the schema is behind: run `louzu db upgrade`" in capsys.readouterr().out
+    assert main(["doctor"]) == 1  # no database here yet (or the wrong folder): said, and none made
+    assert "database: no database at" in capsys.readouterr().out
+    assert not (tmp_path / "data" / "louzu.db").exists()
     assert main(["db", "upgrade"]) == 0
     capsys.readouterr()
     assert main(["doctor"]) == 0
