@@ -17,7 +17,7 @@ from schedules import picture
 from schedules.jobs import JobContext
 from schedules.posts import bound_rooms
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import EARNED, building_ranking, month_bounds, rank_with_ties, week_bounds
+from storage.queries import EARNED, building_ranking, month_bounds, rank_with_ties, top, week_bounds
 from storage.ratings import cleaner_ranking, star_rating
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
@@ -38,7 +38,7 @@ class HonourList:
                           self.volunteers] or [f"{self.label}还没有人上榜"]),
             ("各楼第一名", [f"{building}：{'、'.join(names)} {points} 分" for building, names, points in
                         self.building_best] or [f"{self.label}还没有楼栋上榜"]),
-            ("保洁之星", [f"{rank}. {name} 收到点赞 {n} 次" for rank, name, n in self.cleaners[:10]]
+            ("保洁之星", [f"{rank}. {name} 收到点赞 {n} 次" for rank, name, n in top(self.cleaners, 10)]
              or [f"{self.label}还没有保洁员收到点赞"]),
             ("星级楼组", [f"{name} 平均 {stars:.1f} 星" for name, stars in self.star_buildings]
              or [f"{self.label}还没有平均 {STAR_AT_LEAST:g} 星以上的楼栋"]),
@@ -53,17 +53,18 @@ class HonourList:
         return "\n".join(lines)
 
 
-async def community_top(ctx: JobContext, start: datetime, end: datetime, limit: int = 10):
-    """(rank, name, building name, points) earned community-wide in [start, end); ties share a rank."""
+async def community_top(ctx: JobContext, start: datetime, end: datetime, places: int = 10):
+    """(rank, name, building name, points) earned community-wide in [start, end), the first ``places``
+    places; ties share a rank, and all who tie for the last place are in."""
     points = func.sum(LedgerEntry.amount).label("points")
     rows = (await ctx.session.execute(
         select(Member.display_name, Building.name, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
         .outerjoin(Building, Building.id == Member.building_id)
         .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
         .group_by(Member.id, Member.display_name, Building.name).having(func.sum(LedgerEntry.amount) > 0)
-        .order_by(points.desc(), Member.id).limit(limit))).all()
+        .order_by(points.desc(), Member.id))).all()
     return [(rank, name, building or "未分楼", total)
-            for rank, name, building, total in rank_with_ties(rows)]
+            for rank, name, building, total in top(rank_with_ties(rows), places)]
 
 
 async def average_stars(ctx: JobContext, building: Building, start: datetime, end: datetime) -> float:

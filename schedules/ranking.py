@@ -11,7 +11,7 @@ from bot.messages import Reply
 from schedules.jobs import JobContext
 from schedules.posts import bound_rooms
 from storage.models import Building
-from storage.queries import building_ranking, week_bounds
+from storage.queries import building_ranking, top, week_bounds
 from storage.ratings import StarRating, star_rating
 
 
@@ -48,7 +48,7 @@ async def building_week(ctx: JobContext, building: Building, start: datetime, en
         building=building,
         rating=await star_rating(ctx.session, building, start, end, ctx.settings),
         before=await star_rating(ctx.session, building, before_start, before_end, ctx.settings),
-        top=ranking[:10],
+        top=top(ranking, 10),
         points=sum(points for _, _, points in ranking),
     )
 

@@ -201,7 +201,7 @@ async def building_ranking(session: AsyncSession, building: Building, start: dat
             .group_by(Member.id).having(func.sum(LedgerEntry.amount) > 0)
             .order_by(points.desc(), Member.id))
     ranked = rank_with_ties((await session.execute(stmt)).all())
-    return ranked[:limit] if limit else ranked
+    return top(ranked, limit) if limit else ranked
 
 
 def rank_with_ties(rows) -> list:
@@ -212,6 +212,11 @@ def rank_with_ties(rows) -> list:
         rank = ranked[-1][0] if ranked and ranked[-1][-1] == total else index + 1
         ranked.append((rank, *rest, int(total)))
     return ranked
+
+
+def top(ranked: list, places: int) -> list:
+    """The first ``places`` places of a ranking by rank_with_ties: all who tie for the last of them too."""
+    return [row for row in ranked if row[0] <= places]
 
 
 def week_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -202,3 +202,22 @@ async def test_weekly_ranking_with_ties_and_stars(chat):
     await chat.one("[12号楼群] 小王: #打卡 捡垃圾")
     reply = await chat.one("[12号楼群] 小王: #rank")
     assert reply.startswith("@小王 本周12号楼爱心积分榜：\n1. 张阿姨 5 分\n1. 老周 5 分\n3. 小王 2 分\n本楼星级：")
+
+
+async def test_everyone_tied_for_tenth_place_is_on_the_rankings(chat, clock):
+    await chat.setup_building()
+    tz = chat.app.settings.timezone
+    clock.set_local("2026-11-24 10:00", tz)  # a Tuesday: the week and the month hold every claim
+    for n in range(8):
+        await chat.one(f"[12号楼群] 居民{n}: #打卡 清理楼道")  # 5 points each: places 1 to 8
+    for n in range(8, 12):
+        await chat.one(f"[12号楼群] 居民{n}: #打卡 捡垃圾")  # 2 points each: all four share 9th place
+    ranking = (await chat.one("[12号楼群] 居民0: #排行")).split("\n")
+    assert ranking[1:13] == [f"1. 居民{n} 5 分" for n in range(8)] + [f"9. 居民{n} 2 分" for n in range(8, 12)]
+
+    clock.set_local("2026-12-01 10:00", tz)
+    before = len(chat.transport.sent)
+    await chat.app.schedules.jobs.run("honour_list")
+    await chat.app.outbox.drain()
+    text = chat.transport.sent[before].text
+    assert "\n".join(f"9. 居民{n}（12号楼）2 分" for n in range(8, 12)) + "\n◆ 各楼第一名" in text
