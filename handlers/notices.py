@@ -17,7 +17,7 @@ from handlers.context import Context, Refusal
 from handlers.parser import normalise, take_ref
 from handlers.router import Router
 from handlers.rules import leader
-from schedules.phrases import EXAMPLE, parse_when
+from schedules.phrases import EXAMPLE, PhraseError, parse_when
 from storage import notices as store
 from storage import outbox
 from storage.models import Group, ScheduledNotice
@@ -71,7 +71,10 @@ async def schedule(ctx: Context, args: str):
     """A scheduled notice S<n> in this group, once or repeating."""
     assert ctx.building is not None
     tz = ctx.settings.timezone
-    parsed = parse_when(normalise(args), ctx.now, tz)
+    try:
+        parsed = parse_when(normalise(args), ctx.now, tz)
+    except PhraseError as error:
+        raise Refusal(str(error)) from None
     if parsed is None:
         raise Refusal(f"没看懂时间，可以这样写：{EXAMPLE}")
     when, rest = parsed

@@ -1,4 +1,5 @@
-"""The time phrases of #定时: 每天 07:30, 每周六 09:00, 每月1日 10:00, 明天 08:30, 2026-12-01 09:00.
+"""The time phrases of #定时: 每天 07:30, 每周六 09:00, 每月1日 10:00, 每月最后一天 18:00, 明天 08:30,
+2026-12-01 09:00.
 
 A phrase becomes either a crontab line (repeating) or one moment (a one-off);
 the calendar work is left to APScheduler's CronTrigger and DateTrigger and to
@@ -21,10 +22,14 @@ TIME = r"(?P<hour>\d{1,2})\s*[:点]\s*(?P<minute>\d{2})"
 PATTERNS = (
     ("daily", re.compile(rf"^(?:每天|每日)\s*{TIME}(?:\s+|$)")),
     ("weekly", re.compile(rf"^(?:每周|每星期|每礼拜)(?P<weekday>[一二三四五六日天])\s*{TIME}(?:\s+|$)")),
-    ("monthly", re.compile(rf"^每月\s*(?P<day>\d{{1,2}})\s*[日号]\s*{TIME}(?:\s+|$)")),
+    ("monthly", re.compile(rf"^每月\s*(?:(?P<day>\d{{1,2}})\s*[日号]|(?P<last>最后一天|底))\s*{TIME}(?:\s+|$)")),
     ("relative", re.compile(rf"^(?P<word>今天|明天|后天)\s*{TIME}(?:\s+|$)")),
     ("date", re.compile(rf"^(?P<date>\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})\s+{TIME}(?:\s+|$)")),
 )
+
+
+class PhraseError(ValueError):
+    """A time phrase understood but not workable; its text says why, for the person who wrote it."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,16 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[When, str] | Non
             day = match["weekday"]
             return When(f"每周{'日' if day == '天' else day} {clock}", cron=f"{minute} {hour} * * {WEEKDAYS[day]}"), rest
         if kind == "monthly":
-            day = int(match["day"])
+            # The 31st, like "the last day", is each month's last day; the 29th and the 30th are
+            # missing from February, and a notice that silently skips a month helps nobody.
+            day = 31 if match["last"] else int(match["day"])
             if not 1 <= day <= 31:
                 return None
+            if day in (29, 30):
+                raise PhraseError(f"每月{day}日不是每个月都有（二月没有），请选 1–28 日，"
+                                  f"或写 每月最后一天 {clock}")
+            if day == 31:
+                return When(f"每月最后一天 {clock}", cron=f"{minute} {hour} last * *"), rest
             return When(f"每月{day}日 {clock}", cron=f"{minute} {hour} {day} * *"), rest
         if kind == "relative":
             local = now.astimezone(tz) + timedelta(days=DAY_WORDS[match["word"]])

@@ -123,7 +123,11 @@ async def test_schedule_refusals(chat, clock):
         "@李楼长 请写上通知内容，例如：#定时 2026-11-26 08:30 请大家清理门前杂物")
     assert await chat.one("[12号楼群] 张阿姨: #定时 明天 08:30 开会") == (
         "@张阿姨 #定时 只有楼组长可以使用。发送 #帮助 查看你可用的指令。")
+    assert await chat.one("[12号楼群] 李楼长: #定时 每月30日 10:00 交水费") == (
+        "@李楼长 每月30日不是每个月都有（二月没有），请选 1–28 日，或写 每月最后一天 10:00")
     assert await chat.count(ScheduledNotice) == 0
+    assert (await chat.one("[12号楼群] 李楼长: #定时 每月31日 10:00 交水费")).startswith(
+        "@李楼长 S1 已设定：每月最后一天 10:00")
 
 
 async def test_a_notice_at_night_says_it_waits_for_the_morning(chat):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from schedules.cron import cron_trigger
-from schedules.phrases import parse_when
+from schedules.phrases import PhraseError, parse_when
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
@@ -26,7 +26,10 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
     ("每星期五 08:00", "每周五 08:00", "0 8 * * fri", "2026-11-27 08:00"),
     ("每月1日 10:00", "每月1日 10:00", "0 10 1 * *", "2026-12-01 10:00"),
     ("每月15号 10:00", "每月15日 10:00", "0 10 15 * *", "2026-12-15 10:00"),
-    ("每月31日 10:00", "每月31日 10:00", "0 10 31 * *", "2026-12-31 10:00"),
+    ("每月28日 10:00", "每月28日 10:00", "0 10 28 * *", "2026-11-28 10:00"),
+    ("每月31日 10:00", "每月最后一天 10:00", "0 10 last * *", "2026-11-30 10:00"),
+    ("每月最后一天 18:00", "每月最后一天 18:00", "0 18 last * *", "2026-11-30 18:00"),
+    ("每月底 18:00", "每月最后一天 18:00", "0 18 last * *", "2026-11-30 18:00"),
 ])
 def test_repeating_phrases(phrase, text, cron, first):
     when, rest = parse_when(f"{phrase} 请大家清理门前杂物", NOW, TZ)
@@ -69,3 +72,19 @@ def test_phrases_that_do_not_parse(phrase):
 def test_cron_settings_refuse_numbers_for_weekdays_and_nonsense(expr):
     with pytest.raises(ValueError):
         cron_trigger(expr, TZ)
+
+
+def test_the_last_day_of_the_month_is_every_months_last_day():
+    when, _ = parse_when("每月最后一天 18:00 交水费", NOW, TZ)
+    trigger = cron_trigger(when.cron, TZ)
+    fires, moment = [], NOW.astimezone(TZ)
+    for _ in range(4):
+        moment = trigger.get_next_fire_time(None, moment + timedelta(minutes=1))
+        fires.append(f"{moment:%Y-%m-%d %H:%M}")
+    assert fires == ["2026-11-30 18:00", "2026-12-31 18:00", "2027-01-31 18:00", "2027-02-28 18:00"]
+
+
+@pytest.mark.parametrize("day", [29, 30])
+def test_the_29th_and_30th_are_refused_with_the_reason(day):
+    with pytest.raises(PhraseError, match=f"每月{day}日不是每个月都有（二月没有），请选 1–28 日，或写 每月最后一天 10:00"):
+        parse_when(f"每月{day}日 10:00 交水费", NOW, TZ)
