@@ -52,8 +52,9 @@ class Directory:
             self._known.clear()
             self.version = version
         key = (room_id, wechat_id)
-        known = self._known.get(key) if version is not None else None
-        if known is not None and self._still_true(known, topic, name):
+        known = self._known.get(key)
+        if known is not None and (not topic or known.group.topic == topic) and (
+                not name or known.member.display_name == name):  # else queries.sender writes the new one down
             merge = session.sync_session.merge
             return Sender(merge(known.group, load=False),
                           merge(known.building, load=False) if known.building is not None else None,
@@ -65,9 +66,3 @@ class Directory:
             self._known[key] = Sender(_copy(who.group), _copy(who.building) if who.building is not None else None,
                                       _copy(who.member), who.roles)
         return who
-
-    @staticmethod
-    def _still_true(known: Sender, topic: str, name: str) -> bool:
-        """Nothing in the message itself that queries.sender would write down (a new topic or name)."""
-        return ((not topic or known.group.topic == topic) and (not name or known.member.display_name == name)
-                and (known.building is None or known.member.building_id is not None))

@@ -170,12 +170,8 @@ class ReportEvent(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
 
 
-# The tables that say who is who: which group is which building's, who a member is, their roles.
-DIRECTORY_TABLES = ("buildings", "groups", "members", "role_grants")
-
-
 class DirectoryVersion(Base):
-    """One row that counts every change to the DIRECTORY_TABLES, kept by database triggers.
+    """One row counting every change to who is who (buildings, groups, members, role_grants): triggers keep it.
 
     A bot process remembers who is who from one message to the next (storage/directory.py) and
     reads only this number, with each message's processed mark, to know that it still holds;

@@ -65,11 +65,26 @@ async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str,
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
         member = await member_by_wechat_id(session, wechat_id)
         assert member is not None
-    if name and member.display_name != name:
-        member.display_name = name
-    if building_id is not None and member.building_id is None:
-        member.building_id = building_id
+    _keep_member_current(member, name, building_id)
     return member
+
+
+def _keep_member_current(member: Member, name: str, building_id: int | None) -> bool:
+    """Write down a new shown name, and the building of someone who had none; whether anything changed."""
+    changed = False
+    if name and member.display_name != name:
+        member.display_name, changed = name, True
+    if building_id is not None and member.building_id is None:
+        member.building_id, changed = building_id, True
+    return changed
+
+
+def _keep_topic_current(group: Group, topic: str) -> bool:
+    """Write down the group's new name, if it has one; whether it did."""
+    if topic and group.topic != topic:
+        group.topic = topic
+        return True
+    return False
 
 
 async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -> Group:
@@ -79,8 +94,7 @@ async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["room_id"]))
         group = await session.get(Group, room_id)
         assert group is not None
-    if topic and group.topic != topic:
-        group.topic = topic
+    _keep_topic_current(group, topic)
     return group
 
 
@@ -118,18 +132,13 @@ async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str
     else:
         group, building, member, _ = rows[0]
         roles = frozenset(RoleName(role) for *_, role in rows if role is not None)
-        as_stored = not (topic and group.topic != topic)
-        if not as_stored:
-            group.topic = topic
+        as_stored = not _keep_topic_current(group, topic)
     building_id = building.id if building else None
     if member is None:
         member = await get_or_create_member(session, wechat_id, name, now, building_id)
         as_stored = False
-    else:
-        if name and member.display_name != name:
-            member.display_name, as_stored = name, False
-        if building_id is not None and member.building_id is None:
-            member.building_id, as_stored = building_id, False
+    elif _keep_member_current(member, name, building_id):
+        as_stored = False
     return Sender(group, building, member, roles, as_stored)
 
 

@@ -35,21 +35,17 @@ def _locked(error: sqlite3.OperationalError) -> bool:
 
 async def _when_unlocked(work: Callable[[], T], busy_timeout: float) -> T:
     """``work()``, tried again while the database is locked by someone else, without blocking the loop."""
-    try:
-        return work()
-    except sqlite3.OperationalError as error:
-        if not _locked(error):
-            raise
-    loop = asyncio.get_running_loop()
-    deadline, wait = loop.time() + busy_timeout, RETRY_WAIT[0]
+    deadline, wait = None, RETRY_WAIT[0]
     while True:
-        await asyncio.sleep(wait)
-        wait = min(wait * 2, RETRY_WAIT[1])
         try:
             return work()
         except sqlite3.OperationalError as error:
-            if not _locked(error) or loop.time() >= deadline:
+            now = asyncio.get_running_loop().time()
+            deadline = deadline or now + busy_timeout
+            if not _locked(error) or now >= deadline:
                 raise
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, RETRY_WAIT[1])
 
 
 class Cursor:

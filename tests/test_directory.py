@@ -74,7 +74,7 @@ async def test_a_role_given_by_another_program_holds_at_the_very_next_message(ch
                                   granted_at=NOW))
     finally:
         await other.dispose()
-    assert "只有楼组长" not in await chat.one("[12号楼群] 张阿姨: #审核")
+    assert await chat.one("[12号楼群] 张阿姨: #审核") == "@张阿姨 本楼没有待审核的申请，也没有待发放的礼品。"
 
 
 async def test_a_rebound_group_and_a_renamed_member_are_seen_at_once(chat):

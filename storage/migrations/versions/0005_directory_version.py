@@ -13,7 +13,7 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
-# As storage.models.DIRECTORY_TABLES, written out: a migration keeps the names it was made with.
+# Who is who (storage.models.DirectoryVersion): the tables whose changes are counted.
 TABLES = ("buildings", "groups", "members", "role_grants")
 SQLITE_EVENTS = ("INSERT", "UPDATE", "DELETE")
 BUMP = "UPDATE directory_version SET version = version + 1"
