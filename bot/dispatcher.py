@@ -60,20 +60,15 @@ class Dispatcher:
         if parsed is None:
             if message.attachment is None or not self.table.attachment_handlers:
                 return []
-            replies = await self._serialised(self._attachment(message))
-            for reply in replies:
-                await self.send(reply)
-            return replies
-        if not parsed.word:
-            found: tuple[Command, str] | None = self.table.lookup("帮助")
+            replies = await self._run(None, message, "")
         else:
-            found = self.table.lookup(parsed.word)
-        if found is None:
-            replies = self._unknown(message, parsed.word)
-        else:
-            command, glued = found
-            args = f"{glued} {parsed.rest}".strip() if glued else parsed.rest
-            replies = await self._run(command, message, args)
+            found = self.table.lookup(parsed.word or "帮助")
+            if found is None:
+                replies = self._unknown(message, parsed.word)
+            else:
+                command, glued = found
+                args = f"{glued} {parsed.rest}".strip() if glued else parsed.rest
+                replies = await self._run(command, message, args)
         for reply in replies:
             await self.send(reply)
         return replies
@@ -86,36 +81,12 @@ class Dispatcher:
         self._hinted[message.sender_id] = now
         return [Reply(message.room_id, f"没有“#{word[:20]}”这个指令，发送 #帮助 查看可用指令。", (message.sender_id,))]
 
-    async def _run(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
-        return await self._serialised(self._transaction(command, message, args))
-
-    async def _serialised(self, work: Awaitable[Any]) -> Any:
+    async def _run(self, command: Command | None, message: IncomingMessage, args: str) -> list[Reply]:
+        """One transaction for ``command``, or, with None, for a picture sent as ordinary chat."""
         async with self._serial:
-            return await work
+            return await self._transaction(command, message, args)
 
-    async def _attachment(self, message: IncomingMessage) -> list[Reply]:
-        """A picture or file sent as ordinary chat: the capabilities that keep them see it.
-
-        Handlers return replies like commands do (usually none: ordinary chat stays silent).
-        """
-        now = self.clock()
-        try:
-            async with self.sessions() as session, session.begin():
-                first = await queries.mark_processed(session, message.id, message.room_id, now)
-                if first is None:
-                    return []
-                ctx = await self._context(session, message, now, None, "", first.directory_version)
-                if ctx.building is None:
-                    return []
-                replies: list[Reply] = []
-                for handler in self.table.attachment_handlers:
-                    replies += self._replies(ctx, await handler(ctx))
-                return replies + ctx.extra_replies
-        except Exception:
-            log.exception("message %s (attachment in %s) failed", message.id, message.room_id)
-            return []
-
-    async def _transaction(self, command: Command, message: IncomingMessage, args: str) -> list[Reply]:
+    async def _transaction(self, command: Command | None, message: IncomingMessage, args: str) -> list[Reply]:
         now = self.clock()
         try:
             async with self.sessions() as session, session.begin():
@@ -124,6 +95,8 @@ class Dispatcher:
                     log.info("message %s already handled; ignoring the redelivery", message.id)
                     return []
                 ctx = await self._context(session, message, now, command, args, first.directory_version)
+                if command is None:
+                    return await self._attachment(ctx)
                 refusal = self._check(command, ctx)
                 if refusal:
                     return [ctx.reply(refusal)]
@@ -131,7 +104,7 @@ class Dispatcher:
                     result = await command.call(ctx)
                 except Refusal as refused:
                     raise _Undo(ctx.reply(refused.text)) from None
-                return self._replies(ctx, result) + ctx.extra_replies
+                return self._replies(ctx, result)
         except _Undo as undo:
             # A refused command changes nothing (its transaction is rolled back whole), but the
             # message stays handled. Refusals are rare, so this beats a savepoint on every message.
@@ -139,8 +112,22 @@ class Dispatcher:
                 first = await queries.mark_processed(session, message.id, message.room_id, now)
             return [undo.reply] if first is not None else []
         except Exception:
-            log.exception("message %s (#%s in %s) failed", message.id, command.keyword, message.room_id)
-            return [Reply(message.room_id, FAILED, (message.sender_id,))]
+            what = f"#{command.keyword}" if command else "a picture"
+            log.exception("message %s (%s in %s) failed", message.id, what, message.room_id)
+            # A picture is ordinary chat: it gets no answer, not even this one.
+            return [Reply(message.room_id, FAILED, (message.sender_id,))] if command else []
+
+    async def _attachment(self, ctx: Context) -> list[Reply]:
+        """A picture or file sent as ordinary chat: the capabilities that keep them see it.
+
+        Handlers return replies like commands do (usually none: ordinary chat stays silent).
+        """
+        if ctx.building is None:
+            return []
+        replies: list[Reply] = []
+        for handler in self.table.attachment_handlers:
+            replies += self._replies(ctx, await handler(ctx))
+        return replies
 
     async def _context(self, session: AsyncSession, message: IncomingMessage, now: datetime,
                        command: Command | None, args: str, directory_version: int | None) -> Context:

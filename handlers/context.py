@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,6 @@ class Context:
     args: str = ""
     keyword: str = ""
     mentions: tuple[Mention, ...] = ()
-    extra_replies: list[Reply] = field(default_factory=list)
 
     def reply(self, text: str, *, mention: tuple[str, ...] | None = None) -> Reply:
         """A reply in this group, @-mentioning the sender unless told otherwise."""
