@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from storage import outbox
+from storage.notices import ACTIVE
 from storage.db import alembic_config, make_engine, make_sessionmaker, missing_database
 from storage.models import OutboxMessage, ScheduledNotice, scheduler_jobs
 
@@ -40,7 +41,7 @@ async def doctor(settings: Settings, out=print) -> int:
                         if next_run else "paused")
                 out(f"  {job_id:<28} next {when}")
             notices = await session.scalar(select(func.count(ScheduledNotice.id))
-                                           .where(ScheduledNotice.status == "active"))
+                                           .where(ScheduledNotice.status == ACTIVE))
             out(f"scheduled notices (S<n>) still to go out: {notices}")
             counts = await outbox.counts(session)
             out("outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in (outbox.PENDING, outbox.SENDING, outbox.SENT, outbox.FAILED)))

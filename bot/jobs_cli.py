@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import AsyncIterator, Callable
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.app import utc_now
 from bot.outbox import in_quiet_hours
 from bot.settings import Settings
 from schedules.cron import cron_trigger
@@ -32,8 +33,6 @@ from storage.models import Group, OutboxMessage
 
 Clock = Callable[[], datetime]
 ALIASES = {"overdue_check": "overdue_reports", "claim_expiry": "expire_claims", "auto_close": "close_unconfirmed"}
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def add_parser(subparsers) -> None:
@@ -137,7 +136,10 @@ async def list_jobs(settings: Settings, engine: AsyncEngine, clock: Clock, out) 
     tz, now = settings.timezone, clock()
     stored = await asyncio.to_thread(_stored_jobs, engine.url.render_as_string(hide_password=False))
     async with make_sessionmaker(engine)() as session:
+        # Only the jobs' own batches: every notice ever sent is a batch of its own.
+        batches = {entry.batch for entry in entries(settings)}
         last = dict((await session.execute(select(OutboxMessage.batch, func.max(OutboxMessage.created_at))
+                                           .where(OutboxMessage.batch.in_(batches))
                                            .group_by(OutboxMessage.batch))).all())
         counts = {}
         for batch, when in last.items():

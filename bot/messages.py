@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -38,10 +38,6 @@ class IncomingMessage:
     mentions_bot: bool = False
     attachment: Attachment | None = None
 
-    @property
-    def mentioned_ids(self) -> tuple[str, ...]:
-        return tuple(m.id for m in self.mentions)
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -51,12 +47,3 @@ class Reply:
     text: str
     mention: tuple[str, ...] = ()
     image: Path | None = None
-
-
-@dataclass
-class RoomInfo:
-    """What the bot knows of a group when it joins or the topic changes."""
-
-    id: str
-    topic: str
-    member_names: dict[str, str] = field(default_factory=dict)

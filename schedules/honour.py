@@ -70,14 +70,14 @@ async def community_top(ctx: JobContext, start: datetime, end: datetime, places:
 async def average_stars(ctx: JobContext, building: Building, start: datetime, end: datetime) -> float:
     """The building's stars averaged over the weeks that begin in [start, end)."""
     tz = ctx.settings.timezone
-    monday, _ = week_bounds(start, tz)
+    monday, next_monday = week_bounds(start, tz)
     if monday < start:
-        monday = week_bounds(start + timedelta(days=7), tz)[0]
+        monday = next_monday
     ratings = []
     while monday < end:
-        week_start, week_end = week_bounds(monday, tz)
-        ratings.append((await star_rating(ctx.session, building, week_start, week_end, ctx.settings)).stars)
-        monday = week_bounds(week_end, tz)[0]
+        week_end = week_bounds(monday, tz)[1]
+        ratings.append((await star_rating(ctx.session, building, monday, week_end, ctx.settings)).stars)
+        monday = week_end
     return sum(ratings) / len(ratings) if ratings else 0.0
 
 

@@ -30,10 +30,6 @@ def week_label(start: datetime, tz) -> str:
     return f"{first.month}月{first.day}日–{last.month}月{last.day}日"
 
 
-def stars(n: int) -> str:
-    return "★" * n + "☆" * (5 - n)
-
-
 def change(now: int, before: int) -> str:
     if now == before:
         return "与前一周持平"
@@ -67,7 +63,7 @@ def committee_text(weeks: list[BuildingWeek], label: str) -> str:
     lines = [f"【各楼上周星级】{label}（{len(weeks)} 栋）"]
     for week in ordered:
         delta = week.rating.stars - week.before.stars
-        lines.append(f"{week.building.name} {stars(week.rating.stars)} {week.rating.stars} 星"
+        lines.append(f"{week.building.name} {week.rating.bar()} {week.rating.stars} 星"
                      f"（{'+' if delta > 0 else ''}{delta if delta else '持平'}）"
                      f" 参与 {week.rating.participation:.0%} 巡查 {week.rating.patrol:.0%}"
                      f" 上榜 {len(week.top)} 人 积分 {week.points}")

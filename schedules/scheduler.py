@@ -227,10 +227,12 @@ class Schedules:
             if scheduler is None:
                 return
             wanted = {f"notice:{n.id}": n for n in active}
+            stored = set()  # one read of the job store (a query and an unpickling of every job)
             for job in scheduler.get_jobs():
                 if job.id.startswith("notice:") and job.id not in wanted:
                     job.remove()
-            stored = {job.id for job in scheduler.get_jobs()}
+                else:
+                    stored.add(job.id)
             for job_id, notice in wanted.items():
                 if job_id not in stored:
                     scheduler.add_job(run_job, notice_store.trigger(notice, self.settings.timezone),

@@ -24,10 +24,14 @@ class StarRating:
     points: float
     members: int
 
+    def bar(self) -> str:
+        """★★★☆☆"""
+        return "★" * self.stars + "☆" * (5 - self.stars)
+
     def line(self) -> str:
         if self.members == 0:
-            return f"本楼星级：{'★' * self.stars}{'☆' * (5 - self.stars)}（{self.stars} 星，本周还没有成员数据）"
-        return (f"本楼星级：{'★' * self.stars}{'☆' * (5 - self.stars)}（{self.stars} 星）"
+            return f"本楼星级：{self.bar()}（{self.stars} 星，本周还没有成员数据）"
+        return (f"本楼星级：{self.bar()}（{self.stars} 星）"
                 f" 参与 {self.participation:.0%} · 巡查 {self.patrol:.0%} · 报修及时 {self.reports:.0%}"
                 f" · 人均积分 {self.points:.0%}")
 
