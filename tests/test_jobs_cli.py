@@ -232,6 +232,7 @@ async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, cloc
 def test_the_command_line_takes_jobs(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["jobs", "run", "weekly_ranking"]) == 2
     assert "louzu: no database at" in capsys.readouterr().out
     with pytest.raises(SystemExit):

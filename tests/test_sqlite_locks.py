@@ -10,12 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bot.app import App
-from bot.settings import Settings
-from bot.transport.memory import MemoryTransport
 from storage import db
 from storage.models import Claim
-from tests.chat import Chat
 
 
 @pytest.fixture
@@ -26,15 +22,9 @@ def sqlite_file(tmp_path, sqlite_template):
 
 
 @pytest.fixture
-async def sqlite_chat(tmp_path, sqlite_file, clock):
-    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite+aiosqlite:///{sqlite_file}",
-                        admin_ids=frozenset({"王主任"}))
-    transport = MemoryTransport(settings.bot_name, admins=settings.admin_ids, clock=clock)
-    app = App(settings, transport, clock=clock)
-    await app.start()
-    await transport.run(app)
-    yield Chat(app, transport)
-    await app.close()
+def database_url(sqlite_file) -> str:
+    """SQLite only: its file locks are what this module is about (the chat fixture uses this)."""
+    return f"sqlite+aiosqlite:///{sqlite_file}"
 
 
 def hold_write_lock(path) -> sqlite3.Connection:
@@ -44,8 +34,7 @@ def hold_write_lock(path) -> sqlite3.Connection:
     return other
 
 
-async def test_a_message_waits_for_another_programs_lock_while_the_bot_goes_on(sqlite_chat, sqlite_file):
-    chat = sqlite_chat
+async def test_a_message_waits_for_another_programs_lock_while_the_bot_goes_on(chat, sqlite_file):
     await chat.setup_building()
     other = hold_write_lock(sqlite_file)
     try:
