@@ -226,6 +226,8 @@ class Outbox:
     async def _work(self, may_send: Callable[[], bool], poll_seconds: float) -> None:
         while True:
             wait = poll_seconds
+            # Cleared before looking, not after: a post kept while we look wakes the wait below.
+            self._wake.clear()
             try:
                 if may_send():
                     await self.drain(may_send)
@@ -233,7 +235,6 @@ class Outbox:
                     wait = poll_seconds if due is None else min(max(due, 0.05), poll_seconds)
             except Exception:
                 log.exception("the outbox worker hit an error; trying again in %s s", poll_seconds)
-            self._wake.clear()
             # Woken early when a post is kept here; other processes' posts are found by polling.
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -228,3 +228,29 @@ async def test_the_worker_sends_kept_posts_when_woken(settings, clock):
 def test_backoff_grows_and_is_bounded():
     assert [store.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert store.backoff(30) == timedelta(minutes=10)
+
+
+async def test_a_post_kept_while_the_worker_looks_goes_out_at_once_not_at_the_next_poll(settings, clock):
+    app, transport = await make_app(settings, clock, paced=False)
+    looked = app.outbox.seconds_until_due
+    kept = []
+
+    async def a_leader_posts_meanwhile():
+        due = await looked()
+        if not kept:  # after the worker looked and before it waits: the worst moment for a wake-up
+            kept.append(True)
+            await keep(app, [Reply("12号楼群", "今晚停水")], hold_quiet=False)
+            app.outbox.wake()
+        return due
+
+    app.outbox.seconds_until_due = a_leader_posts_meanwhile
+    app.outbox.start(poll_seconds=600)
+    try:
+        async def sent() -> None:
+            while not transport.sent:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(sent(), 30)  # with the wake-up lost, it would wait for the 600 s poll
+        assert [reply.text for reply in transport.sent] == ["今晚停水"]
+    finally:
+        await app.close()
