@@ -10,10 +10,10 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.dispatcher import Dispatcher
-from bot.messages import IncomingMessage, Reply
-from bot.outbox import AfterCommit, Outbox
-from bot.settings import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.messages import IncomingMessage, Reply
+from bot.core.outbox import AfterCommit, Outbox
+from bot.core.settings import Settings
 from bot.transport import Transport
 from handlers import build_table
 from schedules.scheduler import Schedules

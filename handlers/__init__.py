@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import admin, gifts, help, leaders, notices, points, reports, thanks
-from handlers.router import CommandTable
+from bot.core.router import CommandTable
 
 
 def build_table() -> CommandTable:

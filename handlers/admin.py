@@ -6,10 +6,10 @@ import re
 
 from sqlalchemy import delete, select
 
-from handlers.context import Context, Refusal
+from bot.core.context import Context, Refusal
 from handlers.members import one_mentioned
-from handlers.rules import admin
-from handlers.router import Router
+from bot.core.rules import admin
+from bot.core.router import Router
 from storage.models import ROLE_LABELS, ROLE_WORDS, Building, RoleGrant, RoleName
 
 router = Router("admin")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from handlers.context import Context, Refusal
-from handlers.parser import normalise
+from bot.core.context import Context, Refusal
+from bot.core.parser import normalise
 from handlers.numbered import in_this_building
-from handlers.router import Router
-from handlers.rules import leader
+from bot.core.router import Router
+from bot.core.rules import leader
 from storage import ledger
 from storage.models import Gift, Member, Redemption
 

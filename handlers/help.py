@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.context import Context
-from handlers.router import CommandTable, Router
+from bot.core.context import Context
+from bot.core.router import CommandTable, Router
 
 def help_text(table: CommandTable, ctx: Context) -> str:
     """Lines for the commands ``ctx``'s sender may use in this group, residents' first."""

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.messages import Reply
-from handlers.context import Context, Refusal
+from bot.core.messages import Reply
+from bot.core.context import Context, Refusal
 from handlers.members import one_mentioned
-from handlers.parser import normalise, parse_points
+from bot.core.parser import normalise, parse_points
 from handlers.points import describe
 from handlers.numbered import in_this_building
-from handlers.router import Router
-from handlers.rules import leader
+from bot.core.router import Router
+from bot.core.rules import leader
 from storage import ledger
 from storage.ledger import NotEnoughPoints
 from storage.models import Claim, Member, Redemption

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.context import Context, Refusal
+from bot.core.context import Context, Refusal
 from storage import queries
 from storage.models import Member
 

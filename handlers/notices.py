@@ -11,12 +11,12 @@ import math
 
 from sqlalchemy import select
 
-from bot.messages import Reply
-from bot.outbox import AfterCommit, in_quiet_hours
-from handlers.context import Context, Refusal
-from handlers.parser import normalise, take_ref
-from handlers.router import Router
-from handlers.rules import leader
+from bot.core.messages import Reply
+from bot.core.outbox import AfterCommit, in_quiet_hours
+from bot.core.context import Context, Refusal
+from bot.core.parser import normalise, take_ref
+from bot.core.router import Router
+from bot.core.rules import leader
 from schedules.phrases import EXAMPLE, PhraseError, parse_when
 from storage import notices as store
 from storage import outbox

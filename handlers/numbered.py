@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from handlers.context import Context, Refusal
-from handlers.parser import take_ref
+from bot.core.context import Context, Refusal
+from bot.core.parser import take_ref
 
 T = TypeVar("T")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from handlers.context import Context, Refusal
-from handlers.parser import normalise, parse_quantity
-from handlers.router import Router
+from bot.core.context import Context, Refusal
+from bot.core.parser import normalise, parse_quantity
+from bot.core.router import Router
 from storage import ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Claim

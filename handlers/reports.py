@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
-from bot.settings import CategoryTable, Settings
-from handlers.context import Context, Refusal
+from bot.core.messages import Reply
+from bot.core.settings import CategoryTable, Settings
+from bot.core.context import Context, Refusal
 from handlers.members import one_mentioned
-from handlers.parser import normalise, take_ref
-from handlers.router import Router
-from handlers.rules import leader
+from bot.core.parser import normalise, take_ref
+from bot.core.router import Router
+from bot.core.rules import leader
 from storage import ledger, queries
 from storage import reports as store
 from storage.models import Member, Report

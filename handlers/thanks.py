@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from handlers.context import Context, Refusal
+from bot.core.context import Context, Refusal
 from handlers.members import one_mentioned
-from handlers.router import Router
-from handlers.rules import patroller
+from bot.core.router import Router
+from bot.core.rules import patroller
 from storage import ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Patrol, Thanks

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from schedules import picture
 from schedules.jobs import JobContext
 from schedules.posts import bound_rooms

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
-from bot.settings import Settings
+from bot.core.messages import Reply
+from bot.core.settings import Settings
 from storage import outbox as outbox_store
 from storage.models import OutboxMessage
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from schedules.jobs import JobContext
 from schedules.posts import holders
 from storage import queries

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from schedules.jobs import JobContext
 from storage import notices as notice_store
 from storage.models import Group, Member, RoleGrant

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from schedules.jobs import JobContext
 from schedules.posts import bound_rooms
 from storage.models import Building

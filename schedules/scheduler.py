@@ -19,10 +19,10 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, make_url
 
-from bot.settings import Settings
-from schedules.cron import cron_trigger
+from bot.core.settings import Settings
+from bot.core.cron import cron_trigger
 from schedules.jobs import APP_KEY, RUNNING, JobRunner, run_job
-from schedules.leader import Leadership
+from schedules.election import Leadership
 from storage import notices as notice_store
 
 if TYPE_CHECKING:

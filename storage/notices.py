@@ -10,7 +10,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schedules.cron import cron_trigger
+from bot.core.cron import cron_trigger
 from storage.models import ScheduledNotice
 
 ACTIVE, DONE, CANCELLED, MISSED = "active", "done", "cancelled", "missed"

@@ -1,4 +1,4 @@
-"""The outbox's records: posts kept before they are sent, marked sent one by one (bot/outbox.py sends them)."""
+"""The outbox's records: posts kept before they are sent, marked sent one by one (bot/core/outbox.py sends them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
 from storage.queries import EARNED, rank_with_ties
 

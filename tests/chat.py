@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.messages import IncomingMessage, Reply
+from bot.core.messages import IncomingMessage, Reply
 from bot.transport.memory import MemoryTransport
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.settings import Settings, normalise_database_url
+from bot.core.settings import Settings, normalise_database_url
 from storage.db import make_engine, upgrade
 
 PG_URL = normalise_database_url(os.environ.get("LOUZU_TEST_POSTGRES_URL", ""))

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 from handlers.reports import close_unconfirmed, guess_category
 from storage import reports as store
 from storage.models import LedgerEntry, Member, PendingPhoto, Report, ReportEvent, ReportPhoto
@@ -339,7 +339,7 @@ async def test_replies_in_the_group_never_show_a_wechat_id(chat, tmp_path):
         message = chat.message(f"[{ROOM}] {who}: {text}", sender_id=ids[who], **changes)
         return await chat.send(message)
 
-    from bot.messages import Mention
+    from bot.core.messages import Mention
 
     sent = await say("张阿姨", "#报修 楼道堆了纸箱")
     sent += await say("张阿姨", f"[图片 {picture(tmp_path)}]")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from handlers import build_table
-from handlers.router import CommandTable, Router, RouterError
+from bot.core.router import CommandTable, Router, RouterError
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from bot import jobs_cli
+from bot.cli import jobs as jobs_cli
 from bot.cli import _parser, main
 from storage.models import OutboxMessage
 from tests.test_notices import sent_after

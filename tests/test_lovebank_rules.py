@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import func, select
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from handlers.leaders import expire_pending_claims
 from storage import ledger, queries
 from storage.db import make_engine, make_sessionmaker, upgrade

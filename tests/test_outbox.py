@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.doctor import doctor
-from bot.messages import Reply
+from bot.cli.doctor import doctor
+from bot.core.messages import Reply
 from storage import outbox as store
 from storage.models import OutboxMessage
 from tests.timekit import make_app
@@ -168,7 +168,7 @@ async def test_a_failing_send_is_retried_with_backoff_then_recorded_as_failed(se
     transport.fail.add("坏群")
     try:
         await keep(app, [Reply("坏群", "通知A"), Reply("12号楼群", "通知B")], hold_quiet=False)
-        caplog.set_level(logging.WARNING, logger="bot.outbox")
+        caplog.set_level(logging.WARNING, logger="bot.core.outbox")
         assert await app.outbox.drain() == 2  # the failure does not hold up the next group
         assert [r.room_id for r in transport.sent] == ["12号楼群"]
         assert await app.outbox.drain() == 0  # not before its backoff

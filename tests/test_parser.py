@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from handlers.parser import CommandText, normalise, parse_points, parse_quantity, split_command, take_ref
+from bot.core.parser import CommandText, normalise, parse_points, parse_quantity, split_command, take_ref
 
 BOT = "楼组小助手"
 

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot import exports
+from bot.cli import export as exports
 from bot.cli import _parser, main
-from bot.messages import Mention
+from bot.core.messages import Mention
 
 ROOM = "12号楼群"
 IDS = {"张阿姨": "wxid_zhang001", "老周": "wxid_zhou002", "王师傅": "wxid_wang003", "李楼长": "李楼长"}

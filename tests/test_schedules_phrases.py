@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from schedules.cron import cron_trigger
+from bot.core.cron import cron_trigger
 from schedules.phrases import PhraseError, parse_when
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -7,7 +7,7 @@ from datetime import time
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 from schedules.scheduler import sync_url, wanted_jobs
 
 
@@ -82,7 +82,7 @@ def test_the_job_store_reaches_the_same_database_synchronously():
 
 
 def test_wechaty_cache_goes_under_the_data_directory(monkeypatch, tmp_path):
-    from bot.wechaty_compat import use_data_dir
+    from bot.transport.wechaty_compat import use_data_dir
 
     monkeypatch.setenv("CACHE_DIR", "unset below; restored after the test")
     monkeypatch.delenv("CACHE_DIR")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.settings import Settings
-from bot.wechaty_compat import RedactSecret
+from bot.core.settings import Settings
+from bot.transport.wechaty_compat import RedactSecret
 
 TOKEN = "insecure_0123-secret"
 

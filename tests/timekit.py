@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.app import App
-from bot.messages import Reply
+from bot.core.messages import Reply
 from bot.transport.memory import MemoryTransport
 
 

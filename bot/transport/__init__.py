@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, Sequence
 
-from bot.messages import IncomingMessage, Reply
+from bot.core.messages import IncomingMessage, Reply
 
 
 class BotCore(Protocol):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from bot.messages import Attachment, IncomingMessage, Mention, Reply
+from bot.core.messages import Attachment, IncomingMessage, Mention, Reply
 from bot.transport import BotCore, render_mentions
 
 LINE = re.compile(r"^\s*[\[【]\s*(?P<room>[^\]】]+?)\s*[\]】]\s*(?P<who>[^:：]+?)\s*[:：]\s?(?P<text>.*)$")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from bot.transport import BotCore, render_mentions
 from bot.transport.console import ConsoleTransport
 

@@ -19,12 +19,12 @@ import logging
 import time
 from datetime import datetime, timezone
 
-from bot.messages import Attachment, IncomingMessage, Mention, Reply
-from bot.settings import Settings
+from bot.core.messages import Attachment, IncomingMessage, Mention, Reply
+from bot.core.settings import Settings
 from bot.transport import BotCore
 from bot.transport.wechaty_gateway import NotConnected, check_reachable, discover_endpoint
 from bot.transport.wechaty_media import file_name, save_file_box
-from bot.wechaty_compat import NoPlugins, load_wechaty, route_wechaty_logs, use_data_dir
+from bot.transport.wechaty_compat import NoPlugins, load_wechaty, route_wechaty_logs, use_data_dir
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ import socket
 import sys
 import tempfile
 
-from bot.wechaty_compat import load_wechaty
+from bot.transport.wechaty_compat import load_wechaty
 
 
 def _free_port() -> int:

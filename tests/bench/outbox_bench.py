@@ -37,8 +37,8 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from bot.app import App
-from bot.messages import Reply
-from bot.settings import Settings, normalise_database_url
+from bot.core.messages import Reply
+from bot.core.settings import Settings, normalise_database_url
 from bot.transport.memory import MemoryTransport
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Building, Group, OutboxMessage

@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from tests.e2e.world import ADMIN, R1
 
 

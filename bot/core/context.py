@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import IncomingMessage, Mention, Reply
-from bot.settings import Settings
-from handlers.parser import normalise
+from bot.core.messages import IncomingMessage, Mention, Reply
+from bot.core.settings import Settings
+from bot.core.parser import normalise
 from storage.models import Building, Group, Member, RoleName
 
 

@@ -1,6 +1,6 @@
 """Several bot processes on one PostgreSQL: one runs the scheduled jobs; when it dies, another takes over.
 
-Two real OS processes (tests/leader_probe.py). This is the one test that waits on
+Two real OS processes (tests/owner_probe.py). This is the one test that waits on
 real time: processes and a database server are involved; every wait is bounded.
 """
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def start_probe(url: str, data_dir: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.leader_probe", url, str(data_dir), cwd=ROOT,
+        sys.executable, "-m", "tests.owner_probe", url, str(data_dir), cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from schedules.cron import cron_trigger
+from bot.core.cron import cron_trigger
 from storage.models import ROLE_WORDS, RoleName
 
 DEFAULT_FILE = Path(__file__).with_name("default_reminders.json")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from handlers.reports import STATUS_LABELS, name_of
 from storage import reports as store
 from storage.db import make_engine, make_sessionmaker, upgrade

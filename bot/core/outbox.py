@@ -28,8 +28,8 @@ from typing import AsyncContextManager, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
-from bot.settings import Settings
+from bot.core.messages import Reply
+from bot.core.settings import Settings
 from storage import outbox as store
 
 log = logging.getLogger(__name__)

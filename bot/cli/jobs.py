@@ -22,11 +22,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import utc_now
-from bot.outbox import in_quiet_hours
-from bot.settings import Settings
-from schedules.cron import cron_trigger
+from bot.core.outbox import in_quiet_hours
+from bot.core.settings import Settings
+from bot.core.cron import cron_trigger
 from schedules.jobs import ONCE_PER, POSTS_ONLY, JobRunner, batch_of
-from schedules.leader import LOCK_KEY
+from schedules.election import LOCK_KEY
 from schedules.scheduler import BUILTIN, TABLE, sync_url
 from storage.db import make_engine, make_sessionmaker, missing_database, upgrade
 from storage.models import Group, OutboxMessage

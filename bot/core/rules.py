@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from storage.models import RoleName
 
 if TYPE_CHECKING:
-    from handlers.context import Context
+    from bot.core.context import Context
 
 
 class Permission:

@@ -1,6 +1,6 @@
 """A bot process for the single-runner test (tests/test_schedules_leader.py); not a test itself.
 
-Run as ``python -m tests.leader_probe DATABASE_URL DATA_DIR``: it starts a bot's
+Run as ``python -m tests.owner_probe DATABASE_URL DATA_DIR``: it starts a bot's
 background work (leader election, scheduler, outbox) on a memory transport and
 prints ``FOLLOWER <pid>`` or ``LEADER <pid> <jobs>`` each time that changes,
 until it is killed.
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from bot.app import App
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.transport.memory import MemoryTransport
 
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from schedules.cron import cron_trigger
-from schedules.reminders import DEFAULT_FILE as DEFAULT_REMINDERS, Reminder, read_reminders
+from bot.core.cron import cron_trigger
+from bot.core.reminders import DEFAULT_FILE as DEFAULT_REMINDERS, Reminder, read_reminders
 
 TRANSPORTS = ("auto", "console", "wechaty")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -47,7 +47,7 @@ class Settings:
     max_photo_bytes: int = 10 * 1024 * 1024
     report_bonus: int = 2
     report_categories: CategoryTable | None = None  # None: the built-in table in handlers/reports.py
-    # Scheduled jobs and the outbox (schedules/, bot/outbox.py). A job's time is a crontab
+    # Scheduled jobs and the outbox (schedules/, bot/core/outbox.py). A job's time is a crontab
     # line in the community's time zone; None turns the job off.
     committee_room: str = ""
     overdue_hours: int = 48

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage import outbox
 from storage.notices import ACTIVE
 from storage.db import alembic_config, make_engine, make_sessionmaker, missing_database

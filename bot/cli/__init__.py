@@ -9,8 +9,8 @@ import logging
 import signal
 import sys
 
-from bot import exports, gifts_cli, jobs_cli
-from bot.settings import Settings, SettingsError
+from bot.cli import export as exports, gifts as gifts_cli, jobs as jobs_cli
+from bot.core.settings import Settings, SettingsError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gifts":
         return asyncio.run(gifts_cli.run(args, settings))
     if args.command == "doctor":
-        from bot.doctor import doctor
+        from bot.cli.doctor import doctor
 
         return asyncio.run(doctor(settings))
     if args.command == "export":

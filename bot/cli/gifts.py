@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.gifts import GiftFileError, read_gift_file, upsert_gift
 from storage.models import Gift

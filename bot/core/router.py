@@ -6,8 +6,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
-from handlers.context import Context
-from handlers.rules import Permission, Rule, anyone, bound_group
+from bot.core.context import Context
+from bot.core.rules import Permission, Rule, anyone, bound_group
 
 Handler = Callable[..., Awaitable[Any]]
 

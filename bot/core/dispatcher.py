@@ -9,11 +9,11 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.messages import IncomingMessage, Reply
-from bot.settings import Settings
-from handlers.context import Context, Refusal
-from handlers.parser import split_command
-from handlers.router import Command, CommandTable
+from bot.core.messages import IncomingMessage, Reply
+from bot.core.settings import Settings
+from bot.core.context import Context, Refusal
+from bot.core.parser import split_command
+from bot.core.router import Command, CommandTable
 from storage import queries
 from storage.directory import Directory
 
