@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.core.clock import utc_now
 from bot.core.dispatcher import Dispatcher
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import AfterCommit, Outbox
@@ -30,10 +31,6 @@ UNPACED_TRANSPORTS = ("console", "memory")
 CLOSE_DRAIN_SECONDS = 10  # at close, posts already due get this long to go out; the rest wait for the next start
 
 GREETING = "大家好，我是{bot}。请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）把本群绑定到楼栋，之后发送 #帮助 查看指令。"
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class App:
@@ -59,7 +56,7 @@ class App:
         if paced is None:
             paced = transport.name not in UNPACED_TRANSPORTS
         self.outbox = Outbox(transport.say, self.transaction, settings, clock, sleep, paced=paced)
-        self.schedules = Schedules(self)
+        self.schedules = Schedules(settings, self.engine, self.db_lock, self.transaction, self.outbox, clock, sleep)
         self._background = False
 
     async def start(self) -> None:
@@ -84,15 +81,15 @@ class App:
             await self.close()
 
     async def start_background(self) -> None:
-        """The scheduler (in the process that leads, see schedules/leader.py) and the outbox's sender."""
+        """The scheduler (in the process that owns it, see schedules/election.py) and the outbox's sender."""
         self._background = True
-        self.outbox.start(self.schedules.is_leader, poll_seconds=self.settings.outbox_poll_seconds)
+        self.outbox.start(self.schedules.is_owner, poll_seconds=self.settings.outbox_poll_seconds)
         await self.schedules.start()
 
     async def close(self) -> None:
-        leading = self.schedules.is_leader()
+        owning = self.schedules.is_owner()
         await self.outbox.stop()
-        if self._background and leading:
+        if self._background and owning:
             # Posts already due get a moment to go out (a piped console script ends right after
             # its last line), still under the scheduler lock; the rest go out after the next start.
             with contextlib.suppress(asyncio.TimeoutError):

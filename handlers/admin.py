@@ -7,7 +7,7 @@ import re
 from sqlalchemy import delete, select
 
 from bot.core.context import Context, Refusal
-from handlers.members import one_mentioned
+from bot.core.lookup import one_mentioned
 from bot.core.rules import admin
 from bot.core.router import Router
 from storage.models import ROLE_LABELS, ROLE_WORDS, Building, RoleGrant, RoleName

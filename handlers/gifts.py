@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from bot.core.context import Context, Refusal
 from bot.core.parser import normalise
-from handlers.numbered import in_this_building
+from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
 from storage import ledger

@@ -6,18 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core.messages import Reply
 from bot.core.context import Context, Refusal
-from handlers.members import one_mentioned
+from bot.core.lookup import one_mentioned
 from bot.core.parser import normalise, parse_points
-from handlers.points import describe
-from handlers.numbered import in_this_building
+from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
 from storage import ledger
 from storage.ledger import NotEnoughPoints
 from storage.models import Claim, Member, Redemption
-from storage.queries import rooms_of
 
 router = Router("leaders")
 
@@ -39,7 +36,7 @@ async def pending(ctx: Context) -> str:
     lines = []
     if claims:
         lines.append("待审核（#通过 C编号 / #驳回 C编号 原因）：")
-        lines += [f"C{c.id} {m.display_name} {describe(c)} {c.points}分" for c, m in claims]
+        lines += [f"C{c.id} {m.display_name} {c.described()} {c.points}分" for c, m in claims]
     if gifts:
         lines.append("待发放礼品（#发放 X编号）：")
         lines += [f"X{r.id} {m.display_name} {r.gift.name}" for r, m in gifts]
@@ -64,9 +61,9 @@ async def approve(ctx: Context, args: str):
     claim, claimant, _ = await _pending_claim(ctx, args, "#通过 C5")
     claim.status, claim.decided_by, claim.decided_at = "approved", ctx.member.id, ctx.now
     await ledger.post(ctx.session, member_id=claimant.id, building_id=claim.building_id, amount=claim.points,
-                      kind="claim", reason=f"打卡 {describe(claim)}（{ctx.member.display_name} 审核通过）",
+                      kind="claim", reason=f"打卡 {claim.described()}（{ctx.member.display_name} 审核通过）",
                       author_id=ctx.member.id, now=ctx.now, ref=("claim", claim.id), message_id=ctx.message.id)
-    return ctx.reply(f"C{claim.id} 已通过：{describe(claim)}，+{claim.points} 分。（审核：{ctx.member.display_name}）",
+    return ctx.reply(f"C{claim.id} 已通过：{claim.described()}，+{claim.points} 分。（审核：{ctx.member.display_name}）",
                      mention=(claimant.wechat_id,))
 
 
@@ -78,7 +75,7 @@ async def reject(ctx: Context, args: str):
     reason = ctx.as_typed(reason)
     claim.decision_reason = reason
     because = f"原因：{reason}" if reason else "如有疑问请联系楼组长"
-    return ctx.reply(f"C{claim.id}（{describe(claim)}）未通过，{because}。（审核：{ctx.member.display_name}）",
+    return ctx.reply(f"C{claim.id}（{claim.described()}）未通过，{because}。（审核：{ctx.member.display_name}）",
                      mention=(claimant.wechat_id,))
 
 
@@ -118,21 +115,3 @@ async def deduct(ctx: Context, args: str):
         raise Refusal(f"{target.display_name} 只有 {short.balance} 分，最多扣 {short.balance} 分。") from None
     return ctx.reply(f"{ctx.member.display_name} 扣除你 {amount} 分：{reason}。如有疑问请联系楼组长。",
                      mention=(target.wechat_id,))
-
-
-async def expire_pending_claims(session, now, settings) -> list[Reply]:
-    """Claims no leader decided within LOUZU_CLAIM_EXPIRY_DAYS expire; each claimant is told in their group."""
-    cutoff = now - timedelta(days=settings.claim_expiry_days)
-    stale = (await session.execute(
-        select(Claim, Member).join(Member, Member.id == Claim.member_id)
-        .where(Claim.status == "pending", Claim.created_at < cutoff).order_by(Claim.id).with_for_update(of=Claim)
-    )).all()
-    replies: list[Reply] = []
-    for claim, claimant in stale:
-        claim.status, claim.decided_at = "expired", now
-        claim.decision_reason = f"超过 {settings.claim_expiry_days} 天未审核"
-        text = (f"C{claim.id}（{describe(claim)}）超过 {settings.claim_expiry_days} 天没有审核，已过期；"
-                f"如确有其事，请重新 #打卡 或联系楼组长。")
-        for room_id in await rooms_of(session, claim.building_id):
-            replies.append(Reply(room_id, text, (claimant.wechat_id,)))
-    return replies

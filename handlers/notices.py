@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import select
-
 from bot.core.messages import Reply
 from bot.core.outbox import AfterCommit, in_quiet_hours
 from bot.core.context import Context, Refusal
 from bot.core.parser import normalise, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
+from bot.core.text import local_time, short
 from schedules.phrases import EXAMPLE, PhraseError, parse_when
+from schedules.posts import next_time
 from storage import notices as store
 from storage import outbox
-from storage.models import Group, ScheduledNotice
+from storage.models import ScheduledNotice
+from storage.queries import bound_rooms
 
 router = Router("notices")
 
@@ -54,8 +55,7 @@ async def notice(ctx: Context, args: str):
         await outbox.enqueue(ctx.session, [Reply(ctx.message.room_id, signed)], batch=f"通知 {ctx.message.id}",
                              now=ctx.now, hold_quiet=False, priority=outbox.NOW_FIRST)
         return AfterCommit("outbox")
-    rooms = list(await ctx.session.scalars(select(Group.room_id).where(Group.building_id.is_not(None))
-                                           .order_by(Group.room_id)))
+    rooms = [room for room, _ in await bound_rooms(ctx.session)]
     if not rooms:
         raise Refusal("还没有绑定楼栋的群，先在各楼组群发送 #绑定 <楼号>。")
     await outbox.enqueue(ctx.session, [Reply(room, signed) for room in rooms], batch=f"通知全部 {ctx.message.id}",
@@ -66,7 +66,7 @@ async def notice(ctx: Context, args: str):
 
 
 @router.command("定时", "schedule", permission=leader(), usage="#定时 <何时> <内容>",
-                summary="定时通知 S编号：每天 07:30、每周六 09:00、每月1日 10:00、明天 08:30、2026-12-01 09:00")
+                summary="定时通知 S编号：每天 07:30、每周六 09:00、每月1日 10:00、明天 08:30、12月1日 09:00")
 async def schedule(ctx: Context, args: str):
     """A scheduled notice S<n> in this group, once or repeating."""
     assert ctx.building is not None
@@ -88,17 +88,13 @@ async def schedule(ctx: Context, args: str):
                           created_at=ctx.now)
     ctx.session.add(row)
     await ctx.session.flush()
-    first = store.next_time(row, ctx.now, tz)
+    first = next_time(row, ctx.now, tz)
     held = ""
     if first is not None and in_quiet_hours(first, ctx.settings.quiet_hours):
         quiet_start, quiet_end = ctx.settings.quiet_hours  # type: ignore[misc]
         held = f"（{quiet_start:%H:%M}–{quiet_end:%H:%M} 是免打扰时段，会在 {quiet_end:%H:%M} 后发出）"
-    return [ctx.reply(f"S{row.id} 已设定：{when.text} 在本群发送“{_preview(text)}”{held}。"
+    return [ctx.reply(f"S{row.id} 已设定：{when.text} 在本群发送“{short(text, 21)}”{held}。"
                       f"发送 #定时列表 查看，#取消定时 S{row.id} 取消。"), AfterCommit("notices")]
-
-
-def _preview(text: str, limit: int = 20) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @router.command("定时列表", "schedules", permission=leader(), usage="#定时列表", summary="本群的定时通知")
@@ -110,9 +106,9 @@ async def list_scheduled(ctx: Context) -> str:
         return "本群没有定时通知。设定请发送：#定时 每周六 09:00 <内容>"
     lines = ["本群的定时通知（#取消定时 S编号 取消）："]
     for row in rows:
-        upcoming = store.next_time(row, ctx.now, tz)
-        after = f"，下次 {upcoming.astimezone(tz):%m-%d %H:%M}" if upcoming and row.cron else ""
-        lines.append(f"S{row.id} {row.when_text}{after}：{_preview(row.text)}")
+        upcoming = next_time(row, ctx.now, tz)
+        after = f"，下次 {local_time(upcoming, tz)}" if upcoming and row.cron else ""
+        lines.append(f"S{row.id} {row.when_text}{after}：{short(row.text, 21)}")
     return "\n".join(lines)
 
 
@@ -129,4 +125,4 @@ async def unschedule(ctx: Context, args: str):
         done = {store.DONE: "已经发出", store.CANCELLED: "已经取消了", store.MISSED: "已错过发送时间"}
         raise Refusal(f"S{number} {done.get(row.status, row.status)}，无需取消。")
     row.status, row.cancelled_by, row.cancelled_at = store.CANCELLED, ctx.member.id, ctx.now
-    return [ctx.reply(f"S{number}（{row.when_text}：{_preview(row.text)}）已取消。"), AfterCommit("notices")]
+    return [ctx.reply(f"S{number}（{row.when_text}：{short(row.text, 21)}）已取消。"), AfterCommit("notices")]

@@ -25,10 +25,6 @@ def _catalogue_line(activities: list[Activity]) -> str:
     return "、".join(f"{a.name}（{a.points}分/{a.unit}）" for a in activities)
 
 
-def describe(claim: Claim) -> str:
-    return f"{claim.activity.name} {claim.quantity}{claim.activity.unit}"
-
-
 @router.command("打卡", "claim", "积分申请", usage="#打卡 <活动> [数量]", summary="记录志愿活动，赚爱心积分")
 async def claim(ctx: Context, args: str) -> str:
     """Claim points for an activity from the catalogue."""

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.messages import Reply
-from bot.core.settings import CategoryTable, Settings
+from bot.core.settings import CategoryTable
+from bot.core.text import age, headline, local_time, short
 from bot.core.context import Context, Refusal
-from handlers.members import one_mentioned
+from bot.core.lookup import one_mentioned
 from bot.core.parser import normalise, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
@@ -37,7 +33,6 @@ OTHER = "其他"
 MAX_DESCRIPTION = 500
 MAX_NOTE = 200
 
-STATUS_LABELS = {OPEN: "待处理", ASSIGNED: "已指派", RESOLVED: "已处理，待确认", CLOSED: "已关闭"}
 LIST_LIMIT = 20
 
 
@@ -50,57 +45,10 @@ def guess_category(text: str, table: CategoryTable | None = None) -> str:
 
 # How things read in the group --------------------------------------------------------------
 
-def name_of(member: Member | None) -> str:
-    """The name shown for a person: never their WeChat id."""
-    return (member.display_name if member else "") or "居民"
-
-
-def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def age(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, hours = divmod(minutes // 60, 24)
-    if days:
-        return f"{days}天{hours}小时" if hours else f"{days}天"
-    if hours:
-        return f"{hours}小时"
-    return f"{minutes}分钟" if minutes else "不到1分钟"
-
-
-def status_label(report: Report) -> str:
-    if report.status == CLOSED and report.duplicate_of_id:
-        return f"已合并到 R{report.duplicate_of_id}"
-    return STATUS_LABELS.get(report.status, report.status)
-
-
-def short(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def file_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / 1024 / 1024:.3g} MB"
     return f"{size // 1024} KB"
-
-
-def step_text(step: store.Step) -> str:
-    """One history row as people read it (without the time)."""
-    event = step.event
-    what = {
-        store.OPENED: "报修",
-        store.PHOTO: "附上照片",
-        store.ASSIGN: f"指派给 {name_of(step.assignee)}",
-        store.RESOLVE: "标为已处理" + (f"：{event.note}" if event.note else ""),
-        store.CONFIRM: "确认已解决",
-        store.REOPEN: "反馈未解决" + (f"：{event.note}" if event.note else ""),
-        store.MERGE: f"合并到 R{event.duplicate_of_id}（重复报修）",
-        store.MERGED_IN: f"把 {event.note} 合并进来",
-        store.AUTO_CLOSE: event.note or "自动关闭",
-    }.get(event.action, event.action)
-    return f"{name_of(step.actor)} {what}" if step.actor else what  # the bot's own steps need no name
 
 
 # Finding the report a command is about ---------------------------------------------------
@@ -144,11 +92,11 @@ async def _awaiting_answer(ctx: Context, args: str, example: str, *, not_reporte
     """
     report, rest = await _own_resolved(ctx, args, example)
     if report.reporter_id != ctx.member.id:
-        raise Refusal(not_reporter.format(n=report.id, status=status_label(report)))
+        raise Refusal(not_reporter.format(n=report.id, status=store.status_label(report)))
     if report.status == CLOSED:
         raise _closed(report)
     if report.status != RESOLVED:
-        raise Refusal(not_resolved.format(n=report.id, status=status_label(report)))
+        raise Refusal(not_resolved.format(n=report.id, status=store.status_label(report)))
     return report, rest
 
 
@@ -256,14 +204,14 @@ async def progress(ctx: Context, args: str) -> str:
         if not reports:
             return f"{ctx.building.name}目前没有未关闭的报修。"
         lines = [f"{ctx.building.name}未关闭的报修 {len(reports)} 件（最早的在前）："]
-        lines += [f"R{r.id} {r.category} · {status_label(r)} · 已等{age(ctx.now - r.created_at)} · {short(r.description)}"
+        lines += [f"R{r.id} {r.category} · {store.status_label(r)} · 已等{age(ctx.now - r.created_at)} · {short(r.description)}"
                   for r in reports[:LIST_LIMIT]]
     else:
         reports = await store.not_closed_of(ctx.session, ctx.member, ctx.building.id)
         if not reports:
             return "你目前没有未关闭的报修。发现问题请发送 #报修 <描述>。"
         lines = [f"你未关闭的报修 {len(reports)} 件："]
-        lines += [f"R{r.id} {r.category} · {status_label(r)} · {local_time(r.created_at, tz)} 登记 · "
+        lines += [f"R{r.id} {r.category} · {store.status_label(r)} · {local_time(r.created_at, tz)} 登记 · "
                   f"{short(r.description)}" for r in reports[:LIST_LIMIT]]
     if len(reports) > LIST_LIMIT:
         lines.append(f"……还有 {len(reports) - LIST_LIMIT} 件。")
@@ -274,9 +222,9 @@ async def progress(ctx: Context, args: str) -> str:
 async def _details(ctx: Context, report: Report) -> str:
     tz = ctx.settings.timezone
     photos = len(await store.photos_of(ctx.session, report.id))
-    lines = [f"R{report.id} · {report.category} · {status_label(report)}",
+    lines = [f"R{report.id} · {report.category} · {store.status_label(report)}",
              report.description + (f"（照片 {photos} 张）" if photos else "")]
-    lines += [f"{local_time(step.event.created_at, tz)} {step_text(step)}"
+    lines += [f"{local_time(step.event.created_at, tz)} {store.step_text(step)}"
               for step in await store.history(ctx.session, report.id)]
     if report.status == RESOLVED and report.resolved_at is not None:
         hours = int(store.CONFIRM_WITHIN.total_seconds() // 3600)
@@ -295,10 +243,10 @@ async def assign(ctx: Context, args: str) -> Reply:
         raise Refusal(f"R{report.id} 已处理，正在等报修人确认；如没解决，报修人可发送 #未解决 R{report.id}。")
     person = await one_mentioned(ctx, f"#指派 R{report.id} @王师傅")
     if report.status == ASSIGNED and report.assignee_id == person.id:
-        raise Refusal(f"R{report.id} 已经指派给 {name_of(person)} 了。")
+        raise Refusal(f"R{report.id} 已经指派给 {store.name_of(person)} 了。")
     await store.record(ctx.session, report, store.ASSIGN, ctx.now, actor=ctx.member, status=ASSIGNED,
                        assignee=person)
-    text = (f"R{report.id}（{report.category}：{short(report.description)}）已指派给 {name_of(person)}。"
+    text = (f"{headline(report)}已指派给 {store.name_of(person)}。"
             f"处理好后请发送 #处理 R{report.id} [说明]。")
     return ctx.reply(text, mention=_unique(ctx.member.wechat_id, person.wechat_id))
 
@@ -396,24 +344,3 @@ def name_id(member: Member | None) -> str:
 
 def _unique(*ids: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i))
-
-
-# Jobs ----------------------------------------------------------------------------------------
-
-async def close_unconfirmed(session: AsyncSession, now: datetime, settings: Settings) -> list[Reply]:
-    """Close resolved reports nobody confirmed within 72 hours; returns the lines telling their reporters.
-
-    The caller owns the transaction and sends the replies after it commits.
-    """
-    hours = int(store.CONFIRM_WITHIN.total_seconds() // 3600)
-    replies = []
-    for report in await store.unconfirmed_since(session, now):
-        await store.record(session, report, store.AUTO_CLOSE, now, actor=None, status=CLOSED,
-                           note=f"{hours} 小时内没有确认，自动关闭")
-        reporter = await session.get(Member, report.reporter_id)
-        rooms = [report.room_id] if report.room_id else await queries.rooms_of(session, report.building_id)
-        if rooms and reporter is not None:
-            replies.append(Reply(rooms[0], f"R{report.id}（{short(report.description)}）处理后 {hours} 小时没有收到确认，"
-                                           f"已自动关闭。如果问题还在，请重新发送 #报修 <描述>。",
-                                 (reporter.wechat_id,)))
-    return replies

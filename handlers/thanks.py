@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.core.context import Context, Refusal
-from handlers.members import one_mentioned
+from bot.core.lookup import one_mentioned
 from bot.core.router import Router
 from bot.core.rules import patroller
 from storage import ledger, queries

@@ -1,12 +1,12 @@
-"""Which process runs the scheduled jobs: one at a time, taken over when it dies.
+"""Which process owns the scheduler (runs the scheduled jobs, sends the posts): one at a time, taken over when it dies.
 
 On PostgreSQL several bot processes (one per WeChat account) share the
 database. The one that holds a session-level advisory lock, on a connection
-kept open for the purpose, runs the scheduler; the others try again every
-LOUZU_LEADER_RETRY_SECONDS. When the holder dies its connection closes, the
+kept open for the purpose, owns the scheduler; the others try again every
+LOUZU_SCHEDULER_RETRY_SECONDS. When the owner dies its connection closes, the
 server releases the lock, and the next try of another process wins it.
 
-On SQLite there is one process (the file is the bot's own), so it always leads.
+On SQLite there is one process (the file is the bot's own), so it always owns it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x6C6F757A75  # "louzu": the advisory lock that stands for "runs the scheduler"
 
 
-class Leadership:
+class Election:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.shared = engine.dialect.name == "postgresql"
@@ -29,7 +29,7 @@ class Leadership:
         self.held = False
 
     async def try_acquire(self) -> bool:
-        """Become the leader if nobody is; True when this process leads (now or already)."""
+        """Own the scheduler if nobody does; True when this process owns it (now or already)."""
         if self.held:
             return True
         if not self.shared:

@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 
 from bot.core.messages import Reply
 from schedules import picture
-from schedules.jobs import JobContext
-from schedules.posts import bound_rooms
+from schedules.registry import JobContext, jobs
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import EARNED, building_ranking, month_bounds, rank_with_ties, top, week_bounds
+from storage.queries import EARNED, bound_rooms, building_ranking, month_bounds, rank_with_ties, top, week_bounds
 from storage.ratings import cleaner_ranking, star_rating
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
@@ -102,12 +101,14 @@ async def gather(ctx: JobContext, start: datetime, end: datetime) -> HonourList:
     return honour
 
 
+@jobs.job("honour_list", at="LOUZU_HONOUR_LIST_AT", default="0 10 1 * *", once_per="month", posts_only=True,
+          summary="to every bound group: last month's honour list (光荣榜) as a picture, with the same list as text")
 async def honour_list(ctx: JobContext) -> list[Reply]:
     """Last month's honour list (the month before ``now``) to every bound group, picture and text."""
     tz = ctx.settings.timezone
     this_month, _ = month_bounds(ctx.now, tz)
     start, end = month_bounds(this_month - timedelta(days=1), tz)
-    rooms = await bound_rooms(ctx)
+    rooms = await bound_rooms(ctx.session)
     if not rooms:
         return []
     honour = await gather(ctx, start, end)

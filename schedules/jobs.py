@@ -1,10 +1,11 @@
-"""The one entry of every scheduled job, and the table of jobs it can run.
+"""The one entry of every scheduled job: one transaction each, posts kept for the outbox, errors logged.
 
 A persistent job store keeps a job as the import path of its function and its
 pickled arguments, so a job cannot carry the running bot with it. Each running
-bot registers itself here under a name (``RUNNING``), every job's first argument
-is that name, and ``run_job`` looks the bot up when the job fires. This is the
-only process-wide state in schedules/, and it holds nothing but that lookup.
+bot registers its JobRunner here under a name (``RUNNING``), every job's first
+argument is that name, and ``run_job`` looks the runner up when the job fires.
+This is the only process-wide state in schedules/, and it holds nothing but
+that lookup. The jobs themselves are declared in schedules/registry.py.
 """
 
 from __future__ import annotations
@@ -14,43 +15,25 @@ import logging
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import AsyncContextManager, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.messages import Reply
 from bot.core.settings import Settings
+from schedules.declared import jobs
+from schedules.registry import Job, JobContext
 from storage import outbox as outbox_store
 from storage.models import OutboxMessage
-
-if TYPE_CHECKING:
-    from bot.app import App
+from storage.queries import month_bounds, week_bounds
 
 log = logging.getLogger(__name__)
 
 APP_KEY = "louzu"
-RUNNING: dict[str, "App"] = {}
-
-
-@dataclass
-class JobContext:
-    """What a job is given: like a handler's context, without a message."""
-
-    session: AsyncSession
-    settings: Settings
-    now: datetime
-
-
-Job = Callable[..., Awaitable[list[Reply]]]
-
-# Jobs whose post belongs to a period (this week's ranking of last week, this month's honour
-# list): a group that already had the period's post does not get it again, however the job
-# came to run twice (a run by hand with `louzu jobs run` and the scheduled one, say).
-ONCE_PER = {"weekly_ranking": "week", "honour_list": "month"}
-# Jobs that only post (and change nothing), so their posts may be limited to one group.
-POSTS_ONLY = ("weekly_ranking", "honour_list", "reminder")
+RUNNING: dict[str, "JobRunner"] = {}
+Clock = Callable[[], datetime]
+Transaction = Callable[[], AsyncContextManager[AsyncSession]]
 
 
 @dataclass
@@ -76,9 +59,8 @@ def batch_of(name: str, args: tuple) -> str:
 
 def period_start(name: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     """The start of the week or month whose post ``name`` makes at ``now``; None for other jobs."""
-    from storage.queries import month_bounds, week_bounds
-
-    kind = ONCE_PER.get(name)
+    spec = jobs.get(name)
+    kind = spec.once_per if spec else None
     if kind == "week":
         return week_bounds(now, tz)[0]
     if kind == "month":
@@ -101,42 +83,28 @@ async def rooms_posted(session: AsyncSession, batch: str, since: datetime) -> se
 
 
 def job_table() -> dict[str, Job]:
-    """Every job by name; each returns the posts it wants sent (imported here, late, to keep start-up light)."""
-    from handlers.leaders import expire_pending_claims
-    from handlers.reports import close_unconfirmed
-    from schedules import honour, overdue, posts, ranking
-
-    async def expire_claims(ctx: JobContext) -> list[Reply]:
-        return await expire_pending_claims(ctx.session, ctx.now, ctx.settings)
-
-    async def auto_close(ctx: JobContext) -> list[Reply]:
-        return await close_unconfirmed(ctx.session, ctx.now, ctx.settings)
-
-    return {
-        "weekly_ranking": ranking.weekly_ranking,
-        "honour_list": honour.honour_list,
-        "overdue_reports": overdue.overdue_reports,
-        "expire_claims": expire_claims,
-        "close_unconfirmed": auto_close,
-        "reminder": posts.reminder,
-        "notice": posts.notice,
-    }
+    """Every declared job by name."""
+    return {spec.name: spec.func for spec in jobs}
 
 
 async def run_job(app_key: str, name: str, *args) -> None:
     """What the scheduler calls (by import path) for every job."""
-    app = RUNNING.get(app_key)
-    if app is None:
+    runner = RUNNING.get(app_key)
+    if runner is None:
         log.error("scheduled job %s%r fired but no bot is running under %r", name, args, app_key)
         return
-    await app.schedules.jobs.run(name, *args)
+    await runner.run(name, *args)
 
 
 class JobRunner:
     """Runs jobs for one bot: one transaction each, posts kept for the outbox, errors logged."""
 
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, settings: Settings, clock: Clock, transaction: Transaction,
+                 wake: Callable[[], None] = lambda: None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.transaction = transaction
+        self.wake = wake  # the outbox's, when this process sends (``louzu jobs run`` only keeps posts)
         self.table = job_table()
         self._running: set[asyncio.Task] = set()
 
@@ -145,9 +113,10 @@ class JobRunner:
         return (await self.run_now(name, *args)).kept
 
     async def run_now(self, name: str, *args, room: str | None = None, again: bool = False) -> JobResult:
-        """Run one job now. ``room``: keep only the posts to that group (jobs in POSTS_ONLY);
-        ``again``: post a ONCE_PER job also to groups that already had this period's post."""
-        if room is not None and name not in POSTS_ONLY:
+        """Run one job now. ``room``: keep only the posts to that group (jobs declared posts_only);
+        ``again``: post a once_per job also to groups that already had this period's post."""
+        spec = jobs.get(name)
+        if room is not None and not (spec and spec.posts_only):
             raise ValueError(f"{name} changes things in every building; its posts cannot be limited to one group")
         task = asyncio.ensure_future(self._run(name, args, room, again))
         self._running.add(task)
@@ -157,16 +126,17 @@ class JobRunner:
         return await asyncio.shield(task)
 
     async def _run(self, name: str, args: tuple, room: str | None = None, again: bool = False) -> JobResult:
+        spec = jobs.get(name)
         job = self.table.get(name)
         if job is None:
             log.error("no scheduled job is called %r (args %r); was it renamed?", name, args)
             return JobResult(failed=True)
-        now = self.app.clock()
+        now = self.clock()
         batch = batch_of(name, args)
-        result = JobResult(since=period_start(name, now, self.app.settings.timezone), at=now)
+        result = JobResult(since=period_start(name, now, self.settings.timezone), at=now)
         try:
-            async with self.app.transaction() as session:
-                posts = await job(JobContext(session, self.app.settings, now), *args)
+            async with self.transaction() as session:
+                posts = await job(JobContext(session, self.settings, now), *args)
                 if room is not None:
                     posts = [post for post in posts if post.room_id == room]
                 if result.since is not None and not again and posts:
@@ -180,10 +150,10 @@ class JobRunner:
             return JobResult(failed=True)
         if result.left_out:
             log.warning("scheduled job %s%r: %d group(s) already had this %s's post (since %s); not posted there "
-                        "again", name, args, len(result.left_out), ONCE_PER[name], result.since.isoformat())
+                        "again", name, args, len(result.left_out), spec.once_per if spec else "period", result.since.isoformat())
         if result.kept:
             log.info("scheduled job %s%r kept %d posts for the outbox", name, args, result.kept)
-            self.app.outbox.wake()
+            self.wake()
         return result
 
     async def wait(self) -> None:

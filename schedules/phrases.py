@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.text import local_time
+
 WEEKDAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat", "日": "sun", "天": "sun"}
 DAY_WORDS = {"今天": 0, "明天": 1, "后天": 2}
 EXAMPLE = ("#定时 每天 07:30 <内容>（时间还可以写：每周六 09:00、每月1日 10:00、明天 08:30、"
-           "2026-12-01 09:00）")
+           "12月1日 09:00）")
 
 TIME = r"(?P<hour>\d{1,2})\s*[:点]\s*(?P<minute>\d{2})"
 PATTERNS = (
@@ -25,6 +27,8 @@ PATTERNS = (
     ("monthly", re.compile(rf"^每月\s*(?:(?P<day>\d{{1,2}})\s*[日号]|(?P<last>最后一天|底))\s*{TIME}(?:\s+|$)")),
     ("relative", re.compile(rf"^(?P<word>今天|明天|后天)\s*{TIME}(?:\s+|$)")),
     ("date", re.compile(rf"^(?P<date>\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})\s+{TIME}(?:\s+|$)")),
+    ("monthday", re.compile(rf"^(?:(?P<year>\d{{4}})\s*年\s*)?(?P<month>\d{{1,2}})\s*月\s*(?P<mday>\d{{1,2}})\s*[日号]"
+                            rf"\s*{TIME}(?:\s+|$)")),
 )
 
 
@@ -76,11 +80,22 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[When, str] | Non
         if kind == "relative":
             local = now.astimezone(tz) + timedelta(days=DAY_WORDS[match["word"]])
             moment = datetime(local.year, local.month, local.day, hour, minute, tzinfo=tz)
+        elif kind == "monthday":
+            # 12月1日 09:00 is the next 1 December (today included); the reply says the year when it is not this one.
+            today = now.astimezone(tz).date()
+            year = int(match["year"]) if match["year"] else today.year
+            try:
+                day = datetime(year, int(match["month"]), int(match["mday"]))
+                if not match["year"] and day.date() < today:
+                    day = day.replace(year=year + 1)
+            except ValueError:
+                return None
+            moment = day.replace(hour=hour, minute=minute, tzinfo=tz)
         else:
             try:
                 day = datetime.strptime(re.sub(r"[/.]", "-", match["date"]), "%Y-%m-%d")
             except ValueError:
                 return None
             moment = day.replace(hour=hour, minute=minute, tzinfo=tz)
-        return When(f"{moment:%Y-%m-%d %H:%M}", run_at=moment), rest
+        return When(local_time(moment, tz, now), run_at=moment), rest
     return None

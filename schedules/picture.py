@@ -17,12 +17,9 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PIL import Image, ImageDraw, ImageFont
-
-if TYPE_CHECKING:
-    from schedules.honour import HonourList
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +107,16 @@ def _wrap(text: str, size: int, width: float, paths: tuple[Path, ...]) -> list[s
     return lines + [line] if line else lines
 
 
-def render(honour: "HonourList", path: Path, fonts_dir: Path | None = None) -> Path:
+class Poster(Protocol):
+    """What a picture shows: a title (the month), sections of lines, a footer (schedules/honour.py's HonourList)."""
+
+    label: str
+    footer: str
+
+    def sections(self) -> list[tuple[str, list[str]]]: ...
+
+
+def render(honour: Poster, path: Path, fonts_dir: Path | None = None) -> Path:
     """Draw the honour list to ``path`` (made with its folder if missing; replaced whole, never half-written)."""
     paths = font_paths(fonts_dir)
     body, head = 34, 40

@@ -1,47 +1,36 @@
-"""Jobs that post a text: the configured reminders and leaders' scheduled notices S<n>."""
+"""Jobs that post a text: the configured reminders and leaders' scheduled notices S<n> (and their triggers)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
 
+from bot.core.cron import cron_trigger
 from bot.core.messages import Reply
-from schedules.jobs import JobContext
+from schedules.registry import JobContext, jobs
 from storage import notices as notice_store
-from storage.models import Group, Member, RoleGrant
+from storage.models import ScheduledNotice
+from storage.queries import bound_rooms, role_holders
 
 log = logging.getLogger(__name__)
 
 
-async def bound_rooms(ctx: JobContext) -> list[tuple[str, int]]:
-    """(room id, building id) of every group bound to a building."""
-    rows = await ctx.session.execute(select(Group.room_id, Group.building_id)
-                                     .where(Group.building_id.is_not(None)).order_by(Group.room_id))
-    return [(room, building) for room, building in rows]
-
-
-async def holders(ctx: JobContext, building_id: int, roles) -> list[str]:
-    """WeChat ids of the people holding any of ``roles`` in a building."""
-    if not roles:
-        return []
-    rows = await ctx.session.execute(
-        select(Member.id, Member.wechat_id).join(RoleGrant, RoleGrant.member_id == Member.id)
-        .where(RoleGrant.building_id == building_id, RoleGrant.role.in_([r.value for r in roles]))
-        .order_by(Member.id))
-    return list(dict.fromkeys(wechat_id for _, wechat_id in rows))
-
-
+@jobs.job("reminder", summary="a reminder from LOUZU_REMINDERS_FILE, at the time the file gives it")
 async def reminder(ctx: JobContext, name: str) -> list[Reply]:
     """A configured reminder to every bound group, @-mentioning its roles' holders there."""
     found = next((r for r in ctx.settings.reminders or () if r.name == name), None)
     if found is None:
         log.warning("reminder %r is no longer in the reminders file; nothing posted", name)
         return []
-    return [Reply(room, found.text, tuple(await holders(ctx, building, found.mention)))
-            for room, building in await bound_rooms(ctx)]
+    return [Reply(room, found.text, tuple(await role_holders(ctx.session, building, found.mention)))
+            for room, building in await bound_rooms(ctx.session)]
 
 
+@jobs.job("notice", summary="a leader's scheduled notice S<n>, at the time set with #定时")
 async def notice(ctx: JobContext, number: int) -> list[Reply]:
     """S<n> in its group; a cancelled or already posted one-off is skipped (the row decides, not the job)."""
     row = await notice_store.get(ctx.session, number, lock=True)
@@ -52,3 +41,16 @@ async def notice(ctx: JobContext, number: int) -> list[Reply]:
     if row.run_at is not None:
         row.status = notice_store.DONE
     return [Reply(row.room_id, f"【定时通知】{row.text}")]
+
+
+def trigger(notice: ScheduledNotice, tz: ZoneInfo) -> BaseTrigger:
+    """The scheduler's own trigger for a notice: cron for a repeating one, date for a one-off."""
+    if notice.cron:
+        return cron_trigger(notice.cron, tz)
+    assert notice.run_at is not None
+    return DateTrigger(run_date=notice.run_at.astimezone(tz), timezone=tz)
+
+
+def next_time(notice: ScheduledNotice, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """When a notice posts next, after ``now``; None when never again."""
+    return trigger(notice, tz).get_next_fire_time(None, now.astimezone(tz))

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.core.messages import Reply
-from schedules.jobs import JobContext
-from schedules.posts import bound_rooms
+from schedules.registry import JobContext, jobs
 from storage.models import Building
-from storage.queries import building_ranking, top, week_bounds
+from storage.queries import bound_rooms, building_ranking, top, week_bounds
 from storage.ratings import StarRating, star_rating
 
 
@@ -70,12 +69,15 @@ def committee_text(weeks: list[BuildingWeek], label: str) -> str:
     return "\n".join(lines)
 
 
+@jobs.job("weekly_ranking", at="LOUZU_WEEKLY_RANKING_AT", default="0 9 * * mon", once_per="week", posts_only=True,
+          summary="to every bound group: last week's top 10 of its building, its star rating and the change "
+                  "from the week before; to LOUZU_COMMITTEE_ROOM (if set) the table of all buildings")
 async def weekly_ranking(ctx: JobContext) -> list[Reply]:
     """Last week's (Monday to Sunday before ``now``) ranking for every bound group, and the committee table."""
     tz = ctx.settings.timezone
     start, end = week_bounds(ctx.now - timedelta(days=7), tz)
     label = week_label(start, tz)
-    rooms = await bound_rooms(ctx)
+    rooms = await bound_rooms(ctx.session)
     buildings = {b.id: b for b in await ctx.session.scalars(select(Building).order_by(Building.name))}
     weeks = {bid: await building_week(ctx, buildings[bid], start, end) for bid in dict.fromkeys(b for _, b in rooms)}
     posts = [Reply(room, group_text(weeks[bid], label)) for room, bid in rooms]

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import AsyncContextManager, Awaitable, Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -19,25 +20,20 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, make_url
 
-from bot.core.settings import Settings
-from bot.core.cron import cron_trigger
-from schedules.jobs import APP_KEY, RUNNING, JobRunner, run_job
-from schedules.election import Leadership
-from storage import notices as notice_store
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.core.cron import cron_trigger
+from bot.core.outbox import Outbox
+from bot.core.settings import Settings
+from schedules.declared import jobs
+from schedules.election import Election
+from schedules.jobs import APP_KEY, RUNNING, JobRunner, run_job
+from schedules.posts import trigger as notice_trigger
+from storage import notices as notice_store
 
 log = logging.getLogger(__name__)
 
 TABLE = "apscheduler_jobs"  # declared in storage/models.py, created by the migrations
-BUILTIN = (  # job name and the setting that holds its time (None: off)
-    ("weekly_ranking", "weekly_ranking_at"),
-    ("honour_list", "honour_list_at"),
-    ("overdue_reports", "overdue_check_at"),
-    ("expire_claims", "claim_expiry_at"),
-    ("close_unconfirmed", "auto_close_at"),
-)
 
 
 def sync_url(url: str) -> URL:
@@ -50,8 +46,8 @@ def sync_url(url: str) -> URL:
 
 def wanted_jobs(settings: Settings) -> dict[str, tuple[str, tuple]]:
     """Job id -> (crontab line, arguments) of the built-in jobs and reminders that are switched on."""
-    wanted = {f"job:{name}": (getattr(settings, key), (APP_KEY, name)) for name, key in BUILTIN
-              if getattr(settings, key)}
+    wanted = {f"job:{spec.name}": (spec.cron(settings), (APP_KEY, spec.name)) for spec in jobs.scheduled()
+              if spec.cron(settings)}
     for reminder in settings.reminders or ():
         wanted[f"reminder:{reminder.name}"] = (reminder.at, (APP_KEY, "reminder", reminder.name))
     return wanted
@@ -92,52 +88,57 @@ class LouzuScheduler(AsyncIOScheduler):
 
 
 class Schedules:
-    """The scheduler of one bot, run only while this process leads (see schedules/leader.py)."""
+    """The scheduler of one bot, run only while this process owns it (see schedules/election.py)."""
 
-    def __init__(self, app: "App") -> None:
-        self.app = app
-        self.settings = app.settings
-        self.jobs = JobRunner(app)
-        self.leadership = Leadership(app.engine)
+    def __init__(self, settings: Settings, engine: AsyncEngine, db_lock: contextlib.AbstractAsyncContextManager,
+                 transaction: Callable[[], AsyncContextManager[AsyncSession]], outbox: Outbox,
+                 clock: Callable[[], datetime], sleep: Callable[[float], Awaitable[None]]) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.db_lock = db_lock
+        self.transaction = transaction
+        self.outbox = outbox
+        self.clock = clock
+        self.sleep = sleep
+        self.jobs = JobRunner(settings, clock, transaction, outbox.wake)
+        self.election = Election(engine)
         self.scheduler: LouzuScheduler | None = None
         self._keeper: asyncio.Task | None = None
         self._in_flight = 0  # jobs submitted and not finished (each submission ends in one of the events below)
         self._settled = asyncio.Event()
         self._settled.set()
 
-    def is_leader(self) -> bool:
+    def is_owner(self) -> bool:
+        """Whether this process runs the scheduled jobs and sends the posts."""
         return self.scheduler is not None
 
-    def _lock(self):
-        return self.app.db_lock
-
     async def start(self) -> None:
-        """Lead now if we can, and keep trying (or keep leading) in the background."""
+        """Own the scheduler now if we can, and keep trying (or keep owning it) in the background."""
         if self._keeper is None:
             try:
                 await self.step()
             except Exception:
                 log.exception("could not start the scheduled jobs; trying again in %s s",
-                              self.settings.leader_retry_seconds)
+                              self.settings.scheduler_retry_seconds)
             self._keeper = asyncio.create_task(self._keep(), name="louzu-scheduler-keeper")
 
     async def _keep(self) -> None:
         while True:
-            await self.app.sleep(self.settings.leader_retry_seconds)
+            await self.sleep(self.settings.scheduler_retry_seconds)
             try:
                 await self.step()
             except Exception:
                 log.exception("the scheduler keeper hit an error; trying again")
 
     async def step(self) -> None:
-        """One round: take the lead if it is free, give it up if its lock is gone, keep notices in line."""
+        """One round: take the scheduler if it is free, give it up if its lock is gone, keep notices in line."""
         if self.scheduler is None:
-            if await self.leadership.try_acquire():
+            if await self.election.try_acquire():
                 log.info("this process runs the scheduled jobs and sends the posts")
-                await self.app.outbox.recover()
+                await self.outbox.recover()
                 await self.start_scheduler()
-                self.app.outbox.wake()
-        elif not await self.leadership.still_held():
+                self.outbox.wake()
+        elif not await self.election.still_held():
             log.warning("no longer holding the scheduler lock: stopping the scheduled jobs here")
             self.stop_scheduler()
         else:
@@ -151,26 +152,26 @@ class Schedules:
             self._keeper = None
         self.stop_scheduler()
         await self.jobs.wait()  # a shielded job still running finishes its transaction first
-        await self.leadership.release()
+        await self.election.release()
 
     async def start_scheduler(self) -> None:
         other = RUNNING.get(APP_KEY)
-        if other is not None and other is not self.app:
+        if other is not None and other is not self.jobs:
             raise RuntimeError("another bot in this process already runs the scheduled jobs")
         grace = int(self.settings.misfire_grace_hours * 3600)
-        engine = create_engine(sync_url(self.app.engine.url.render_as_string(hide_password=False)),
+        engine = create_engine(sync_url(self.engine.url.render_as_string(hide_password=False)),
                                pool_pre_ping=True)
         scheduler = LouzuScheduler(
-            self.app.db_lock, timezone=self.settings.timezone,
+            self.db_lock, timezone=self.settings.timezone,
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=TABLE)},
             # coalesce: runs missed during an outage collapse into one; a run missed by more than
             # the grace time is skipped (and logged) rather than posted hours late.
             job_defaults={"coalesce": True, "misfire_grace_time": grace, "max_instances": 1},
         )
-        RUNNING[APP_KEY] = self.app
+        RUNNING[APP_KEY] = self.jobs
         scheduler.add_listener(self._count, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         try:
-            async with self._lock():
+            async with self.db_lock:
                 scheduler.start(paused=True)
                 self.scheduler = scheduler
                 self._ensure_builtin(grace)
@@ -187,7 +188,7 @@ class Schedules:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
-        if RUNNING.get(APP_KEY) is self.app:
+        if RUNNING.get(APP_KEY) is self.jobs:
             del RUNNING[APP_KEY]
 
     def _ensure_builtin(self, grace: int) -> None:
@@ -218,11 +219,11 @@ class Schedules:
         """Make the scheduler's notice jobs match the active S<n> rows (the rows are the truth)."""
         if self.scheduler is None:
             return
-        now = self.app.clock()
+        now = self.clock()
         grace = timedelta(hours=self.settings.misfire_grace_hours)
-        async with self.app.transaction() as session:
+        async with self.transaction() as session:
             active = await notice_store.active(session, now, grace)
-        async with self._lock():
+        async with self.db_lock:
             scheduler = self.scheduler
             if scheduler is None:
                 return
@@ -235,7 +236,7 @@ class Schedules:
                     stored.add(job.id)
             for job_id, notice in wanted.items():
                 if job_id not in stored:
-                    scheduler.add_job(run_job, notice_store.trigger(notice, self.settings.timezone),
+                    scheduler.add_job(run_job, notice_trigger(notice, self.settings.timezone),
                                       args=(APP_KEY, "notice", notice.id), id=job_id, name=f"S{notice.id}")
 
     def _count(self, event) -> None:

@@ -113,6 +113,10 @@ class Claim(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     activity: Mapped[Activity] = relationship(lazy="joined", innerjoin=True)
 
+    def described(self) -> str:
+        """How a claim reads in chat: 捡垃圾 2次."""
+        return f"{self.activity.name} {self.quantity}{self.activity.unit}"
+
 
 class LedgerEntry(Base):
     """One line of the love savings bank (爱心储蓄银行). Never updated, never deleted."""

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.cron import cron_trigger
 from storage.models import ScheduledNotice
 
 ACTIVE, DONE, CANCELLED, MISSED = "active", "done", "cancelled", "missed"
-
-
-def trigger(notice: ScheduledNotice, tz: ZoneInfo) -> BaseTrigger:
-    """The scheduler's own trigger for a notice: cron for a repeating one, date for a one-off."""
-    if notice.cron:
-        return cron_trigger(notice.cron, tz)
-    assert notice.run_at is not None
-    return DateTrigger(run_date=notice.run_at.astimezone(tz), timezone=tz)
-
-
-def next_time(notice: ScheduledNotice, now: datetime, tz: ZoneInfo) -> datetime | None:
-    return trigger(notice, tz).get_next_fire_time(None, now.astimezone(tz))
 
 
 async def active(session: AsyncSession, now: datetime, grace: timedelta) -> list[ScheduledNotice]:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.messages import Reply
 from storage.models import OutboxMessage
+
+class Post(Protocol):
+    """What is kept for sending: a group, a text, whom to @-mention, a picture (the kernel's Reply)."""
+
+    room_id: str
+    text: str
+    mention: tuple[str, ...]
+    image: object | None
+
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 NOW_FIRST, IN_TURN = 0, 1  # priorities: a leader's notice and retried replies go before a long broadcast
 
 
-async def enqueue(session: AsyncSession, posts: Iterable[Reply], *, batch: str, now: datetime,
+async def enqueue(session: AsyncSession, posts: Iterable[Post], *, batch: str, now: datetime,
                   hold_quiet: bool = True, priority: int = IN_TURN, attempts: int = 0,
                   not_before: datetime | None = None, last_error: str = "") -> int:
     """Keep posts for the outbox in the caller's transaction; returns how many."""
@@ -28,11 +35,6 @@ async def enqueue(session: AsyncSession, posts: Iterable[Reply], *, batch: str, 
     session.add_all(rows)
     await session.flush()
     return len(rows)
-
-
-def as_reply(row: OutboxMessage) -> Reply:
-    return Reply(row.room_id, row.text, tuple(m for m in row.mention.split("\n") if m),
-                 Path(row.image) if row.image else None)
 
 
 def _due(now: datetime, quiet: bool):

@@ -142,6 +142,24 @@ async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str
     return Sender(group, building, member, roles, as_stored)
 
 
+async def bound_rooms(session: AsyncSession) -> list[tuple[str, int]]:
+    """(room id, building id) of every group bound to a building, in room order."""
+    rows = await session.execute(select(Group.room_id, Group.building_id)
+                                 .where(Group.building_id.is_not(None)).order_by(Group.room_id))
+    return [(room, building) for room, building in rows]
+
+
+async def role_holders(session: AsyncSession, building_id: int, roles) -> list[str]:
+    """WeChat ids of the people holding any of ``roles`` in a building."""
+    if not roles:
+        return []
+    rows = await session.execute(
+        select(Member.id, Member.wechat_id).join(RoleGrant, RoleGrant.member_id == Member.id)
+        .where(RoleGrant.building_id == building_id, RoleGrant.role.in_([r.value for r in roles]))
+        .order_by(Member.id))
+    return list(dict.fromkeys(wechat_id for _, wechat_id in rows))
+
+
 async def rooms_of(session: AsyncSession, building_id: int) -> list[str]:
     """The groups bound to a building (usually one)."""
     return list(await session.scalars(select(Group.room_id).where(Group.building_id == building_id)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.settings import Settings
 from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
 from storage.queries import EARNED, rank_with_ties
+
+
+class RatingRules(Protocol):
+    """The settings a star rating is computed with (the bot's Settings has them all)."""
+
+    timezone: ZoneInfo
+    report_handling_hours: int
+    star_points_target: int
+    star_weights: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class StarRating:
 
 
 async def star_rating(session: AsyncSession, building: Building, start: datetime, end: datetime,
-                      settings: Settings) -> StarRating:
+                      settings: "RatingRules") -> StarRating:
     """The star rating of ``building`` for the week [start, end).
 
     Four parts, each from 0 to 1, weighted by LOUZU_STAR_WEIGHTS: participation

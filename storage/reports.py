@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Building, LedgerEntry, Member, PendingPhoto, Report, ReportEvent, ReportPhoto
+from storage.models import Building, Group, LedgerEntry, Member, PendingPhoto, Report, ReportEvent, ReportPhoto
 
 OPEN, ASSIGNED, RESOLVED, CLOSED = "open", "assigned", "resolved", "closed"
 NOT_CLOSED = (OPEN, ASSIGNED, RESOLVED)
@@ -185,6 +185,15 @@ async def not_closed_in(session: AsyncSession, building_id: int) -> list[Report]
         Report.building_id == building_id, Report.status.in_(NOT_CLOSED)).order_by(Report.created_at, Report.id)))
 
 
+async def room_of(session: AsyncSession, report: Report) -> str | None:
+    """Where to talk about a report: the group it was made in, else one of its building's groups."""
+    if report.room_id:
+        return report.room_id
+    rooms = await session.scalars(select(Group.room_id).where(Group.building_id == report.building_id)
+                                  .order_by(Group.room_id).limit(1))
+    return rooms.first()
+
+
 async def open_reports_overdue(session: AsyncSession, now: datetime, hours: int | float) -> list[Report]:
     """Reports still waiting to be fixed (open or assigned) that were opened ``hours`` ago or more, oldest first."""
     return list(await session.scalars(select(Report).where(
@@ -342,3 +351,39 @@ async def reports_between(session: AsyncSession, start: datetime, end: datetime 
     for photo in photos:
         exported[photo.report_id].photos.append(photo)
     return list(exported.values())
+
+
+# How reports read: in chat, in the exports and in the overdue posts alike -------------------
+
+STATUS_LABELS = {OPEN: "待处理", ASSIGNED: "已指派", RESOLVED: "已处理，待确认", CLOSED: "已关闭"}
+# What each step was, as a column of a spreadsheet (step_text says it as a sentence in chat).
+ACTION_WORDS = {OPENED: "报修", PHOTO: "附照片", ASSIGN: "指派", RESOLVE: "处理", CONFIRM: "报修人确认解决",
+                REOPEN: "报修人反馈未解决", MERGE: "合并为重复", MERGED_IN: "并入重复报修", AUTO_CLOSE: "自动关闭"}
+
+
+def name_of(member: Member | None) -> str:
+    """The name shown for a person: never their WeChat id."""
+    return (member.display_name if member else "") or "居民"
+
+
+def status_label(report: Report) -> str:
+    if report.status == CLOSED and report.duplicate_of_id:
+        return f"已合并到 R{report.duplicate_of_id}"
+    return STATUS_LABELS.get(report.status, report.status)
+
+
+def step_text(step: Step) -> str:
+    """One history row as people read it (without the time)."""
+    event = step.event
+    what = {
+        OPENED: "报修",
+        PHOTO: "附上照片",
+        ASSIGN: f"指派给 {name_of(step.assignee)}",
+        RESOLVE: "标为已处理" + (f"：{event.note}" if event.note else ""),
+        CONFIRM: "确认已解决",
+        REOPEN: "反馈未解决" + (f"：{event.note}" if event.note else ""),
+        MERGE: f"合并到 R{event.duplicate_of_id}（重复报修）",
+        MERGED_IN: f"把 {event.note} 合并进来",
+        AUTO_CLOSE: event.note or "自动关闭",
+    }.get(event.action, event.action)
+    return f"{name_of(step.actor)} {what}" if step.actor else what  # the bot's own steps need no name

@@ -19,7 +19,7 @@ from bot.transport.memory import MemoryTransport
 
 
 async def main(url: str, data_dir: str) -> None:
-    settings = Settings(data_dir=Path(data_dir), database_url=url, leader_retry_seconds=0.2)
+    settings = Settings(data_dir=Path(data_dir), database_url=url, scheduler_retry_seconds=0.2)
     app = App(settings, MemoryTransport(settings.bot_name))
     await app.start()
     await app.start_background()

@@ -12,7 +12,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.core.settings import Settings, SettingsError
-from handlers.reports import close_unconfirmed, guess_category
+from handlers.reports import guess_category
+from schedules.expiry import close_unconfirmed
+from schedules.registry import JobContext
 from storage import reports as store
 from storage.models import LedgerEntry, Member, PendingPhoto, Report, ReportEvent, ReportPhoto
 
@@ -455,10 +457,10 @@ async def test_a_resolved_report_closes_by_itself_after_72_hours(chat, clock):
     await resolved(chat)
     clock.advance(hours=71)
     async with chat.app.sessions() as session, session.begin():
-        assert await close_unconfirmed(session, clock(), chat.app.settings) == []
+        assert await close_unconfirmed(JobContext(session, chat.app.settings, clock())) == []
     clock.advance(hours=2)
     async with chat.app.sessions() as session, session.begin():
-        replies = await close_unconfirmed(session, clock(), chat.app.settings)
+        replies = await close_unconfirmed(JobContext(session, chat.app.settings, clock()))
     assert [(r.room_id, r.text, r.mention) for r in replies] == [(
         ROOM, "R1（3楼楼道堆了纸箱）处理后 72 小时没有收到确认，已自动关闭。如果问题还在，请重新发送 #报修 <描述>。",
         ("张阿姨",))]
@@ -471,7 +473,7 @@ async def test_a_resolved_report_closes_by_itself_after_72_hours(chat, clock):
     assert "R1 已关闭" in await chat.one(f"[{ROOM}] 张阿姨: #确认 R1")
     assert await chat.count(LedgerEntry) == 0  # the bonus is for confirming
     async with chat.app.sessions() as session, session.begin():
-        assert await close_unconfirmed(session, clock(), chat.app.settings) == []
+        assert await close_unconfirmed(JobContext(session, chat.app.settings, clock())) == []
 
 
 async def test_overdue_reports_are_the_unresolved_ones_past_the_limit(chat, clock):
@@ -505,7 +507,7 @@ async def test_every_report_can_be_rebuilt_from_its_history(chat, clock, tmp_pat
     await chat.one(f"[{ROOM}] 李楼长: #处理 R3")
     clock.advance(hours=80)
     async with chat.app.sessions() as session, session.begin():
-        await close_unconfirmed(session, clock(), chat.app.settings)
+        await close_unconfirmed(JobContext(session, chat.app.settings, clock()))
     for found in await chat.scalars(select(Report)):
         state = store.replay(await events(chat, found.id))
         assert (state.status, state.assignee_id, state.duplicate_of_id, state.resolved_at, state.updated_at) == (
@@ -527,7 +529,7 @@ def test_ages_and_times_read_naturally():
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from handlers.reports import age, local_time
+    from bot.core.text import age, local_time
 
     assert [age(timedelta(**d)) for d in ({"seconds": 30}, {"minutes": 5}, {"hours": 3, "minutes": 5},
                                           {"days": 2}, {"days": 2, "hours": 1})] == [

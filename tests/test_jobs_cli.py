@@ -98,7 +98,7 @@ async def test_two_runs_at_the_same_moment_post_once(chat, clock, settings):
     """The scheduler's run and one by hand at once (two processes): the second waits for the first's commit."""
     await two_buildings(chat)
     engine = jobs_cli.make_engine(settings.database_url)  # another process's connection to the database
-    by_hand = jobs_cli.JobRunner(jobs_cli.JobHost(settings, engine, clock))
+    by_hand = jobs_cli.standalone_runner(settings, engine, clock)
     inside: list[int] = []
     both_inside = asyncio.Event()
 
@@ -162,7 +162,7 @@ async def test_jobs_that_change_things_run_for_every_building(chat, clock, setti
 
 async def test_a_switched_off_job_runs_by_hand_and_quiet_hours_are_said(chat, clock, settings):
     await chat.setup_building()
-    off = replace(settings, weekly_ranking_at=None)
+    off = replace(settings, job_times={"LOUZU_WEEKLY_RANKING_AT": None})
     clock.set_local("2026-11-25 23:00", settings.timezone)
     code, lines = await jobs(off, clock, "run", "job:weekly_ranking")
     assert code == 0
@@ -190,8 +190,8 @@ async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, cl
     original = jobs_cli.JobRunner
 
     class Broken(original):
-        def __init__(self, app):
-            super().__init__(app)
+        def __init__(self, *args):
+            super().__init__(*args)
             self.table["weekly_ranking"] = broken
 
     jobs_cli.JobRunner = Broken
@@ -205,7 +205,7 @@ async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, cl
 async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, clock, settings, monkeypatch):
     await chat.setup_building()
     clock.advance(minutes=1)  # 10:01
-    changed = replace(settings, honour_list_at=None)
+    changed = replace(settings, job_times={"LOUZU_HONOUR_LIST_AT": None})
     code, lines = await jobs(changed, clock, "list")
     assert code == 0
     table = {line.split()[0]: line.split() for line in lines[2:9]}

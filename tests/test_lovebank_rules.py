@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from sqlalchemy import func, select
 
 from bot.core.settings import Settings
-from handlers.leaders import expire_pending_claims
+from schedules.expiry import expire_claims
+from schedules.registry import JobContext
 from storage import ledger, queries
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Building, Claim, LedgerEntry, Member, Patrol, Redemption, Report
@@ -199,7 +200,7 @@ async def test_pending_claims_expire_after_seven_days(chat, clock, settings):
     await chat.one("[12号楼群] 老周: #打卡 志愿服务 1")
     clock.advance(days=1, minutes=1)
     async with chat.app.sessions() as session, session.begin():
-        replies = await expire_pending_claims(session, clock(), settings)
+        replies = await expire_claims(JobContext(session, settings, clock()))
     assert [(r.room_id, r.text, r.mention) for r in replies] == [(
         "12号楼群", "C1（志愿服务 2小时）超过 7 天没有审核，已过期；如确有其事，请重新 #打卡 或联系楼组长。", ("张阿姨",))]
     assert [c.status for c in await chat.scalars(select(Claim).order_by(Claim.id))] == ["expired", "pending"]

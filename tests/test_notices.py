@@ -59,7 +59,7 @@ async def test_schedule_a_one_off_notice_that_arrives_at_its_time(chat, clock, m
     drive_scheduler_with(monkeypatch, clock)  # APScheduler reads the fake clock
     await chat.app.schedules.step()  # this process leads and runs the scheduler
     reply = await chat.one("[12号楼群] 李楼长: #定时 今天 18:00 今晚停水，请提前储水")
-    assert reply == "@李楼长 S1 已设定：2026-11-25 18:00 在本群发送“今晚停水，请提前储水”。发送 #定时列表 查看，#取消定时 S1 取消。"
+    assert reply == "@李楼长 S1 已设定：11月25日 18:00 在本群发送“今晚停水，请提前储水”。发送 #定时列表 查看，#取消定时 S1 取消。"
     job = chat.app.schedules.scheduler.get_job("notice:1")
     assert f"{job.next_run_time:%Y-%m-%d %H:%M}" == "2026-11-25 18:00"
     before = len(chat.transport.sent)
@@ -87,8 +87,8 @@ async def test_repeating_notices_are_listed_and_cancelled_by_their_own_group_onl
     assert {j.id for j in scheduler.get_jobs() if j.id.startswith("notice:")} == {"notice:1", "notice:2", "notice:3"}
     assert await chat.one("[12号楼群] 李楼长: #定时列表") == (
         "@李楼长 本群的定时通知（#取消定时 S编号 取消）：\n"
-        "S1 每周六 09:00，下次 11-28 09:00：周六大扫除\n"
-        "S2 每月1日 10:00，下次 12-01 10:00：交物业费")
+        "S1 每周六 09:00，下次 11月28日 09:00：周六大扫除\n"
+        "S2 每月1日 10:00，下次 12月1日 10:00：交物业费")
     assert await chat.one("[11号楼群] 周楼长: #取消定时 S1") == (
         "@周楼长 本群没有定时通知 S1，发送 #定时列表 查看本群的定时通知。")
     assert await chat.one("[12号楼群] 李楼长: #取消定时 S9") == (
@@ -113,14 +113,14 @@ async def test_a_cancelled_notice_is_not_posted_even_if_its_job_fires(chat):
 async def test_schedule_refusals(chat, clock):
     await chat.setup_building()
     example = ("@李楼长 没看懂时间，可以这样写：#定时 每天 07:30 <内容>（时间还可以写：每周六 09:00、每月1日 10:00、"
-               "明天 08:30、2026-12-01 09:00）")
+               "明天 08:30、12月1日 09:00）")
     assert await chat.one("[12号楼群] 李楼长: #定时 下周一 09:00 开会") == example
     assert await chat.one("[12号楼群] 李楼长: #定时 开会") == example
     assert await chat.one("[12号楼群] 李楼长: #定时 今天 09:00 开会") == (
-        "@李楼长 2026-11-25 09:00 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 开会")
-    assert (await chat.one("[12号楼群] 李楼长: #定时 2026-11-01 09:00 开会")).startswith("@李楼长 2026-11-01 09:00 已经过去了")
+        "@李楼长 11月25日 09:00 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 开会")
+    assert (await chat.one("[12号楼群] 李楼长: #定时 2026-11-01 09:00 开会")).startswith("@李楼长 11月1日 09:00 已经过去了")
     assert await chat.one("[12号楼群] 李楼长: #定时 明天 08:30") == (
-        "@李楼长 请写上通知内容，例如：#定时 2026-11-26 08:30 请大家清理门前杂物")
+        "@李楼长 请写上通知内容，例如：#定时 11月26日 08:30 请大家清理门前杂物")
     assert await chat.one("[12号楼群] 张阿姨: #定时 明天 08:30 开会") == (
         "@张阿姨 #定时 只有楼组长可以使用。发送 #帮助 查看你可用的指令。")
     assert await chat.one("[12号楼群] 李楼长: #定时 每月30日 10:00 交水费") == (

@@ -106,7 +106,8 @@ async def test_changed_times_reschedule_and_switched_off_jobs_go(chat, clock, se
     await chat.app.schedules.step()
     await chat.app.schedules.stop()
     clock.set_local("2026-11-23 10:00", tz)  # the old 09:00 run was missed, but the time has changed
-    changed = replace(settings, weekly_ranking_at="30 18 * * fri", honour_list_at=None, reminders=())
+    changed = replace(settings, job_times={"LOUZU_WEEKLY_RANKING_AT": "30 18 * * fri", "LOUZU_HONOUR_LIST_AT": None},
+                      reminders=())
     app = await restart(changed, clock)
     try:
         scheduler = app.schedules.scheduler

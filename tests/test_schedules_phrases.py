@@ -38,20 +38,24 @@ def test_repeating_phrases(phrase, text, cron, first):
     assert f"{fire:%Y-%m-%d %H:%M}" == first
 
 
-@pytest.mark.parametrize("phrase, moment", [
-    ("明天 08:30", "2026-11-26 08:30"),
-    ("后天 08:30", "2026-11-27 08:30"),
-    ("今天 18:00", "2026-11-25 18:00"),
-    ("今天 09:00", "2026-11-25 09:00"),  # in the past: parsed, and refused by #定时
-    ("2026-12-01 09:00", "2026-12-01 09:00"),
-    ("2026/12/1 9:00", "2026-12-01 09:00"),
-    ("2027-01-01 00:00", "2027-01-01 00:00"),
+@pytest.mark.parametrize("phrase, moment, said", [
+    ("明天 08:30", "2026-11-26 08:30", "11月26日 08:30"),
+    ("后天 08:30", "2026-11-27 08:30", "11月27日 08:30"),
+    ("今天 18:00", "2026-11-25 18:00", "11月25日 18:00"),
+    ("今天 09:00", "2026-11-25 09:00", "11月25日 09:00"),  # in the past: parsed, and refused by #定时
+    ("2026-12-01 09:00", "2026-12-01 09:00", "12月1日 09:00"),
+    ("2026/12/1 9:00", "2026-12-01 09:00", "12月1日 09:00"),
+    ("2027-01-01 00:00", "2027-01-01 00:00", "2027年1月1日 00:00"),  # another year says which
+    ("12月1日 09:00", "2026-12-01 09:00", "12月1日 09:00"),  # the date as the replies write it
+    ("11月25日 18:00", "2026-11-25 18:00", "11月25日 18:00"),  # today, later on
+    ("1月5日 8点30", "2027-01-05 08:30", "2027年1月5日 08:30"),  # already past this year: the next one
+    ("2027年3月1日 09:00", "2027-03-01 09:00", "2027年3月1日 09:00"),
 ])
-def test_one_off_phrases(phrase, moment):
+def test_one_off_phrases(phrase, moment, said):
     when, rest = parse_when(f"{phrase} 停水通知", NOW, TZ)
     assert when.cron is None and rest == "停水通知"
     assert when.run_at == datetime.fromisoformat(moment).replace(tzinfo=TZ)
-    assert when.text == moment
+    assert when.text == said
 
 
 def test_tomorrow_crosses_the_month_in_local_time():

@@ -8,12 +8,14 @@ from datetime import time
 import pytest
 
 from bot.core.settings import Settings, SettingsError
+from schedules.declared import jobs
 from schedules.scheduler import sync_url, wanted_jobs
 
 
 def test_defaults_and_switches():
     settings = Settings.from_mapping({})
-    assert settings.weekly_ranking_at == "0 9 * * mon" and settings.honour_list_at == "0 10 1 * *"
+    assert jobs.get("weekly_ranking").cron(settings) == "0 9 * * mon"
+    assert jobs.get("honour_list").cron(settings) == "0 10 1 * *"
     assert (settings.overdue_hours, settings.escalate_hours) == (48, 96)
     assert settings.quiet_hours == (time(22), time(7)) and settings.pace_seconds == (1.5, 3.0)
     assert (settings.reply_burst, settings.reply_per_second) == (5, 1.0)
@@ -23,9 +25,18 @@ def test_defaults_and_switches():
                                           "reminder:weekly_cleanup"}
     off = Settings.from_mapping({"LOUZU_WEEKLY_RANKING_AT": "off", "LOUZU_HONOUR_LIST_AT": "OFF",
                                  "LOUZU_REMINDERS_FILE": "off", "LOUZU_QUIET_HOURS": "off"})
-    assert off.weekly_ranking_at is None and off.reminders == () and off.quiet_hours is None
+    assert jobs.get("weekly_ranking").cron(off) is None and off.reminders == () and off.quiet_hours is None
     assert set(wanted_jobs(off)) == {"job:overdue_reports", "job:expire_claims", "job:close_unconfirmed"}
     assert Settings.from_mapping({"LOUZU_PACE_SECONDS": "2"}).pace_seconds == (2.0, 2.0)
+
+
+def test_the_old_name_of_the_scheduler_retry_still_works_and_says_so():
+    settings = Settings.from_mapping({"LOUZU_LEADER_RETRY_SECONDS": "0.5"})
+    assert settings.scheduler_retry_seconds == 0.5
+    assert settings.notes == ("LOUZU_LEADER_RETRY_SECONDS is now called LOUZU_SCHEDULER_RETRY_SECONDS; "
+                              "please rename it in your settings",)
+    both = Settings.from_mapping({"LOUZU_LEADER_RETRY_SECONDS": "0.5", "LOUZU_SCHEDULER_RETRY_SECONDS": "2"})
+    assert both.scheduler_retry_seconds == 2 and both.notes == ()
 
 
 @pytest.mark.parametrize("key, value", [
@@ -42,7 +53,7 @@ def test_defaults_and_switches():
     ("LOUZU_REPLY_BURST", "0"),
     ("LOUZU_REPLY_PER_SECOND", "-1"),
     ("LOUZU_SEND_ATTEMPTS", "many"),
-    ("LOUZU_LEADER_RETRY_SECONDS", "0"),
+    ("LOUZU_SCHEDULER_RETRY_SECONDS", "0"),
     ("LOUZU_REMINDERS_FILE", "/nowhere/reminders.json"),
 ])
 def test_a_bad_value_names_its_key(key, value):

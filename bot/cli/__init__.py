@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic narrates every start at INFO; only its problems are news.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    for note in settings.notes:
+        logging.getLogger("bot.cli").warning("%s", note)
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
     if args.command in ("gifts", "export"):  # they work on the bot's records: never on a new, empty file

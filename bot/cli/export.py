@@ -18,16 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.settings import Settings
-from handlers.reports import STATUS_LABELS, name_of
 from storage import reports as store
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.reports import ExportedReport, Step
+from storage.reports import ACTION_WORDS, STATUS_LABELS, ExportedReport, Step, name_of
 
 FORMATS = ("open311", "csv", "xlsx")
 
-ACTION_WORDS = {store.OPENED: "报修", store.PHOTO: "附照片", store.ASSIGN: "指派", store.RESOLVE: "处理",
-                store.CONFIRM: "报修人确认解决", store.REOPEN: "报修人反馈未解决", store.MERGE: "合并为重复",
-                store.MERGED_IN: "并入重复报修", store.AUTO_CLOSE: "自动关闭"}
 
 
 @dataclass(frozen=True)

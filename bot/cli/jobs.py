@@ -21,18 +21,18 @@ from typing import AsyncIterator, Callable
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.app import utc_now
+from bot.core.clock import utc_now
+from bot.core.cron import cron_trigger
 from bot.core.outbox import in_quiet_hours
 from bot.core.settings import Settings
-from bot.core.cron import cron_trigger
-from schedules.jobs import ONCE_PER, POSTS_ONLY, JobRunner, batch_of
+from schedules.declared import jobs as registry
 from schedules.election import LOCK_KEY
-from schedules.scheduler import BUILTIN, TABLE, sync_url
+from schedules.jobs import JobRunner, batch_of
+from schedules.scheduler import TABLE, sync_url
 from storage.db import make_engine, make_sessionmaker, missing_database, upgrade
 from storage.models import Group, OutboxMessage
 
 Clock = Callable[[], datetime]
-ALIASES = {"overdue_check": "overdue_reports", "claim_expiry": "expire_claims", "auto_close": "close_unconfirmed"}
 
 
 def add_parser(subparsers) -> None:
@@ -40,8 +40,8 @@ def add_parser(subparsers) -> None:
     sub = jobs.add_subparsers(dest="jobs_command", required=True)
     sub.add_parser("list", help="each built-in job and reminder: its setting, on or off, next run, last posts")
     run = sub.add_parser("run", help="run a built-in job now; the running bot sends its posts")
-    run.add_argument("name", help="weekly_ranking, honour_list, overdue_reports, expire_claims, close_unconfirmed, "
-                                  "or a reminder's name (e.g. daily_patrol)")
+    run.add_argument("name", help=", ".join(spec.name for spec in registry.scheduled())
+                     + ", or a reminder's name (e.g. daily_patrol)")
     run.add_argument("--room", metavar="ROOM_ID",
                      help="keep only the posts to this group (weekly_ranking, honour_list and reminders only)")
     run.add_argument("--again", action="store_true",
@@ -55,7 +55,7 @@ class Entry:
 
     name: str  # what `louzu jobs run` takes: weekly_ranking, daily_patrol …
     job_id: str  # its id in the scheduler's job store: job:weekly_ranking, reminder:daily_patrol
-    job: str  # its entry in schedules.jobs.job_table()
+    job: str  # its name in the registry (schedules/registry.py)
     args: tuple
     setting: str  # the setting that holds its time
     cron: str | None  # None: off
@@ -66,8 +66,8 @@ class Entry:
 
 
 def entries(settings: Settings) -> list[Entry]:
-    found = [Entry(name, f"job:{name}", name, (), f"LOUZU_{key.upper()}", getattr(settings, key))
-             for name, key in BUILTIN]
+    found = [Entry(spec.name, f"job:{spec.name}", spec.name, (), spec.setting, spec.cron(settings))
+             for spec in registry.scheduled()]
     found += [Entry(r.name, f"reminder:{r.name}", "reminder", (r.name,), "LOUZU_REMINDERS_FILE", r.at)
               for r in settings.reminders or ()]
     return found
@@ -77,26 +77,21 @@ def find(settings: Settings, name: str) -> Entry | None:
     name = name.strip()
     for prefix in ("job:", "reminder:"):
         name = name.removeprefix(prefix)
-    name = ALIASES.get(name, name)
+    spec = registry.get(name)
+    name = spec.name if spec else name
     return next((entry for entry in entries(settings) if entry.name == name), None)
 
 
-class JobHost:
-    """What a JobRunner needs of a bot, without a transport: this process keeps posts, never sends them."""
-
-    def __init__(self, settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.sessions = make_sessionmaker(engine)
-        self.outbox = self  # JobRunner wakes the outbox; here nothing listens (the bot polls)
-
-    def wake(self) -> None:
-        pass
+def standalone_runner(settings: Settings, engine: AsyncEngine, clock: Clock) -> JobRunner:
+    """A JobRunner outside the bot: it keeps posts and sends none (the bot that owns the scheduler polls for them)."""
+    sessions = make_sessionmaker(engine)
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+    async def transaction() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session, session.begin():
             yield session
+
+    return JobRunner(settings, clock, transaction)
 
 
 async def run(args, settings: Settings, clock: Clock = utc_now, out=print) -> int:
@@ -199,19 +194,19 @@ async def run_job(args, settings: Settings, engine: AsyncEngine, clock: Clock, o
         names = ", ".join(e.name for e in entries(settings))
         out(f"louzu: no built-in job is called {args.name!r}; the jobs are: {names}")
         return 2
-    if args.room is not None and entry.job not in POSTS_ONLY:
+    if args.room is not None and not registry.specs[entry.job].posts_only:
         out(f"louzu: {entry.name} changes things in every building, so it runs for all of them; "
             f"--room works with weekly_ranking, honour_list and reminders")
         return 2
     if entry.cron is None:
         out(f"note: {entry.name} is switched off ({entry.setting}=off); running it by hand anyway.")
-    host = JobHost(settings, engine, clock)
-    result = await JobRunner(host).run_now(entry.job, *entry.args, room=args.room, again=args.again)
+    runner = standalone_runner(settings, engine, clock)
+    result = await runner.run_now(entry.job, *entry.args, room=args.room, again=args.again)
     if result.failed:
         out(f"louzu: {entry.name} failed and changed nothing (the error is logged above)")
         return 1
     tz = settings.timezone
-    async with host.transaction() as session:
+    async with runner.transaction() as session:
         topics = dict((await session.execute(select(Group.room_id, Group.topic))).all())
 
     def named(room: str) -> str:
@@ -219,7 +214,7 @@ async def run_job(args, settings: Settings, engine: AsyncEngine, clock: Clock, o
         committee = " (committee)" if room == settings.committee_room else ""
         return f"{room} ({topic}){committee}" if topic and topic != room else f"{room}{committee}"
 
-    period = ONCE_PER.get(entry.job)
+    period = registry.specs[entry.job].once_per
     if result.left_out:
         out(f"left out {len(result.left_out)} group(s) that already had this {period}'s {entry.name} "
             f"(kept since {_local(result.since, tz)}): {', '.join(named(r) for r in result.left_out)}; "

@@ -20,7 +20,6 @@ from storage.directory import Directory
 log = logging.getLogger(__name__)
 
 UNKNOWN_HINT_EVERY = timedelta(minutes=10)
-UNBOUND = "本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"
 FAILED = "抱歉，处理这条消息时出了点问题，已记录下来。请稍后再试，或联系楼组长。"
 
 Clock = Callable[[], datetime]
@@ -146,7 +145,7 @@ class Dispatcher:
     def _check(command: Command, ctx: Context) -> str | None:
         for rule in command.rules:
             if not rule.holds(ctx):
-                return UNBOUND
+                return rule.refusal
         if not command.permission.allows(ctx):
             return f"#{command.keyword} 只有{command.permission.label}可以使用。发送 #帮助 查看你可用的指令。"
         return None

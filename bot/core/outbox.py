@@ -24,6 +24,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import AsyncContextManager, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.messages import Reply
 from bot.core.settings import Settings
 from storage import outbox as store
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,12 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 Say = Callable[[Reply], Awaitable[None]]
 Transaction = Callable[[], AsyncContextManager[AsyncSession]]
+
+
+def as_reply(row: OutboxMessage) -> Reply:
+    """A kept post as the transport says it."""
+    return Reply(row.room_id, row.text, tuple(m for m in row.mention.split("\n") if m),
+                 Path(row.image) if row.image else None)
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,7 @@ class Outbox:
         return in_quiet_hours(self.clock().astimezone(self.settings.timezone), self.settings.quiet_hours)
 
     async def recover(self) -> None:
-        """At taking the lead: posts a stopped sender had taken but not marked go out again."""
+        """On taking over the scheduler: posts a stopped sender had taken but not marked go out again."""
         async with self.transaction() as session:
             count = await store.release_unfinished(session)
         if count:
@@ -154,7 +162,7 @@ class Outbox:
                 await self._pace()
                 async with self.transaction() as session:
                     row = await store.next_due(session, self.clock(), self.quiet_now())
-                    # Taken in the database, so two senders (a lead changing hands) never send one post twice.
+                    # Taken in the database, so two senders (the scheduler changing hands) never send one post twice.
                     taken = row is not None and await store.claim(session, row.id)
                 if row is None:
                     return tried
@@ -185,7 +193,7 @@ class Outbox:
 
     async def _send(self, row) -> None:
         try:
-            await self.say(store.as_reply(row))
+            await self.say(as_reply(row))
         except Exception as error:
             attempts = row.attempts + 1
             give_up = attempts >= self.settings.send_attempts

@@ -1,13 +1,16 @@
-"""Who may use a command (permissions: one is enough) and where (rules: all must hold)."""
+"""Who may use a command (permissions: one is enough) and where (rules: all must hold).
+
+Each check is a small object with a readable repr. Permissions combine with ``|``
+(``leader() | patroller()``: either will do); a rule carries the refusal that
+explains itself when it does not hold.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.core.context import Context
 from storage.models import RoleName
 
-if TYPE_CHECKING:
-    from bot.core.context import Context
+UNBOUND = "本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"
 
 
 class Permission:
@@ -15,17 +18,33 @@ class Permission:
 
     label = ""
 
-    def allows(self, ctx: "Context") -> bool:
+    def allows(self, ctx: Context) -> bool:
         raise NotImplementedError
 
+    def __or__(self, other: "Permission") -> "Permission":
+        return _Either(self, other)
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__.lstrip('_').lower()}()"
+
+
+class _Either(Permission):
+    def __init__(self, *options: Permission) -> None:
+        self.options = tuple(o for option in options
+                             for o in (option.options if isinstance(option, _Either) else (option,)))
+        self.label = "或".join(option.label for option in self.options)
+
+    def allows(self, ctx: Context) -> bool:
+        return any(option.allows(ctx) for option in self.options)
+
+    def __repr__(self) -> str:
+        return " | ".join(map(repr, self.options))
 
 
 class _Anyone(Permission):
     label = "居民"
 
-    def allows(self, ctx: "Context") -> bool:
+    def allows(self, ctx: Context) -> bool:
         return True
 
 
@@ -34,7 +53,7 @@ class _Leader(Permission):
 
     label = "楼组长"
 
-    def allows(self, ctx: "Context") -> bool:
+    def allows(self, ctx: Context) -> bool:
         return ctx.is_admin or bool(ctx.roles & {RoleName.LEADER, RoleName.GRID_LEADER})
 
 
@@ -43,7 +62,7 @@ class _Admin(Permission):
 
     label = "居委会管理员"
 
-    def allows(self, ctx: "Context") -> bool:
+    def allows(self, ctx: Context) -> bool:
         return ctx.is_admin
 
 
@@ -52,7 +71,7 @@ class _Patroller(Permission):
 
     label = "党员、志愿者或楼组长"
 
-    def allows(self, ctx: "Context") -> bool:
+    def allows(self, ctx: Context) -> bool:
         return _Leader().allows(ctx) or bool(ctx.roles & {RoleName.PARTY_MEMBER, RoleName.VOLUNTEER})
 
 
@@ -73,17 +92,21 @@ def patroller() -> Permission:
 
 
 class Rule:
-    """A condition about the group a command is used in."""
+    """A condition about the group a command is used in; ``refusal`` is the reply when it does not hold."""
 
-    def holds(self, ctx: "Context") -> bool:
+    refusal = ""
+
+    def holds(self, ctx: Context) -> bool:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__.lstrip('_').lower()}()"
 
 
 class _BoundGroup(Rule):
-    def holds(self, ctx: "Context") -> bool:
+    refusal = UNBOUND
+
+    def holds(self, ctx: Context) -> bool:
         return ctx.building is not None
 
 

@@ -16,6 +16,8 @@ from bot.core.cron import cron_trigger
 from bot.core.reminders import DEFAULT_FILE as DEFAULT_REMINDERS, Reminder, read_reminders
 
 TRANSPORTS = ("auto", "console", "wechaty")
+# Settings that were renamed: the old name still works, and the log says so once at start.
+RENAMED = {"LOUZU_LEADER_RETRY_SECONDS": "LOUZU_SCHEDULER_RETRY_SECONDS"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # Report categories: (category, words that suggest it), first match wins.
@@ -48,15 +50,13 @@ class Settings:
     report_bonus: int = 2
     report_categories: CategoryTable | None = None  # None: the built-in table in handlers/reports.py
     # Scheduled jobs and the outbox (schedules/, bot/core/outbox.py). A job's time is a crontab
-    # line in the community's time zone; None turns the job off.
+    # line in the community's time zone.
     committee_room: str = ""
     overdue_hours: int = 48
     escalate_hours: int = 96
-    weekly_ranking_at: str | None = "0 9 * * mon"
-    honour_list_at: str | None = "0 10 1 * *"
-    overdue_check_at: str | None = "0 * * * *"
-    claim_expiry_at: str | None = "30 3 * * *"
-    auto_close_at: str | None = "15 * * * *"
+    # LOUZU_…_AT keys given in the environment: a crontab line, or None for off. A job not named
+    # here runs at the default declared with it (schedules/registry.py).
+    job_times: Mapping[str, str | None] = field(default_factory=dict)
     reminders: tuple[Reminder, ...] | None = None  # None: the built-in file; () : none
     misfire_grace_hours: float = 12.0
     quiet_hours: tuple[time, time] | None = (time(22, 0), time(7, 0))
@@ -64,8 +64,9 @@ class Settings:
     reply_burst: int = 5
     reply_per_second: float = 1.0
     send_attempts: int = 5
-    leader_retry_seconds: float = 5.0
+    scheduler_retry_seconds: float = 5.0
     outbox_poll_seconds: float = 2.0
+    notes: tuple[str, ...] = ()  # what the log should say once it is set up (an old setting's name, say)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -136,13 +137,14 @@ class Settings:
         bot_name = get("LOUZU_BOT_NAME", "楼组小助手")
         if any(ch.isspace() for ch in bot_name):
             raise SettingsError(f"LOUZU_BOT_NAME: {bot_name!r} must not contain spaces")
-        jobs = {key: _cron_or_off(key, get(key, default), timezone) for key, default in (
-            ("LOUZU_WEEKLY_RANKING_AT", "0 9 * * mon"),
-            ("LOUZU_HONOUR_LIST_AT", "0 10 1 * *"),
-            ("LOUZU_OVERDUE_CHECK_AT", "0 * * * *"),
-            ("LOUZU_CLAIM_EXPIRY_AT", "30 3 * * *"),
-            ("LOUZU_AUTO_CLOSE_AT", "15 * * * *"),
-        )}
+        # Every LOUZU_…_AT is a job's time (the jobs and their defaults: schedules/registry.py).
+        job_times = {key: _cron_or_off(key, get(key), timezone) for key in sorted(env)
+                     if key.startswith("LOUZU_") and key.endswith("_AT") and get(key)}
+        notes = []
+        for old, new in RENAMED.items():
+            if get(old) and not get(new):
+                notes.append(f"{old} is now called {new}; please rename it in your settings")
+                env = {**env, new: get(old)}
         outbox = {key: _whole_number(key, get(key, default), low, high) for key, default, low, high in (
             ("LOUZU_OVERDUE_HOURS", "48", 1, 24 * 365),
             ("LOUZU_ESCALATE_HOURS", "96", 1, 24 * 365),
@@ -182,11 +184,7 @@ class Settings:
             committee_room=get("LOUZU_COMMITTEE_ROOM"),
             overdue_hours=outbox["LOUZU_OVERDUE_HOURS"],
             escalate_hours=outbox["LOUZU_ESCALATE_HOURS"],
-            weekly_ranking_at=jobs["LOUZU_WEEKLY_RANKING_AT"],
-            honour_list_at=jobs["LOUZU_HONOUR_LIST_AT"],
-            overdue_check_at=jobs["LOUZU_OVERDUE_CHECK_AT"],
-            claim_expiry_at=jobs["LOUZU_CLAIM_EXPIRY_AT"],
-            auto_close_at=jobs["LOUZU_AUTO_CLOSE_AT"],
+            job_times=job_times,
             reminders=reminders,
             misfire_grace_hours=_number("LOUZU_MISFIRE_GRACE_HOURS", get("LOUZU_MISFIRE_GRACE_HOURS", "12"), 0.1, 24 * 6),
             quiet_hours=_quiet_hours(get("LOUZU_QUIET_HOURS", "22:00-07:00")),
@@ -194,10 +192,11 @@ class Settings:
             reply_burst=outbox["LOUZU_REPLY_BURST"],
             reply_per_second=_number("LOUZU_REPLY_PER_SECOND", get("LOUZU_REPLY_PER_SECOND", "1"), 0.01, 1000),
             send_attempts=outbox["LOUZU_SEND_ATTEMPTS"],
-            leader_retry_seconds=_number("LOUZU_LEADER_RETRY_SECONDS", get("LOUZU_LEADER_RETRY_SECONDS", "5"),
-                                         0.05, 600),
+            scheduler_retry_seconds=_number("LOUZU_SCHEDULER_RETRY_SECONDS",
+                                            get("LOUZU_SCHEDULER_RETRY_SECONDS", "5"), 0.05, 600),
             outbox_poll_seconds=_number("LOUZU_OUTBOX_POLL_SECONDS", get("LOUZU_OUTBOX_POLL_SECONDS", "2"),
                                         0.05, 600),
+            notes=tuple(notes),
         )
 
 

@@ -117,7 +117,7 @@ async def run(args) -> float:
     url = normalise_database_url(args.database_url) if args.database_url else ""
     settings = Settings(data_dir=folder, database_url=url, admin_ids=frozenset({"王主任"}),
                         pace_seconds=(1.5 / args.scale, 3.0 / args.scale), reply_burst=5,
-                        reply_per_second=1.0 * args.scale, quiet_hours=None, leader_retry_seconds=1.0)
+                        reply_per_second=1.0 * args.scale, quiet_hours=None, scheduler_retry_seconds=1.0)
     transport = SlowTransport(settings.bot_name, args.latency, admins=settings.admin_ids)
     app = App(settings, transport)
     if url:  # start from an empty PostgreSQL schema

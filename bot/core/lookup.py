@@ -1,4 +1,4 @@
-"""Finding the object a leader's command names (C5, X3) among this building's."""
+"""Finding what a command names: the person @-mentioned in it, the numbered object (C5, X3) of this building."""
 
 from __future__ import annotations
 
@@ -6,8 +6,20 @@ from typing import TypeVar
 
 from bot.core.context import Context, Refusal
 from bot.core.parser import take_ref
+from storage import queries
+from storage.models import Member
 
 T = TypeVar("T")
+
+
+async def one_mentioned(ctx: Context, example: str) -> Member:
+    """The single person @-mentioned in the command (created on first sight)."""
+    people = {m.id: m for m in ctx.mentions}
+    if len(people) != 1:
+        raise Refusal(f"请@一位群成员，例如：{example}")
+    mention = next(iter(people.values()))
+    building_id = ctx.building.id if ctx.building else None
+    return await queries.get_or_create_member(ctx.session, mention.id, mention.name, ctx.now, building_id)
 
 
 async def in_this_building(ctx: Context, model: type[T], letter: str, args: str, *, noun: str, example: str,
