@@ -20,8 +20,8 @@ from handlers import build_table
 from schedules.scheduler import Schedules
 from storage import queries
 from storage.catalogue import ensure_catalogue
-from storage.gifts import ensure_gifts
 from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.gifts import ensure_gifts
 
 log = logging.getLogger(__name__)
 

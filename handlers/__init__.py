@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import admin, gifts, help, leaders, notices, points, reports, thanks
 from bot.core.router import CommandTable
+from handlers import admin, gifts, help, leaders, notices, points, reports, thanks
 
 
 def build_table() -> CommandTable:

@@ -9,7 +9,7 @@ def help_text(table: CommandTable, ctx: Context) -> str:
     """Lines for the commands ``ctx``'s sender may use in this group, residents' first."""
     lines = []
     for command in table.commands:
-        if command.permission.allows(ctx) and all(rule.holds(ctx) for rule in command.rules):
+        if command.refusal(ctx) is None:
             lines.append(f"{command.usage}  {command.summary}")
     head = "可用指令（#后面跟指令，也可以@我）："
     if ctx.building is None:

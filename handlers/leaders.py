@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from bot.core.context import Context, Refusal
-from bot.core.lookup import one_mentioned
+from bot.core.lookup import in_this_building, one_mentioned
 from bot.core.parser import normalise, parse_points
-from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
 from storage import ledger

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
+from bot.core.context import Context, Refusal
 from bot.core.messages import Reply
 from bot.core.outbox import AfterCommit, in_quiet_hours
-from bot.core.context import Context, Refusal
 from bot.core.parser import normalise, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader

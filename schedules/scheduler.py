@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.core.cron import cron_trigger
 from bot.core.outbox import Outbox
 from bot.core.settings import Settings
+from bot.core.tasks import cancelled
 from schedules.declared import jobs
 from schedules.election import Election
 from schedules.jobs import APP_KEY, RUNNING, JobRunner, run_job
@@ -145,11 +146,7 @@ class Schedules:
             await self.sync_notices()  # notices scheduled through other processes
 
     async def stop(self) -> None:
-        if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
-            self._keeper = None
+        self._keeper = await cancelled(self._keeper)
         self.stop_scheduler()
         await self.jobs.wait()  # a shielded job still running finishes its transaction first
         await self.election.release()

@@ -45,3 +45,24 @@ def test_a_handler_asking_for_something_unknown_fails_at_declaration():
     with pytest.raises(RouterError, match="unknown"):
         @router.command("测试")
         async def handler(database) -> None: ...
+
+
+def test_every_scheduled_job_is_a_row_of_the_readme_job_table():
+    from schedules.declared import jobs
+
+    rows = [line for line in README.splitlines() if line.startswith("| ") and "`LOUZU_" in line]
+    for spec in jobs.scheduled():
+        row = next((line for line in rows if f"(`{spec.name}`)" in line), None)
+        assert row is not None, f"job {spec.name} is missing from the README's job table"
+        assert f"`{spec.setting}` (`{spec.default}`)" in row, f"{spec.name}: the README says another setting or default"
+
+
+def test_permissions_combine_with_or_and_say_who_may():
+    from types import SimpleNamespace
+
+    from bot.core.rules import admin, leader, patroller
+
+    either = admin() | patroller()
+    assert repr(either) == "admin() | patroller()" and either.label == "居委会管理员或党员、志愿者或楼组长"
+    nobody = SimpleNamespace(is_admin=False, roles=frozenset())
+    assert not either.allows(nobody) and (either | leader()).allows(SimpleNamespace(is_admin=True, roles=frozenset()))

@@ -9,7 +9,9 @@ import logging
 import signal
 import sys
 
-from bot.cli import export as exports, gifts as gifts_cli, jobs as jobs_cli
+from bot.cli import export as exports
+from bot.cli import gifts as gifts_cli
+from bot.cli import jobs as jobs_cli
 from bot.core.settings import Settings, SettingsError
 
 

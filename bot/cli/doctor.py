@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bot.core.settings import Settings
 from storage import outbox
-from storage.notices import ACTIVE
 from storage.db import alembic_config, make_engine, make_sessionmaker, missing_database
 from storage.models import OutboxMessage, ScheduledNotice, scheduler_jobs
+from storage.notices import ACTIVE
 
 
 async def doctor(settings: Settings, out=print) -> int:

@@ -9,10 +9,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import IncomingMessage, Mention, Reply
-from bot.core.settings import Settings
 from bot.core.parser import normalise
+from bot.core.settings import Settings
 from storage.models import Building, Group, Member, RoleName
-
 
 _SPACES = re.compile(r"[\s\u2005\u3000]+")
 

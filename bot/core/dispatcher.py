@@ -9,11 +9,11 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.messages import IncomingMessage, Reply
-from bot.core.settings import Settings
 from bot.core.context import Context, Refusal
+from bot.core.messages import IncomingMessage, Reply
 from bot.core.parser import split_command
 from bot.core.router import Command, CommandTable
+from bot.core.settings import Settings
 from storage import queries
 from storage.directory import Directory
 
@@ -96,7 +96,7 @@ class Dispatcher:
                 ctx = await self._context(session, message, now, command, args, first.directory_version)
                 if command is None:
                     return await self._attachment(ctx)
-                refusal = self._check(command, ctx)
+                refusal = command.refusal(ctx)
                 if refusal:
                     return [ctx.reply(refusal)]
                 try:
@@ -140,15 +140,6 @@ class Dispatcher:
             args=args, keyword=command.keyword if command else "",
             mentions=mentions,
         )
-
-    @staticmethod
-    def _check(command: Command, ctx: Context) -> str | None:
-        for rule in command.rules:
-            if not rule.holds(ctx):
-                return rule.refusal
-        if not command.permission.allows(ctx):
-            return f"#{command.keyword} 只有{command.permission.label}可以使用。发送 #帮助 查看你可用的指令。"
-        return None
 
     @staticmethod
     def _replies(ctx: Context, result: Any) -> list[Reply]:

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
 from bot.core.settings import Settings
+from bot.core.tasks import cancelled
 from storage import outbox as store
 from storage.models import OutboxMessage
 
@@ -249,8 +250,4 @@ class Outbox:
 
     async def stop(self) -> None:
         """Stop the worker; posts not yet sent stay kept and go out after the next start."""
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        self._worker = await cancelled(self._worker)

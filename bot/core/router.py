@@ -31,6 +31,16 @@ class Command:
     summary: str
     params: tuple[str, ...] = field(default=())
 
+    def refusal(self, ctx: Context) -> str | None:
+        """Why ``ctx``'s sender may not use this command here (the first rule that fails, then the permission);
+        None when they may. The dispatcher refuses with it, and #帮助 lists only the commands without one."""
+        for rule in self.rules:
+            if not rule.holds(ctx):
+                return rule.refusal
+        if not self.permission.allows(ctx):
+            return f"#{self.keyword} 只有{self.permission.label}可以使用。发送 #帮助 查看你可用的指令。"
+        return None
+
     async def call(self, ctx: Context) -> Any:
         kwargs = {name: (ctx if name == "ctx" else getattr(ctx, name)) for name in self.params}
         return await self.func(**kwargs)

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.core.cron import cron_trigger
-from bot.core.reminders import DEFAULT_FILE as DEFAULT_REMINDERS, Reminder, read_reminders
+from bot.core.reminders import DEFAULT_FILE as DEFAULT_REMINDERS
+from bot.core.reminders import Reminder, read_reminders
 
 TRANSPORTS = ("auto", "console", "wechaty")
 # Settings that were renamed: the old name still works, and the log says so once at start.

@@ -121,9 +121,10 @@ async def world(tmp_path_factory):
 
         # First of all (the other tests run while it waits): the leader's notice for the next minute.
         notice_at = math.ceil((time.time() + MARGIN) / 60) * 60
-        when = f"{datetime.fromtimestamp(notice_at, TZ):%Y-%m-%d %H:%M}"
-        reply = await inbox.ask(ZHANG, R1, f"#定时 {when} {NOTICE}")
-        assert said_to(reply, "张三", ZHANG).startswith(f"S1 已设定：{when} 在本群发送“{NOTICE}”")
+        moment = datetime.fromtimestamp(notice_at, TZ)
+        reply = await inbox.ask(ZHANG, R1, f"#定时 {moment:%Y-%m-%d %H:%M} {NOTICE}")
+        said = f"{moment.month}月{moment.day}日 {moment:%H:%M}"  # said back the way residents read times
+        assert said_to(reply, "张三", ZHANG).startswith(f"S1 已设定：{said} 在本群发送“{NOTICE}”")
 
         await inbox.ask(LI, R1, "#打卡 捡垃圾")  # 2 points
         await inbox.ask(ZHAO, R2, "#打卡 清理楼道")  # 5 points
