@@ -119,3 +119,25 @@ def test_louzu_doctor_reports_jobs_and_the_outbox(monkeypatch, tmp_path, capsys)
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "scheduled jobs (0, time zone Asia/Shanghai):" in out and "outbox: 0 pending, 0 sending, 0 sent, 0 failed" in out
+
+
+def test_a_bad_job_declaration_fails_where_it_is_made():
+    from schedules.registry import JobRegistry, RegistryError
+
+    registry = JobRegistry()
+
+    @registry.job("tidy_up", at="LOUZU_TIDY_UP_AT", default="0 7 * * sat", aliases=("tidy",))
+    async def tidy_up(ctx):
+        return []
+
+    assert registry.get("tidy").name == "tidy_up" and registry.get("tidy").cron(Settings()) == "0 7 * * sat"
+    assert registry.get("tidy").cron(Settings(job_times={"LOUZU_TIDY_UP_AT": None})) is None
+    for name, options, problem in [
+        ("tidy_up", {}, "declared twice"),
+        ("other", {"at": "LOUZU_OTHER"}, "must be named LOUZU_…_AT"),
+        ("other", {"at": "LOUZU_OTHER_AT"}, "a default time is needed"),
+        ("other", {"at": "LOUZU_OTHER_AT", "default": "0 7 * * 6"}, "weekday"),
+        ("other", {"once_per": "day"}, "once_per"),
+    ]:
+        with pytest.raises((RegistryError, ValueError), match=problem):
+            registry.job(name, **options)(tidy_up)
