@@ -9,11 +9,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import IncomingMessage, Mention, Reply
-from bot.core.parser import normalise
+from bot.core.parser import SPACES, normalise
 from bot.core.settings import Settings
 from storage.models import Building, Group, Member, RoleName
 
-_SPACES = re.compile(r"[\s\u2005\u3000]+")
 
 
 class Refusal(Exception):
@@ -64,5 +63,5 @@ class Context:
             if raw[start].isspace():
                 continue
             if normalise(raw[start:]) == text:
-                return _SPACES.sub(" ", raw[start:]).strip()
+                return SPACES.sub(" ", raw[start:]).strip()
         return text

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
-_SPACES = re.compile(r"[\s\u2005\u3000\u200b\u00a0]+")
+SPACES = re.compile(r"[\s\u2005\u3000\u200b\u00a0]+")
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _QUANTITY = re.compile(r"^(\d+|[零一二两三四五六七八九十]+)\s*(次|个|小时|h|hr|hrs|hour|hours|天|趟|遍)?$", re.I)
 
@@ -15,7 +15,7 @@ _QUANTITY = re.compile(r"^(\d+|[零一二两三四五六七八九十]+)\s*(次|�
 def normalise(text: str) -> str:
     """NFKC, then every run of white space (U+2005 and U+3000 included) becomes one space."""
     text = unicodedata.normalize("NFKC", text or "")
-    return _SPACES.sub(" ", text).strip()
+    return SPACES.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,6 @@ def split_command(text: str, *, bot_name: str, mentions_bot: bool, mention_names
         return CommandText("", "") if mentions_bot else None
     word, _, rest = text.partition(" ")
     return CommandText(word, rest.strip())
-
-
-def strip_mentions(text: str, names: Iterable[str]) -> str:
-    """``text`` without the ``@name`` tokens of the given people."""
-    for name in sorted({normalise(n) for n in names if n}, key=len, reverse=True):
-        text = text.replace("@" + name, " ")
-    return normalise(text)
 
 
 def parse_quantity(text: str) -> int | None:
@@ -83,12 +76,12 @@ def _chinese_number(text: str) -> int | None:
     return None
 
 
-def take_ref(text: str, letter: str, *, bare_ok: bool = True) -> tuple[int | None, str]:
+def take_ref(text: str, letter: str) -> tuple[int | None, str]:
     """An object number of kind ``letter`` at the start of ``text`` (R12, r12, R 12, #12, 12) and the rest."""
     text = normalise(text)
-    pattern = rf"^(?:{letter}\s*|#\s*)(\d+)\b" if bare_ok else rf"^{letter}\s*(\d+)\b"
+    pattern = rf"^(?:{letter}\s*|#\s*)(\d+)\b"
     match = re.match(pattern, text, re.I)
-    if not match and bare_ok:
+    if not match:
         match = re.match(r"^(\d+)(?:\s|$)", text)
     if not match:
         return None, text
