@@ -10,7 +10,22 @@ NODE_STAMP := $(HARNESS)/node_modules/.package-lock.json
 
 .PHONY: run test bench db-upgrade clean
 
+# The venv's Python, or the one that is to make it, must be one louzu runs on (pyproject.toml's
+# requires-python); said in one line before anything is made. Plain enough for any Python to read.
+define CHECK_PYTHON
+import sys
+v = "%d.%d.%d" % sys.version_info[:3]
+if sys.version_info < (3, 10):
+    sys.exit("louzu needs Python 3.10 or newer (tested: 3.10 to 3.13), and %s is %s: install Python 3.10 or newer, then run make again with PYTHON=<its path>" % (sys.executable, v))
+if sys.version_info >= (3, 14):
+    sys.stderr.write("note: louzu is tested on Python 3.10 to 3.13; %s is %s, newer and untested\n" % (sys.executable, v))
+endef
+export CHECK_PYTHON
+CHECKED_PYTHON = $(if $(wildcard $(PY)),$(PY),$(PYTHON))
+
 $(STAMP): pyproject.toml
+	@command -v $(CHECKED_PYTHON) >/dev/null || { echo "louzu needs Python 3.10 or newer (tested: 3.10 to 3.13), and there is no $(CHECKED_PYTHON) here: install Python 3.10 or newer, then run make again with PYTHON=<its path>" >&2; exit 1; }
+	@$(CHECKED_PYTHON) -c "$$CHECK_PYTHON"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Generator, TypeVar
 
 T = TypeVar("T")
 
@@ -59,6 +59,15 @@ class Cursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Any] = []
+
+    def __await__(self) -> Generator[Any, None, "Cursor"]:
+        """``await connection.cursor()`` gives the cursor itself, as with aiosqlite.
+
+        SQLAlchemy 2.0 (what Python 3.10 gets: 2.1 needs 3.11) awaits ``cursor()``; 2.1 calls it
+        and enters it with ``async with``.  There is nothing to wait for either way.
+        """
+        return self
+        yield  # makes this a generator, which is what ``await`` needs
 
     async def __aenter__(self) -> "Cursor":
         return self

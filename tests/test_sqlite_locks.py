@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 from sqlalchemy import text
@@ -47,7 +48,7 @@ async def test_a_message_waits_for_another_programs_lock_while_the_bot_goes_on(c
             await asyncio.sleep(0.005)
         assert loop.time() - started < db.BUSY_TIMEOUT / 3, "the event loop stalled while the lock was held"
         assert not claim.done()
-        with sqlite3.connect(sqlite_file) as reader:  # readers are never held up by a writer (WAL)
+        with closing(sqlite3.connect(sqlite_file)) as reader:  # readers are never held up by a writer (WAL)
             assert reader.execute("SELECT count(*) FROM claims").fetchone() == (0,)
     finally:
         other.rollback()

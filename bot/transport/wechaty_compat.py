@@ -5,7 +5,7 @@ python-wechaty 0.10.7 declares a dataclass field whose default is a
 ("mutable default <class PuppetOptions> for field puppet_options is not
 allowed"), so we give ``PuppetOptions`` identity hashing before ``wechaty`` is
 imported.  The pins that go with it (``pyee<9``, ``urllib3<2``, Pillow for
-image messages) are in pyproject.toml.
+image messages, and on 3.13 ``standard-telnetlib``) are in pyproject.toml.
 
 Its plugin manager is another quirk (see ``NoPlugins``), and its logging a
 third: every module gets its own stderr handler at the level of WECHATY_LOG
@@ -46,6 +46,10 @@ def load_wechaty():
         # wechaty.plugin and wechaty_puppet_service import telnetlib (deprecated since 3.11)
         # for port probes; the warning is theirs, not ours, and comes once, at import.
         warnings.filterwarnings("ignore", message="'telnetlib' is deprecated", category=DeprecationWarning)
+        # Python 3.13 removed it: there the standard-telnetlib backport (pyproject.toml) stands
+        # in, and says so at import.
+        warnings.filterwarnings("ignore", message="telnetlib was removed in Python 3.13",
+                                category=DeprecationWarning)
         import wechaty
         import wechaty_puppet_service  # noqa: F401 - imported by wechaty later on; its loggers too
 
