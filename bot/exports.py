@@ -27,7 +27,8 @@ FORMATS = ("open311", "csv", "xlsx")
 
 ACTION_WORDS = {store.OPENED: "报修", store.PHOTO: "附照片", store.ASSIGN: "指派", store.RESOLVE: "处理",
                 store.CONFIRM: "报修人确认解决", store.REOPEN: "报修人反馈未解决", store.MERGE: "合并为重复",
-                store.MERGED_IN: "并入重复报修", store.AUTO_CLOSE: "自动关闭"}
+                store.MERGED_IN: "并入重复报修", store.AUTO_CLOSE: "自动关闭",
+                store.PHOTO_MOVED: "照片改附到后一次报修"}
 
 
 @dataclass(frozen=True)

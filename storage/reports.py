@@ -30,6 +30,7 @@ BONUS_KIND = "report_bonus"
 # what else it set (assignee, duplicate_of), so replaying the rows rebuilds the report.
 OPENED, PHOTO, ASSIGN, RESOLVE, CONFIRM, REOPEN, MERGE, MERGED_IN, AUTO_CLOSE = (
     "open", "photo", "assign", "resolve", "confirm", "reopen", "merge", "merged_in", "auto_close")
+PHOTO_MOVED = "photo_moved"  # a photo went on to the same person's next report, nearer to it in time
 
 
 @dataclass
@@ -113,10 +114,17 @@ async def just_opened_by(session: AsyncSession, member: Member, room_id: str, no
 
 
 async def waiting_photos(session: AsyncSession, room_id: str, sender_id: str, now: datetime) -> list[PendingPhoto]:
-    """Photos this person sent in this group within the photo window that no report has taken."""
-    return list(await session.scalars(select(PendingPhoto).where(
-        PendingPhoto.room_id == room_id, PendingPhoto.sender_id == sender_id, PendingPhoto.report_id.is_(None),
-        PendingPhoto.created_at >= now - PHOTO_WINDOW, PendingPhoto.created_at <= now).order_by(PendingPhoto.id)))
+    """Photos this person sent in this group within the photo window that belong to a report opened ``now``.
+
+    That is those no report has taken, and those a report of theirs took that was opened longer
+    before the photo than ``now`` is after it: a photo belongs to the report nearest to it in time.
+    """
+    rows = (await session.execute(select(PendingPhoto, Report.created_at).outerjoin(
+        Report, Report.id == PendingPhoto.report_id).where(
+        PendingPhoto.room_id == room_id, PendingPhoto.sender_id == sender_id,
+        PendingPhoto.created_at >= now - PHOTO_WINDOW, PendingPhoto.created_at <= now).order_by(PendingPhoto.id))).all()
+    return [photo for photo, taken_at in rows
+            if taken_at is None or now - photo.created_at < photo.created_at - taken_at]
 
 
 async def attach_photo(session: AsyncSession, report: Report, photo: "SavedPhoto", now: datetime,
@@ -131,6 +139,21 @@ async def attach_photo(session: AsyncSession, report: Report, photo: "SavedPhoto
         report.photo_path = photo.name
     await record(session, report, PHOTO, now, actor=actor)
     return True
+
+
+async def move_photo(session: AsyncSession, photo: PendingPhoto, to: Report, now: datetime,
+                     actor: Member | None) -> Report:
+    """Take a photo off the report that has it (noted in that report's history), for ``to``; that report."""
+    old = await session.get(Report, photo.report_id)
+    assert old is not None
+    await session.execute(delete(ReportPhoto).where(ReportPhoto.report_id == old.id,
+                                                    ReportPhoto.sha256 == photo.sha256))
+    if old.photo_path == photo.path:
+        old.photo_path = await session.scalar(select(ReportPhoto.path).where(ReportPhoto.report_id == old.id)
+                                              .order_by(ReportPhoto.id).limit(1))
+    await record(session, old, PHOTO_MOVED, now, actor=actor, note=f"R{to.id}")
+    photo.report_id = to.id
+    return old
 
 
 async def photos_of(session: AsyncSession, report_id: int) -> list[ReportPhoto]:
@@ -277,9 +300,10 @@ def _picture_extension(source: Path) -> str:
 
 
 async def keep_pending_photo(session: AsyncSession, room_id: str, sender_id: str, photo: SavedPhoto,
-                             now: datetime) -> PendingPhoto:
+                             now: datetime, report: Report | None = None) -> PendingPhoto:
+    """Note a photo someone sent, and the report that took it (if one did): a later report may be nearer."""
     pending = PendingPhoto(room_id=room_id, sender_id=sender_id, path=photo.name, sha256=photo.sha256,
-                           created_at=now)
+                           created_at=now, report_id=report.id if report else None)
     session.add(pending)
     await session.flush()
     return pending
