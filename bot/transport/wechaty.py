@@ -7,8 +7,9 @@ gateway goes away (or is not there yet), and connects again after a short, growi
 the bot never exits and never loses its state because the gateway restarted.
 
 python-wechaty's own ``Wechaty.start()`` is not used: after a dropped connection it sleeps
-60 s before trying again, and on some errors it stops the whole event loop.  Each of the other
-workarounds says why where it is made.
+60 s before trying again, and on some errors it stops the whole event loop.  Nor is its client
+of the gateway: it loads ours (bot/transport/puppet_service.py), which reads 1.x gateways'
+photos and renames groups.  Each of the other workarounds says why where it is made.
 """
 
 from __future__ import annotations
@@ -64,10 +65,19 @@ class WechatyTransport:
         from wechaty_puppet import FileBox, MessageType
         from wechaty_puppet.schemas.puppet import PuppetOptions
 
+        from bot.transport.puppet_service import PuppetServiceClient
+
         self._FileBox, self._MessageType, self._pools = FileBox, MessageType, (Room._pool, Contact._pool, Tag._pool)
         # A PuppetOptions of our own: WechatyOptions' default one is shared by every instance.
-        options = PuppetOptions(token=settings.puppet_token, end_point=settings.puppet_endpoint or None)
-        self._bot = wechaty.Wechaty(wechaty.WechatyOptions(name="louzu", puppet_options=options))
+        puppet_options = PuppetOptions(token=settings.puppet_token, end_point=settings.puppet_endpoint or None)
+
+        def new_client(_options=None) -> PuppetServiceClient:
+            return PuppetServiceClient(puppet_options, max_file_bytes=settings.max_photo_bytes)
+
+        options = wechaty.WechatyOptions(name="louzu", puppet=new_client(), puppet_options=puppet_options)
+        self._bot = wechaty.Wechaty(options)
+        # python-wechaty calls self._load_puppet(options) at each connect: a fresh client of ours each time.
+        self._bot._load_puppet = new_client
         self._bot._plugin_manager = NoPlugins()
         for event, handler in (("login", self._on_login), ("logout", self._on_logout), ("scan", self._on_scan),
                                ("error", self._on_error), ("message", self._on_message),
@@ -265,8 +275,6 @@ class WechatyTransport:
             target = target.with_name(file_name(msg.message_id, box.name))
             return Attachment(await save_file_box(box, target, self.settings.max_photo_bytes))
         except Exception as error:  # noqa: BLE001 - any failure here only loses this photo
-            # e.g. a photo over 20 KB from a 1.x gateway comes as a kind of FileBox python-wechaty
-            # 0.10.7 cannot read (see README: known limitations).
             log.warning("could not read the photo in message %s (%s); it is left out", msg.message_id,
                         f"{type(error).__name__}: {error}")
             target.unlink(missing_ok=True)
