@@ -2,13 +2,14 @@
 
 Against the real Node.js gateway it is tested end to end (tests/e2e/test_gateway.py); here are
 the details a test there cannot see: which fields go on the wire, a download stopped at the
-size limit, both generations' FileBox JSON.
+size limit, both generations' FileBox JSON, and what reaches the logs.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import betterproto
 import pytest
@@ -69,6 +70,8 @@ class FakeGateway:
                                                 m.DownloadResponse),
             "/wechaty.Puppet/RoomTopic": Handler(self.room_topic, Cardinality.UNARY_UNARY, Raw,
                                                  pb.RoomTopicResponse),
+            "/wechaty.Puppet/Version": Handler(self.version, Cardinality.UNARY_UNARY, pb.VersionRequest,
+                                               pb.VersionResponse),
         }
 
     async def message_image(self, stream) -> None:
@@ -101,6 +104,11 @@ class FakeGateway:
         self.topics.append(request.data)
         await stream.send_message(self.pb.RoomTopicResponse())
 
+    async def version(self, stream) -> None:
+        await stream.recv_message()
+        self.calls.append("Version")
+        await stream.send_message(self.pb.VersionResponse(version="fake"))
+
 
 @pytest.fixture
 async def gateway(client_module):
@@ -115,20 +123,26 @@ async def gateway(client_module):
         await server.wait_closed()
 
 
-def make_client(module, gateway, max_file_bytes: int = 10 * 1024 * 1024):
+def make_client(module, gateway, mode: str = "off", max_file_bytes: int = 10 * 1024 * 1024):
     from wechaty_puppet.schemas.puppet import PuppetOptions
 
+    from bot.transport.puppet_channel import Tls
+
     options = PuppetOptions(token=TOKEN, end_point=gateway.endpoint)
-    client = module.PuppetServiceClient(options, max_file_bytes=max_file_bytes)
-    client._init_puppet()  # the channel, as python-wechaty opens it
-    return client
+    return module.PuppetServiceClient(options, tls=Tls(mode), max_file_bytes=max_file_bytes)
 
 
 @pytest.fixture
 async def client(client_module, gateway):
-    client = make_client(client_module, gateway)
+    client = make_client(client_module, gateway)  # the fake gateway speaks plain gRPC
+    await client.connect()
     yield client
     client.channel.close()
+
+
+def ours(caplog) -> str:
+    """What louzu itself logged (python-wechaty's own loggers are routed and blotted by the transport)."""
+    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
 
 
 def box_json(**fields) -> str:
@@ -152,6 +166,7 @@ async def test_a_photo_the_gateway_keeps_arrives_through_download(client, gatewa
 
 async def test_a_download_stops_one_byte_past_the_size_limit(client_module, gateway):
     client = make_client(client_module, gateway, max_file_bytes=1024 * 1024)
+    await client.connect()
     gateway.kept["u-big"] = pixels(40 * 1024 * 1024)
     gateway.image_json["m1"] = box_json(type=7, uuid="u-big", name="big.jpg", size=40 * 1024 * 1024)
     box = await client.message_image("m1")
@@ -209,3 +224,43 @@ async def test_regression_a_new_topic_goes_in_both_fields_so_that_1x_gateways_re
         "r1@chatroom", "1号楼（东门）")
     # proto3 `optional`: an empty new topic is still there (1.x's hasTopic()), not read as a question.
     assert RoomTopicRequest().parse(empty).topic == "" and empty.endswith(b"\x1a\x00")
+
+
+# The link --------------------------------------------------------------------------------------
+
+async def test_auto_connects_to_a_plain_gateway_with_a_warning(client_module, gateway, caplog):
+    client = make_client(client_module, gateway, "auto")
+    await client.connect()
+    client.channel.close()
+    assert client.encrypted is False
+    assert f"the puppet service at {gateway.endpoint} speaks only plain gRPC" in ours(caplog)
+    assert TOKEN not in ours(caplog)
+
+
+async def test_on_refuses_a_plain_gateway_before_sending_it_anything(client_module, gateway):
+    from bot.transport.puppet_channel import PlainRefused
+
+    client = make_client(client_module, gateway, "on")
+    with pytest.raises(PlainRefused, match="does not speak TLS .*WECHATY_PUPPET_SERVICE_TLS=on refuses a plain link"):
+        await client.connect()
+    assert gateway.calls == []  # not a call, so not the token, went in clear
+
+
+async def test_off_sends_plain_without_trying_tls(client_module, gateway, caplog):
+    caplog.set_level(logging.WARNING)
+    client = make_client(client_module, gateway, "off")
+    await client.connect()
+    gateway.image_json["m1"] = box_json(type=1, base64=base64.b64encode(b"x").decode(), name="a.png")
+    assert (await client.message_image("m1")).base64 == base64.b64encode(b"x")
+    client.channel.close()
+    assert ours(caplog) == ""  # plain was asked for: no warning
+
+
+def test_the_certificate_name_comes_from_the_token_as_the_nodejs_client_has_it():
+    from bot.transport.puppet_channel import server_name
+
+    assert server_name("insecure_abc", "10.0.0.5") == "insecure"
+    assert server_name("puppet_padlocal_abc", "10.0.0.5") == "puppet_padlocal"
+    assert server_name("INSECURE_abc", "10.0.0.5") == "insecure"
+    assert server_name("abc", "gateway.example.org") == "gateway.example.org"
+    assert server_name("_abc", "10.0.0.5") == "10.0.0.5"

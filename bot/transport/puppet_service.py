@@ -2,15 +2,16 @@
 
 python-wechaty 0.10.7 (and its PuppetService, wechaty-puppet-service 0.8.10) was written for 0.x
 gateways.  Against a 1.x gateway (the wechaty/wechaty 1.x image, PadLocal 1.x) it loses almost
-every photo and renames no group while saying it did.  ``PuppetServiceClient``, which
-python-wechaty loads in place of its own (see WechatyTransport), mends those two and leaves
-everything else to python-wechaty:
+every photo, cannot use TLS and renames no group while saying it did.  ``PuppetServiceClient``,
+which python-wechaty loads in place of its own (see WechatyTransport), mends those three and
+leaves everything else to python-wechaty:
 
 - Files.  A 1.x gateway hands over a photo as JSON only up to 20 KB; a bigger one stays in the
   gateway and comes as ``{"type": 7, "uuid": …}``, whose bytes the ``Download`` call streams.  A
   link says ``url`` where 0.x said ``remoteUrl``.  Where ``MessageImage``/``MessageFile`` fail
   (PadLocal hands small photos over in a form the gateway cannot write as JSON), the older
   streaming calls still work.
+- TLS: see puppet_channel.
 - Topics.  A 1.x gateway reads a new topic only from field 3 of RoomTopicRequest; python-wechaty
   writes only field 2, which a 1.x gateway takes for a question: it answers with the old topic.
 
@@ -28,6 +29,7 @@ from typing import AsyncIterator, Optional
 import betterproto
 from grpclib.const import Cardinality, Status
 from grpclib.exceptions import GRPCError
+from wechaty_grpc.wechaty import PuppetStub
 from wechaty_grpc.wechaty.puppet import (
     MessageFileRequest,
     MessageFileResponse,
@@ -42,6 +44,8 @@ from wechaty_grpc.wechaty.puppet import (
 from wechaty_puppet import FileBox, PuppetOptions
 from wechaty_puppet.file_box.type import FileBoxOptionsUrl
 from wechaty_puppet_service import PuppetService
+
+from bot.transport.puppet_channel import Tls, auth_metadata, open_channel
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +91,28 @@ class RoomTopicRename(betterproto.Message):
 
 
 class PuppetServiceClient(PuppetService):
-    """python-wechaty's PuppetService, reading 1.x gateways' files and renaming groups for real."""
+    """python-wechaty's PuppetService, reading 1.x gateways' files, over TLS, renaming groups for real."""
 
-    def __init__(self, options: PuppetOptions, *, max_file_bytes: int = 10 * 1024 * 1024) -> None:
+    def __init__(self, options: PuppetOptions, *, tls: Tls = Tls(), max_file_bytes: int = 10 * 1024 * 1024) -> None:
         super().__init__(options)
+        self.tls = tls
         self.max_file_bytes = max_file_bytes  # a file is read up to one byte past this: enough to see it is too big
+        self.encrypted = False
+
+    async def connect(self) -> None:
+        """Open the channel to the gateway at ``options.end_point`` (see puppet_channel)."""
+        token = self.options.token or ""
+        self.channel, self.encrypted = await open_channel(self.options.end_point, token, self.tls)
+        self._puppet_stub = PuppetStub(self.channel, metadata=auth_metadata(token))
+
+    async def start(self) -> None:
+        """Connect, (re)start the gateway's puppet as python-wechaty does, and listen until the stream ends."""
+        await self.connect()
+        try:
+            await self.puppet_stub.stop()
+        finally:
+            await self.puppet_stub.start()
+        await self._listen_for_event()
 
     # Files --------------------------------------------------------------------------------
 

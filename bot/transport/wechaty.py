@@ -9,7 +9,7 @@ the bot never exits and never loses its state because the gateway restarted.
 python-wechaty's own ``Wechaty.start()`` is not used: after a dropped connection it sleeps
 60 s before trying again, and on some errors it stops the whole event loop.  Nor is its client
 of the gateway: it loads ours (bot/transport/puppet_service.py), which reads 1.x gateways'
-photos and renames groups.  Each of the other workarounds says why where it is made.
+photos, speaks TLS and renames groups.  Each of the other workarounds says why where it is made.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from bot.messages import Attachment, IncomingMessage, Mention, Reply
 from bot.settings import Settings
 from bot.transport import BotCore
+from bot.transport.puppet_channel import Tls
 from bot.transport.wechaty_gateway import NotConnected, check_reachable, discover_endpoint
 from bot.transport.wechaty_media import file_name, save_file_box
 from bot.wechaty_compat import NoPlugins, load_wechaty, route_wechaty_logs, use_data_dir
@@ -70,9 +71,10 @@ class WechatyTransport:
         self._FileBox, self._MessageType, self._pools = FileBox, MessageType, (Room._pool, Contact._pool, Tag._pool)
         # A PuppetOptions of our own: WechatyOptions' default one is shared by every instance.
         puppet_options = PuppetOptions(token=settings.puppet_token, end_point=settings.puppet_endpoint or None)
+        tls = Tls(settings.puppet_tls, settings.puppet_tls_ca_cert, settings.puppet_tls_server_name)
 
         def new_client(_options=None) -> PuppetServiceClient:
-            return PuppetServiceClient(puppet_options, max_file_bytes=settings.max_photo_bytes)
+            return PuppetServiceClient(puppet_options, tls=tls, max_file_bytes=settings.max_photo_bytes)
 
         options = wechaty.WechatyOptions(name="louzu", puppet=new_client(), puppet_options=puppet_options)
         self._bot = wechaty.Wechaty(options)
@@ -133,6 +135,8 @@ class WechatyTransport:
         error = session.exception()
         if error is None:
             return "the gateway ended the event stream", had_login
+        if isinstance(error, NotConnected):  # ours: it says what went wrong
+            return str(error), had_login
         return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, had_login
 
     async def _connect_and_listen(self) -> None:
@@ -198,8 +202,9 @@ class WechatyTransport:
     async def _on_login(self, contact) -> None:
         self.bot_id, self.bot_name = contact.contact_id, contact.name or self.settings.bot_name
         self.logged_in.set()
-        log.info("logged in to WeChat as %s (%s) through the puppet service at %s",
-                 contact.name, contact.contact_id, self.endpoint)
+        encrypted = getattr(self._bot._puppet, "encrypted", False)
+        log.info("logged in to WeChat as %s (%s) through the puppet service at %s (%s)",
+                 contact.name, contact.contact_id, self.endpoint, "TLS" if encrypted else "not encrypted")
         if contact.name and contact.name != self.settings.bot_name:
             log.warning("the WeChat account is called %r but LOUZU_BOT_NAME is %r: set LOUZU_BOT_NAME=%s "
                         "so that the bot's own texts name it right", contact.name, self.settings.bot_name,
