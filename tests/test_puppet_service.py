@@ -57,6 +57,7 @@ class FakeGateway:
         self.calls: list[str] = []
         self.sent_bytes = 0  # of all downloads
         self.topics: list[bytes] = []
+        self.token = TOKEN  # the one it accepts
 
     def __mapping__(self):
         pb, m = self.pb, self.m
@@ -72,6 +73,8 @@ class FakeGateway:
                                                  pb.RoomTopicResponse),
             "/wechaty.Puppet/Version": Handler(self.version, Cardinality.UNARY_UNARY, pb.VersionRequest,
                                                pb.VersionResponse),
+            "/wechaty.Puppet/Stop": Handler(self.stop, Cardinality.UNARY_UNARY, pb.StopRequest, pb.StopResponse),
+            "/wechaty.Puppet/Start": Handler(self.stop, Cardinality.UNARY_UNARY, pb.StartRequest, pb.StartResponse),
         }
 
     async def message_image(self, stream) -> None:
@@ -103,6 +106,14 @@ class FakeGateway:
         request = await stream.recv_message()
         self.topics.append(request.data)
         await stream.send_message(self.pb.RoomTopicResponse())
+
+    async def stop(self, stream) -> None:  # and start: both only check the token here
+        await stream.recv_message()
+        given = stream.metadata.get("authorization", "")
+        if given != f"Wechaty {self.token}":
+            # What a 1.x gateway answers, the token quoted.
+            raise GRPCError(Status.UNAUTHENTICATED, f'Invalid Wechaty TOKEN "{given.removeprefix("Wechaty ")}"')
+        await stream.send_message(self.pb.StopResponse())
 
     async def version(self, stream) -> None:
         await stream.recv_message()
@@ -254,6 +265,18 @@ async def test_off_sends_plain_without_trying_tls(client_module, gateway, caplog
     assert (await client.message_image("m1")).base64 == base64.b64encode(b"x")
     client.channel.close()
     assert ours(caplog) == ""  # plain was asked for: no warning
+
+
+async def test_a_token_the_gateway_refuses_is_said_without_repeating_it(client_module, gateway):
+    from bot.transport.wechaty_gateway import NotConnected
+
+    gateway.token = "insecure_another"
+    client = make_client(client_module, gateway)
+    with pytest.raises(NotConnected) as refused:
+        await client.start()
+    client.channel.close()
+    assert str(refused.value) == "it does not accept the token (WECHATY_PUPPET_SERVICE_TOKEN)"
+    assert refused.value.__suppress_context__  # a traceback would not show the gateway's words either
 
 
 def test_the_certificate_name_comes_from_the_token_as_the_nodejs_client_has_it():

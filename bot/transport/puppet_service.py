@@ -46,6 +46,7 @@ from wechaty_puppet.file_box.type import FileBoxOptionsUrl
 from wechaty_puppet_service import PuppetService
 
 from bot.transport.puppet_channel import Tls, auth_metadata, open_channel
+from bot.transport.wechaty_gateway import NotConnected
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +110,14 @@ class PuppetServiceClient(PuppetService):
         """Connect, (re)start the gateway's puppet as python-wechaty does, and listen until the stream ends."""
         await self.connect()
         try:
-            await self.puppet_stub.stop()
-        finally:
-            await self.puppet_stub.start()
+            try:
+                await self.puppet_stub.stop()
+            finally:
+                await self.puppet_stub.start()
+        except GRPCError as error:
+            if error.status == Status.UNAUTHENTICATED:  # its message would repeat the token
+                raise NotConnected("it does not accept the token (WECHATY_PUPPET_SERVICE_TOKEN)") from None
+            raise
         await self._listen_for_event()
 
     # Files --------------------------------------------------------------------------------

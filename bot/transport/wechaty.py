@@ -137,7 +137,9 @@ class WechatyTransport:
             return "the gateway ended the event stream", had_login
         if isinstance(error, NotConnected):  # ours: it says what went wrong
             return str(error), had_login
-        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, had_login
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        # A gateway's error may quote the token back (1.x: "Invalid Wechaty TOKEN …").
+        return reason.replace(self.settings.puppet_token, "***") if self.settings.puppet_token else reason, had_login
 
     async def _connect_and_listen(self) -> None:
         self.endpoint = self.settings.puppet_endpoint or await discover_endpoint(self.settings.puppet_token)
