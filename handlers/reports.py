@@ -143,6 +143,8 @@ async def photo_sent(ctx: Context) -> str | None:
         return None
     if not await store.attach_photo(ctx.session, report, photo, ctx.now, ctx.member):
         return f"这张照片已经附在 R{report.id} 上了。"
+    # Remembered with its time: a #报修 the same person sends next, nearer to it, takes it over.
+    await store.keep_pending_photo(ctx.session, ctx.message.room_id, ctx.message.sender_id, photo, ctx.now, report)
     return f"照片已附到 R{report.id}。"
 
 
@@ -170,13 +172,19 @@ async def open_report(ctx: Context, args: str) -> str:
             problem = f"照片超过 {file_size(ctx.settings.max_photo_bytes)}，没有附上，请压缩后再发。"
         except store.NotAPicture:
             problem = "附件不是图片，没有附上。"
+    moved_from = []
     for pending in await store.waiting_photos(ctx.session, ctx.message.room_id, ctx.message.sender_id, ctx.now):
+        if pending.report_id is not None:
+            moved_from.append(await store.move_photo(ctx.session, pending, report, ctx.now, ctx.member))
         pending.report_id = report.id
         photos += int(await store.attach_photo(ctx.session, report, store.SavedPhoto(pending.path, pending.sha256),
                                                ctx.now, ctx.member))
     lines = [f"已登记 R{report.id}（{category}）：{description}"]
     if photos:
         lines.append(f"已附照片 {photos} 张。")
+        if moved_from:
+            earlier = "、".join(dict.fromkeys(f"R{r.id}" for r in moved_from))
+            lines.append(f"刚才附到 {earlier} 的照片离这次报修更近，已改附到 R{report.id}。")
     elif problem:
         lines.append(problem)
     else:

@@ -30,6 +30,7 @@ BONUS_KIND = "report_bonus"
 # what else it set (assignee, duplicate_of), so replaying the rows rebuilds the report.
 OPENED, PHOTO, ASSIGN, RESOLVE, CONFIRM, REOPEN, MERGE, MERGED_IN, AUTO_CLOSE = (
     "open", "photo", "assign", "resolve", "confirm", "reopen", "merge", "merged_in", "auto_close")
+PHOTO_MOVED = "photo_moved"  # a photo went on to the same person's next report, nearer to it in time
 
 
 @dataclass
@@ -113,10 +114,17 @@ async def just_opened_by(session: AsyncSession, member: Member, room_id: str, no
 
 
 async def waiting_photos(session: AsyncSession, room_id: str, sender_id: str, now: datetime) -> list[PendingPhoto]:
-    """Photos this person sent in this group within the photo window that no report has taken."""
-    return list(await session.scalars(select(PendingPhoto).where(
-        PendingPhoto.room_id == room_id, PendingPhoto.sender_id == sender_id, PendingPhoto.report_id.is_(None),
-        PendingPhoto.created_at >= now - PHOTO_WINDOW, PendingPhoto.created_at <= now).order_by(PendingPhoto.id)))
+    """Photos this person sent in this group within the photo window that belong to a report opened ``now``.
+
+    That is those no report has taken, and those a report of theirs took that was opened longer
+    before the photo than ``now`` is after it: a photo belongs to the report nearest to it in time.
+    """
+    rows = (await session.execute(select(PendingPhoto, Report.created_at).outerjoin(
+        Report, Report.id == PendingPhoto.report_id).where(
+        PendingPhoto.room_id == room_id, PendingPhoto.sender_id == sender_id,
+        PendingPhoto.created_at >= now - PHOTO_WINDOW, PendingPhoto.created_at <= now).order_by(PendingPhoto.id))).all()
+    return [photo for photo, taken_at in rows
+            if taken_at is None or now - photo.created_at < photo.created_at - taken_at]
 
 
 async def attach_photo(session: AsyncSession, report: Report, photo: "SavedPhoto", now: datetime,
@@ -131,6 +139,21 @@ async def attach_photo(session: AsyncSession, report: Report, photo: "SavedPhoto
         report.photo_path = photo.name
     await record(session, report, PHOTO, now, actor=actor)
     return True
+
+
+async def move_photo(session: AsyncSession, photo: PendingPhoto, to: Report, now: datetime,
+                     actor: Member | None) -> Report:
+    """Take a photo off the report that has it (noted in that report's history), for ``to``; that report."""
+    old = await session.get(Report, photo.report_id)
+    assert old is not None
+    await session.execute(delete(ReportPhoto).where(ReportPhoto.report_id == old.id,
+                                                    ReportPhoto.sha256 == photo.sha256))
+    if old.photo_path == photo.path:
+        old.photo_path = await session.scalar(select(ReportPhoto.path).where(ReportPhoto.report_id == old.id)
+                                              .order_by(ReportPhoto.id).limit(1))
+    await record(session, old, PHOTO_MOVED, now, actor=actor, note=f"R{to.id}")
+    photo.report_id = to.id
+    return old
 
 
 async def photos_of(session: AsyncSession, report_id: int) -> list[ReportPhoto]:
@@ -286,9 +309,10 @@ def _picture_extension(source: Path) -> str:
 
 
 async def keep_pending_photo(session: AsyncSession, room_id: str, sender_id: str, photo: SavedPhoto,
-                             now: datetime) -> PendingPhoto:
+                             now: datetime, report: Report | None = None) -> PendingPhoto:
+    """Note a photo someone sent, and the report that took it (if one did): a later report may be nearer."""
     pending = PendingPhoto(room_id=room_id, sender_id=sender_id, path=photo.name, sha256=photo.sha256,
-                           created_at=now)
+                           created_at=now, report_id=report.id if report else None)
     session.add(pending)
     await session.flush()
     return pending
@@ -358,7 +382,8 @@ async def reports_between(session: AsyncSession, start: datetime, end: datetime 
 STATUS_LABELS = {OPEN: "待处理", ASSIGNED: "已指派", RESOLVED: "已处理，待确认", CLOSED: "已关闭"}
 # What each step was, as a column of a spreadsheet (step_text says it as a sentence in chat).
 ACTION_WORDS = {OPENED: "报修", PHOTO: "附照片", ASSIGN: "指派", RESOLVE: "处理", CONFIRM: "报修人确认解决",
-                REOPEN: "报修人反馈未解决", MERGE: "合并为重复", MERGED_IN: "并入重复报修", AUTO_CLOSE: "自动关闭"}
+                REOPEN: "报修人反馈未解决", MERGE: "合并为重复", MERGED_IN: "并入重复报修", AUTO_CLOSE: "自动关闭",
+                PHOTO_MOVED: "照片改附到后一次报修"}
 
 
 def name_of(member: Member | None) -> str:
@@ -385,5 +410,6 @@ def step_text(step: Step) -> str:
         MERGE: f"合并到 R{event.duplicate_of_id}（重复报修）",
         MERGED_IN: f"把 {event.note} 合并进来",
         AUTO_CLOSE: event.note or "自动关闭",
+        PHOTO_MOVED: f"把照片改附到 {event.note}（离那次报修更近）",
     }.get(event.action, event.action)
     return f"{name_of(step.actor)} {what}" if step.actor else what  # the bot's own steps need no name

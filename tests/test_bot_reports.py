@@ -402,6 +402,40 @@ async def test_a_photo_sent_just_after_the_report_is_attached(chat, clock, tmp_p
     assert await chat(f"[{ROOM}] 老周: [图片 {picture(tmp_path, 'b.png', 'blue')}]") == []  # not the reporter
 
 
+async def test_regression_a_photo_goes_to_the_report_nearest_to_it_not_to_an_earlier_one(chat, clock, tmp_path,
+                                                                                          settings):
+    # 张阿姨 reports the boxes, a minute later photographs the bikes and reports them right after:
+    # the picture went to the boxes' report (R1), the only one there was when it came.
+    await chat.setup_building()
+    await opened(chat, "张阿姨", "3楼楼道堆了纸箱")
+    clock.advance(minutes=1)
+    photo = picture(tmp_path, "bikes.png", "blue")
+    assert await chat(f"[{ROOM}] 张阿姨: [图片 {photo}]") == ["@张阿姨 照片已附到 R1。"]
+    clock.advance(seconds=5)
+    reply = await opened(chat, "张阿姨", "电动车停在楼道里")
+    assert "已附照片 1 张。\n刚才附到 R1 的照片离这次报修更近，已改附到 R2。" in reply
+    [stored] = await chat.scalars(select(ReportPhoto))
+    assert stored.report_id == 2 and (settings.media_dir / stored.path).read_bytes() == photo.read_bytes()
+    assert ((await report(chat, 1)).photo_path, (await report(chat, 2)).photo_path) == (None, stored.path)
+    assert [e.action for e in await events(chat, 1)] == ["open", "photo", "photo_moved"]
+    assert "张阿姨 把照片改附到 R2（离那次报修更近）" in await chat.one(f"[{ROOM}] 张阿姨: #进度 R1")
+    assert "（照片 1 张）" in await chat.one(f"[{ROOM}] 张阿姨: #进度 R2")
+
+
+async def test_a_photo_nearer_to_the_earlier_report_stays_with_it(chat, clock, tmp_path):
+    await chat.setup_building()
+    await opened(chat, "张阿姨", "3楼楼道堆了纸箱")
+    clock.advance(seconds=20)
+    assert await chat(f"[{ROOM}] 张阿姨: [图片 {picture(tmp_path)}]") == ["@张阿姨 照片已附到 R1。"]
+    clock.advance(seconds=30)
+    reply = await opened(chat, "老周", "5楼灯坏了")  # someone else's report takes nothing of hers
+    assert "已附照片" not in reply
+    clock.advance(seconds=30)
+    reply = await opened(chat, "张阿姨", "电动车停在楼道里")  # 60 s after the photo, which came 20 s after R1
+    assert "已附照片" not in reply and "2 分钟内发来的照片会自动附上" in reply
+    assert [p.report_id for p in await chat.scalars(select(ReportPhoto))] == [1]
+
+
 async def test_a_photo_sent_too_late_after_the_report_is_not_attached(chat, clock, tmp_path):
     await chat.setup_building()
     await opened(chat, "张阿姨")

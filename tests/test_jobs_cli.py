@@ -237,3 +237,27 @@ def test_the_command_line_takes_jobs(tmp_path, capsys, monkeypatch):
     assert "louzu: no database at" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["jobs", "run"])
+
+
+async def test_regression_a_bot_on_another_database_of_the_server_is_not_taken_for_ours(postgres_database_url):
+    # Another community's bot (or another test run) on the same PostgreSQL server holds the lock in its database.
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from schedules.leader import LOCK_KEY
+    from storage.db import make_engine
+
+    ours = make_engine(postgres_database_url)
+    theirs = make_engine(make_url(postgres_database_url).set(database="postgres"))
+    try:
+        async with theirs.connect() as other:
+            assert await other.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+            assert await jobs_cli.sender_running(ours) is False
+            async with ours.connect() as same:
+                await same.scalar(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+                assert await jobs_cli.sender_running(ours) is True
+                await same.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            await other.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+    finally:
+        await ours.dispose()
+        await theirs.dispose()

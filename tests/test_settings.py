@@ -37,6 +37,9 @@ def test_admins_and_database_urls_are_read_the_way_people_write_them():
     ("DATABASE_URL", "mysql://root@localhost/x"),
     ("WECHATY_PUPPET_SERVICE_ENDPOINT", "localhost"),
     ("LOUZU_BOT_NAME", "楼组 小助手"),
+    ("WECHATY_PUPPET_SERVICE_TLS", "maybe"),
+    ("WECHATY_PUPPET_SERVICE_TLS_CA_CERT", "/no/such/ca.pem"),
+    ("WECHATY_PUPPET_SERVICE_TLS_CA_CERT", "-----BEGIN CERTIFICATE-----\\nnot base64\\n-----END CERTIFICATE-----"),
 ])
 def test_a_bad_value_names_its_key(key, value):
     with pytest.raises(SettingsError, match=f"^{key}: "):
@@ -97,3 +100,17 @@ def test_every_setting_is_documented_in_config_example():
             documented[line.split("=")[0]] = previous
     assert read <= set(documented), read - set(documented)
     assert all(comment.startswith("# ") for comment in documented.values())
+
+
+def test_the_gateways_certificate_is_given_as_text_or_as_a_file(tmp_path):
+    from bot.transport.puppet_channel import WECHATY_ROOT_CA
+
+    defaults = Settings.from_mapping({})
+    assert (defaults.puppet_tls, defaults.puppet_tls_ca_cert, defaults.puppet_tls_server_name) == ("auto", "", "")
+    path = tmp_path / "ca.pem"
+    path.write_text(WECHATY_ROOT_CA, encoding="ascii")
+    from_file = Settings.from_mapping({"WECHATY_PUPPET_SERVICE_TLS_CA_CERT": str(path),
+                                       "WECHATY_PUPPET_SERVICE_TLS": "ON"})
+    assert (from_file.puppet_tls, from_file.puppet_tls_ca_cert) == ("on", WECHATY_ROOT_CA)
+    one_line = WECHATY_ROOT_CA.replace("\n", "\\n")  # as a Node.js gateway's environment often has it
+    assert Settings.from_mapping({"WECHATY_PUPPET_SERVICE_TLS_CA_CERT": one_line}).puppet_tls_ca_cert == WECHATY_ROOT_CA

@@ -181,9 +181,11 @@ async def sender_running(engine: AsyncEngine) -> bool | None:
     if engine.dialect.name != "postgresql":
         return None
     async with engine.connect() as conn:
+        # pg_locks shows the whole server; the lock is this database's (another louzu may share the server).
         held = await conn.scalar(text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid = :high AND objid = :low AND objsubid = 1"),
+            "AND classid = :high AND objid = :low AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
             {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF})
     return bool(held)
 

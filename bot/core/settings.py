@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.core.reminders import Reminder, read_reminders
 TRANSPORTS = ("auto", "console", "wechaty")
 # Settings that were renamed: the old name still works, and the log says so once at start.
 RENAMED = {"LOUZU_LEADER_RETRY_SECONDS": "LOUZU_SCHEDULER_RETRY_SECONDS"}
+PUPPET_TLS = ("auto", "on", "off")  # auto: TLS, falling back (with a warning) for a gateway that speaks only plain
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # Report categories: (category, words that suggest it), first match wins.
@@ -39,6 +41,9 @@ class Settings:
     transport: str = "auto"
     puppet_token: str = ""
     puppet_endpoint: str = ""
+    puppet_tls: str = "auto"
+    puppet_tls_ca_cert: str = ""  # PEM; empty: the Wechaty community's root (bot/transport/puppet_channel.py)
+    puppet_tls_server_name: str = ""  # empty: from the token
     max_award: int = 50
     log_level: str = "INFO"
     thanks_per_day: int = 3
@@ -114,6 +119,9 @@ class Settings:
         endpoint = get("WECHATY_PUPPET_SERVICE_ENDPOINT")
         if endpoint and not _is_host_port(endpoint):
             raise SettingsError(f"WECHATY_PUPPET_SERVICE_ENDPOINT: {endpoint!r} is not host:port (e.g. 127.0.0.1:8788)")
+        puppet_tls = get("WECHATY_PUPPET_SERVICE_TLS", "auto").lower()
+        if puppet_tls not in PUPPET_TLS:
+            raise SettingsError(f"WECHATY_PUPPET_SERVICE_TLS: {puppet_tls!r} is not one of {', '.join(PUPPET_TLS)}")
         max_award_text = get("LOUZU_MAX_AWARD", "50")
         if not max_award_text.isdigit() or not 1 <= int(max_award_text) <= 10000:
             raise SettingsError(f"LOUZU_MAX_AWARD: {max_award_text!r} is not a whole number from 1 to 10000")
@@ -172,6 +180,9 @@ class Settings:
             transport=transport,
             puppet_token=token,
             puppet_endpoint=endpoint,
+            puppet_tls=puppet_tls,
+            puppet_tls_ca_cert=read_ca_cert(get("WECHATY_PUPPET_SERVICE_TLS_CA_CERT")),
+            puppet_tls_server_name=get("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME"),
             max_award=int(max_award_text),
             log_level=log_level,
             thanks_per_day=whole["LOUZU_THANKS_PER_DAY"],
@@ -221,6 +232,26 @@ def read_categories(path: str) -> CategoryTable:
             raise SettingsError(f"{key}: the words of {category!r} must be a list of non-empty strings")
         table.append((category.strip(), tuple(w.strip() for w in words)))
     return tuple(table)
+
+
+def read_ca_cert(value: str) -> str:
+    """WECHATY_PUPPET_SERVICE_TLS_CA_CERT as PEM: given as is (newlines may be written \\n, as for the
+    Node.js gateway), or as the path of a PEM file."""
+    key = "WECHATY_PUPPET_SERVICE_TLS_CA_CERT"
+    if not value:
+        return ""
+    if "-----BEGIN" in value:
+        pem = value.replace("\\n", "\n")
+    else:
+        try:
+            pem = Path(value).read_text(encoding="ascii")
+        except (OSError, UnicodeError) as error:
+            raise SettingsError(f"{key}: cannot read {value!r} ({getattr(error, 'strerror', None) or error})") from None
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError):
+        raise SettingsError(f"{key}: no certificate in PEM form (-----BEGIN CERTIFICATE-----…) in it") from None
+    return pem
 
 
 def normalise_database_url(url: str) -> str:

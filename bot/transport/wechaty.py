@@ -7,8 +7,9 @@ gateway goes away (or is not there yet), and connects again after a short, growi
 the bot never exits and never loses its state because the gateway restarted.
 
 python-wechaty's own ``Wechaty.start()`` is not used: after a dropped connection it sleeps
-60 s before trying again, and on some errors it stops the whole event loop.  Each of the other
-workarounds says why where it is made.
+60 s before trying again, and on some errors it stops the whole event loop.  Nor is its client
+of the gateway: it loads ours (bot/transport/puppet_service.py), which reads 1.x gateways'
+photos, speaks TLS and renames groups.  Each of the other workarounds says why where it is made.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from bot.core.messages import Attachment, IncomingMessage, Mention, Reply
 from bot.core.settings import Settings
 from bot.transport import BotCore
+from bot.transport.puppet_channel import Tls
 from bot.transport.wechaty_gateway import NotConnected, check_reachable, discover_endpoint
 from bot.transport.wechaty_media import file_name, save_file_box
 from bot.transport.wechaty_compat import NoPlugins, load_wechaty, route_wechaty_logs, use_data_dir
@@ -64,10 +66,20 @@ class WechatyTransport:
         from wechaty_puppet import FileBox, MessageType
         from wechaty_puppet.schemas.puppet import PuppetOptions
 
+        from bot.transport.puppet_service import PuppetServiceClient
+
         self._FileBox, self._MessageType, self._pools = FileBox, MessageType, (Room._pool, Contact._pool, Tag._pool)
         # A PuppetOptions of our own: WechatyOptions' default one is shared by every instance.
-        options = PuppetOptions(token=settings.puppet_token, end_point=settings.puppet_endpoint or None)
-        self._bot = wechaty.Wechaty(wechaty.WechatyOptions(name="louzu", puppet_options=options))
+        puppet_options = PuppetOptions(token=settings.puppet_token, end_point=settings.puppet_endpoint or None)
+        tls = Tls(settings.puppet_tls, settings.puppet_tls_ca_cert, settings.puppet_tls_server_name)
+
+        def new_client(_options=None) -> PuppetServiceClient:
+            return PuppetServiceClient(puppet_options, tls=tls, max_file_bytes=settings.max_photo_bytes)
+
+        options = wechaty.WechatyOptions(name="louzu", puppet=new_client(), puppet_options=puppet_options)
+        self._bot = wechaty.Wechaty(options)
+        # python-wechaty calls self._load_puppet(options) at each connect: a fresh client of ours each time.
+        self._bot._load_puppet = new_client
         self._bot._plugin_manager = NoPlugins()
         for event, handler in (("login", self._on_login), ("logout", self._on_logout), ("scan", self._on_scan),
                                ("error", self._on_error), ("message", self._on_message),
@@ -123,7 +135,11 @@ class WechatyTransport:
         error = session.exception()
         if error is None:
             return "the gateway ended the event stream", had_login
-        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, had_login
+        if isinstance(error, NotConnected):  # ours: it says what went wrong
+            return str(error), had_login
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        # A gateway's error may quote the token back (1.x: "Invalid Wechaty TOKEN …").
+        return reason.replace(self.settings.puppet_token, "***") if self.settings.puppet_token else reason, had_login
 
     async def _connect_and_listen(self) -> None:
         self.endpoint = self.settings.puppet_endpoint or await discover_endpoint(self.settings.puppet_token)
@@ -188,8 +204,9 @@ class WechatyTransport:
     async def _on_login(self, contact) -> None:
         self.bot_id, self.bot_name = contact.contact_id, contact.name or self.settings.bot_name
         self.logged_in.set()
-        log.info("logged in to WeChat as %s (%s) through the puppet service at %s",
-                 contact.name, contact.contact_id, self.endpoint)
+        encrypted = getattr(self._bot._puppet, "encrypted", False)
+        log.info("logged in to WeChat as %s (%s) through the puppet service at %s (%s)",
+                 contact.name, contact.contact_id, self.endpoint, "TLS" if encrypted else "not encrypted")
         if contact.name and contact.name != self.settings.bot_name:
             log.warning("the WeChat account is called %r but LOUZU_BOT_NAME is %r: set LOUZU_BOT_NAME=%s "
                         "so that the bot's own texts name it right", contact.name, self.settings.bot_name,
@@ -265,8 +282,6 @@ class WechatyTransport:
             target = target.with_name(file_name(msg.message_id, box.name))
             return Attachment(await save_file_box(box, target, self.settings.max_photo_bytes))
         except Exception as error:  # noqa: BLE001 - any failure here only loses this photo
-            # e.g. a photo over 20 KB from a 1.x gateway comes as a kind of FileBox python-wechaty
-            # 0.10.7 cannot read (see README: known limitations).
             log.warning("could not read the photo in message %s (%s); it is left out", msg.message_id,
                         f"{type(error).__name__}: {error}")
             target.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class UnreadableFile(Exception):
-    """A FileBox whose bytes we cannot get (a kind python-wechaty 0.10.7 cannot read, a dead link…)."""
+    """A FileBox whose bytes we cannot get (a kind we do not read, a dead link…)."""
 
 
 def file_name(message_id: str, box_name: str | None) -> str:
@@ -32,11 +32,13 @@ async def save_file_box(box, target: Path, max_bytes: int) -> Path:
     One byte over the limit is kept on purpose: the report feature sees the file is too
     large and says so to the resident, instead of the photo silently going missing.
     """
-    kind = box.type().name  # FileBoxType: Base64, Url, QRCode, …
+    kind = box.type().name  # FileBoxType: Base64, Url, Buffer, QRCode, …
     if kind == "Base64":
         data = base64.b64decode(box.base64)[: max_bytes + 1]
+    elif kind == "Buffer":  # read from the gateway by bot/transport/puppet_service.py
+        data = box.buffer[: max_bytes + 1]
     elif kind == "Url":
-        data = await asyncio.to_thread(_download, box.remoteUrl, max_bytes + 1)
+        data = await asyncio.to_thread(_download, box.remoteUrl, max_bytes + 1, getattr(box, "headers", None))
     else:
         raise UnreadableFile(f"a {kind} FileBox")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -44,9 +46,9 @@ async def save_file_box(box, target: Path, max_bytes: int) -> Path:
     return target
 
 
-def _download(url: str, limit: int) -> bytes:
+def _download(url: str, limit: int, headers: dict | None = None) -> bytes:
     try:
-        with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT) as response:
+        with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT, headers=headers or None) as response:
             response.raise_for_status()
             data = bytearray()
             for chunk in response.iter_content(64 * 1024):

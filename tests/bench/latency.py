@@ -94,7 +94,10 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 async def run(count: int, warmup: int, residents: int, pause: float = PAUSE) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="louzu-bench-") as tmp:
         workdir = Path(tmp)
-        gateways = [WechatyHarness(stderr=open(workdir / f"harness-{name}.log", "wb")) for name in ("dd", "lz")]
+        # Both plain: python-wechaty on its own speaks only plain gRPC, and TLS on one side only would
+        # make the two figures unlike.
+        gateways = [WechatyHarness(stderr=open(workdir / f"harness-{name}.log", "wb"), tls=False)
+                    for name in ("dd", "lz")]
         try:
             for h in gateways:
                 await h.start(world(residents))

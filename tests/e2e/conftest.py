@@ -30,8 +30,14 @@ def harness_setup() -> dict:
 
 
 @pytest.fixture
-async def harness(harness_setup):
-    h = WechatyHarness()
+def harness_tls() -> bool:
+    """Whether the gateway serves TLS, as a 1.x gateway does by default; a module may override it."""
+    return True
+
+
+@pytest.fixture
+async def harness(harness_setup, harness_tls):
+    h = WechatyHarness(tls=harness_tls)
     await h.start(harness_setup)
     try:
         yield h

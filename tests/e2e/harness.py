@@ -6,6 +6,10 @@ puppet; a python-wechaty bot connects to it with::
     WECHATY_PUPPET_SERVICE_ENDPOINT=<harness.endpoint>
     WECHATY_PUPPET_SERVICE_TOKEN=insecure_x      (harness.token)
 
+As a real 1.x gateway does, it serves TLS unless made with ``WechatyHarness(tls=False)``
+(python-wechaty on its own speaks only plain gRPC), and keeps residents' photos over
+20 KB for the client to Download.
+
 Example::
 
     h = WechatyHarness()
@@ -84,12 +88,17 @@ class WechatyHarness:
     """An asyncio client of harness.mjs: one WeChat world, one gateway port."""
 
     def __init__(self, *, node: str = "node", log_level: Optional[str] = None,
-                 stderr: Any = None) -> None:
+                 stderr: Any = None, tls: bool = True, certificate: Optional[tuple[Path, Path]] = None) -> None:
         """``stderr``: where the harness logs go (default: inherit ours).
 
         ``log_level``: HARNESS_LOG_LEVEL for the wechaty libraries (default "warn").
+        ``tls``: False for a gateway started with WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER=true.
+        ``certificate``: (certificate, key) PEM files of the gateway's own, in place of the one
+        shipped inside wechaty-puppet-service (WECHATY_PUPPET_SERVICE_TLS_SERVER_CERT and _KEY).
         """
         self.node = node
+        self.tls = tls
+        self.certificate = certificate
         self.log_level = log_level
         self.stderr = stderr
         self.proc: Optional[asyncio.subprocess.Process] = None
@@ -140,6 +149,13 @@ class WechatyHarness:
         env = dict(os.environ)
         if self.log_level:
             env["HARNESS_LOG_LEVEL"] = self.log_level
+        env["WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER"] = "false" if self.tls else "true"
+        for name in ("WECHATY_PUPPET_SERVICE_TLS_SERVER_CERT", "WECHATY_PUPPET_SERVICE_TLS_SERVER_KEY"):
+            env.pop(name, None)
+        if self.certificate is not None:
+            cert, key = self.certificate
+            env["WECHATY_PUPPET_SERVICE_TLS_SERVER_CERT"] = Path(cert).read_text(encoding="ascii")
+            env["WECHATY_PUPPET_SERVICE_TLS_SERVER_KEY"] = Path(key).read_text(encoding="ascii")
         self.proc = await asyncio.create_subprocess_exec(
             self.node, "--no-deprecation", str(HARNESS_SCRIPT), str(int(port)),
             cwd=str(HARNESS_DIR), env=env,
@@ -211,11 +227,15 @@ class WechatyHarness:
         return await self._command({"cmd": "direct", "from": frm, "text": text}, timeout)
 
     async def image(self, frm: str, room: Optional[str], data: bytes, name: str = "p.png",
-                    timeout: float = 10.0) -> Optional[str]:
-        """``frm`` sends a photo (or, by ``name``'s extension, a file) in ``room``."""
+                    kind: str = "buffer", timeout: float = 10.0) -> Optional[str]:
+        """``frm`` sends a photo (or, by ``name``'s extension, a file) in ``room``.
+
+        ``kind``: the FileBox the puppet hands the gateway: "buffer" (as PadLocal does),
+        "base64", or "url" (a link to the harness's own HTTP server on 127.0.0.1).
+        """
         return await self._command({"cmd": "image", "from": frm, "room": room,
                                     "b64": base64.b64encode(data).decode("ascii"),
-                                    "name": name}, timeout)
+                                    "name": name, "kind": kind}, timeout)
 
     async def topic(self, room: str, topic: str, by: Optional[str] = None,
                     timeout: float = 10.0) -> None:
@@ -238,6 +258,14 @@ class WechatyHarness:
         if by:
             cmd["by"] = by
         await self._command(cmd, timeout)
+
+    async def room(self, room: str, timeout: float = 10.0) -> dict:
+        """The gateway's own record of ``room``: {"id", "topic", "memberIdList"}."""
+        return (await self._send({"cmd": "room", "room": room}, timeout))["result"]
+
+    async def calls(self, timeout: float = 10.0) -> dict[str, int]:
+        """How many times the bot made each call of the gateway so far, e.g. {"messageImage": 2, "download": 1}."""
+        return (await self._send({"cmd": "calls"}, timeout))["result"]
 
     # ------------------------------------------------------------ events
 
@@ -315,6 +343,10 @@ class WechatyHarness:
         self.proc.stdin.write(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
 
     async def _command(self, cmd: dict, timeout: float) -> Any:
+        """Send ``cmd``; the id its answer carries (of a message it made), if any."""
+        return (await self._send(cmd, timeout)).get("id")
+
+    async def _send(self, cmd: dict, timeout: float) -> dict:
         self._seq += 1
         seq = self._seq
         fut = asyncio.get_running_loop().create_future()
@@ -371,7 +403,7 @@ class WechatyHarness:
             fut = self._pending.get(ev.get("seq"))
             if fut is not None and not fut.done():
                 if kind == "ack":
-                    fut.set_result(ev.get("id"))
+                    fut.set_result(ev)
                 else:
                     fut.set_exception(HarnessError(ev.get("error")))
             elif kind == "error":

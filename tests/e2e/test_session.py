@@ -73,7 +73,7 @@ async def test_love_bank_and_a_report_with_a_photo(louzu, residents, harness):
 
     # A photo, then #报修 within two minutes: the report has the photo, kept byte for byte.
     photo = make_png(64, 128, seed=7)
-    assert len(photo) > 20 * 1024  # past the 1.x gateway's inline limit (the harness inlines it)
+    assert len(photo) > 20 * 1024  # past the 1.x gateway's inline limit: the bot fetches it with Download
     await harness.image(LI, R1, photo, "IMG_0001.png")
     # Ordinary chat gets no answer: the photo's arrival shows in the database. (Sent at once, the
     # #报修 may overtake the photo; the bot then answers "照片已附到 R1" instead, tested elsewhere.)

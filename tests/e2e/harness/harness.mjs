@@ -3,9 +3,15 @@
  * louzu end-to-end harness: stands in for WeChat.
  *
  * Runs the official Wechaty puppet-service gateway (`PuppetServer`) over the
- * mock puppet (`PuppetMock`) on 127.0.0.1:PORT (token `insecure_x`, TLS off),
- * so that a python-wechaty bot can connect to it exactly as it would to a real
- * gateway, and lets a test drive the "WeChat side" with JSON lines.
+ * mock puppet (`PuppetMock`) on 127.0.0.1:PORT (token `insecure_x`), so that a
+ * bot connects to it exactly as it would to a real 1.x gateway, and lets a test
+ * drive the "WeChat side" with JSON lines.
+ *
+ * Like a real 1.x gateway it serves TLS (the certificate shipped inside
+ * wechaty-puppet-service, for the name "insecure") unless started with
+ * WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER=true, and it hands residents'
+ * photos over as the gateway does: up to 20 KB as JSON, bigger ones kept in
+ * the gateway for the client to Download.
  *
  * Usage:
  *   node harness.mjs [PORT] [SETUP_JSON]
@@ -19,18 +25,23 @@
  *               "aliases": {"u1": "3-201 张三"}}]}               // optional group nicknames
  *   The bot is added to every room's memberIdList.
  *
- * stdin, one JSON command a line; each answers {"event":"ack","seq":N,"id":..}
+ * stdin, one JSON command a line; each answers {"event":"ack","seq":N,"id":..,"result":..}
  * or {"event":"error","seq":N,"error":".."}:
  *   {"cmd":"say","seq":N,"from":contactId,"room":roomId,"text":"..","mentions":[contactId,..]}
- *   {"cmd":"image","seq":N,"from":contactId,"room":roomId,"b64":"..","name":"p.png"}
+ *   {"cmd":"image","seq":N,"from":contactId,"room":roomId,"b64":"..","name":"p.png","kind":"buffer"}
  *       (type by the name's media type: image/* Image(6), video/* Video(15),
- *        .sil Audio(2), anything else Attachment(1))
+ *        .sil Audio(2), anything else Attachment(1)); the puppet answers the
+ *        file as a FileBox of "kind": "buffer" (FileBox.fromBuffer, as PadLocal
+ *        does; the default), "base64" (FileBox.fromBase64) or "url" (FileBox.fromUrl
+ *        of this harness's own HTTP server on 127.0.0.1)
  *   {"cmd":"topic","seq":N,"room":roomId,"topic":"..","by":contactId?}
  *   {"cmd":"join","seq":N,"room":{"id","topic","memberIdList","aliases"?},"by":contactId?}
  *       (a new room; the bot is added to it, emitting room-join with the bot as invitee)
  *   {"cmd":"join","seq":N,"room":roomId,"members":[contactId,..],"by":contactId?}
  *       (residents join an existing room, emitting room-join)
  *   {"cmd":"direct","seq":N,"from":contactId,"text":".."}
+ *   {"cmd":"room","seq":N,"room":roomId}   answers "result": {"id","topic","memberIdList"}
+ *   {"cmd":"calls","seq":N}                answers "result": {rpcName: how many calls so far}
  *   {"cmd":"quit"}
  *   ("room" on say/image may be omitted to make them private messages to the bot.)
  *
@@ -44,7 +55,8 @@
  *                                          for every message the BOT sends
  *
  * Environment: HARNESS_LOG_LEVEL (brolog level for the wechaty libraries,
- * default "warn"; "verbose"/"silly" for debugging).
+ * default "warn"; "verbose"/"silly" for debugging);
+ * WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER=true for a plain (0.x-like) gateway.
  */
 
 // Keep stdout for our JSON lines only: whatever the libraries print goes to stderr.
@@ -81,6 +93,7 @@ const { PuppetMock, mock } = await import('wechaty-puppet-mock')
 const { FileBox } = await import('file-box')
 const { grpc } = await import('wechaty-grpc')
 const readline = await import('node:readline')
+const http = await import('node:http')
 const { randomUUID } = await import('node:crypto')
 
 PUPPET.log.level(process.env.HARNESS_LOG_LEVEL || 'warn')
@@ -214,16 +227,52 @@ function fileMessageType (box) {
 }
 
 // A file/photo message from `contact`, created the way ContactMock.say() does it.
+// `box`: a FileBox that can be written as JSON (the bot's own sends), kept as the
+// mock keeps files; or, for residents' files, a function making a fresh one.
 function sendFileAs (contact, box, conversation) {
   const id = randomUUID()
-  const base = { id, talkerId: contact.id, timestamp: Date.now(), type: fileMessageType(box) }
+  const sample = typeof box === 'function' ? box(id) : box
+  const base = { id, talkerId: contact.id, timestamp: Date.now(), type: fileMessageType(sample) }
   const payload = conversation instanceof mocker.RoomMock
     ? { ...base, roomId: conversation.id, mentionIdList: [] }
     : { ...base, listenerId: conversation.id }
-  mocker.cacheFileBoxPayload.set(id, box.toJSON())
+  if (typeof box === 'function') {
+    residentFiles.set(id, box)
+  } else {
+    mocker.cacheFileBoxPayload.set(id, box.toJSON())
+  }
   mocker.MessageMock.create(payload)
   puppet.emit('message', { messageId: id })
   return id
+}
+
+// Residents' files: message id -> (id) => a fresh FileBox of the kind the test asked for
+// (a FileBox's stream can be read once, and the bot may ask more than once).
+const residentFiles = new Map()
+// The bytes behind "url" FileBoxes: message id -> { data, name }, served on 127.0.0.1 only.
+const served = new Map()
+const fileServer = http.createServer((req, res) => {
+  const file = served.get(decodeURIComponent((req.url || '').split('/')[2] || ''))
+  if (!file || req.method !== 'GET') {
+    res.writeHead(404).end()
+    return
+  }
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': file.data.length })
+  res.end(file.data)
+})
+await new Promise((resolve, reject) => fileServer.once('error', reject).listen(0, HOST, resolve))
+
+function residentFileBox (kind, data, name) {
+  switch (kind) {
+    case 'buffer': return () => FileBox.fromBuffer(data, name)
+    case 'base64': return () => FileBox.fromBase64(data.toString('base64'), name)
+    case 'url': return (id) => {
+      served.set(id, { data, name })
+      const url = `http://${HOST}:${fileServer.address().port}/files/${encodeURIComponent(id)}/${encodeURIComponent(name)}`
+      return FileBox.fromUrl(url, { name })
+    }
+    default: throw new Error(`unknown kind: ${kind} (buffer, base64 or url)`)
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -251,16 +300,10 @@ puppet.messageSendFile = async (conversationId, file) => {
   return sendFileAs(user, box, conversation)
 }
 
-// The gateway turns a base64 FileBox larger than 20 KB into a UUID FileBox,
-// which python-wechaty's FileBox.from_json() cannot read. Report a size under
-// the threshold so that every file goes over the wire inline as base64.
-function inlineFileBox (box) {
-  Object.defineProperty(box, 'size', { configurable: true, get: () => 0 })
-  return box
-}
-
+// A resident's file as the test asked for it; the bot's own as the mock keeps it. The
+// gateway then hands it over as a real one does (JSON up to 20 KB, else Download).
 const mockMessageFile = puppet.messageFile.bind(puppet)
-puppet.messageFile = async (id) => inlineFileBox(await mockMessageFile(id))
+puppet.messageFile = async (id) => residentFiles.has(id) ? residentFiles.get(id)(id) : mockMessageFile(id)
 // The stock messageImage() always answers a fake QR code: answer the real file.
 puppet.messageImage = async (id) => puppet.messageFile(id)
 
@@ -360,6 +403,9 @@ grpc.Server.prototype.bindAsync = function (address, creds, callback) {
   })
 }
 
+// How many times each call of the gateway was made (the "calls" command).
+const rpcCalls = {}
+
 // Tell when a client's event stream is open (from then on it receives what
 // the residents say) and when it closes. The gateway's event stream manager
 // subscribes to the puppet's events synchronously when a stream starts, so a
@@ -367,6 +413,13 @@ grpc.Server.prototype.bindAsync = function (address, creds, callback) {
 const origAddService = grpc.Server.prototype.addService
 grpc.Server.prototype.addService = function (service, implementation) {
   if (implementation && typeof implementation.event === 'function') {
+    implementation = Object.fromEntries(Object.entries(implementation).map(([name, handler]) => [
+      name,
+      function (...args) {
+        rpcCalls[name] = (rpcCalls[name] || 0) + 1
+        return handler.apply(this, args)
+      },
+    ]))
     const origEvent = implementation.event
     implementation = {
       ...implementation,
@@ -390,11 +443,11 @@ grpc.Server.prototype.addService = function (service, implementation) {
   return origAddService.call(this, service, implementation)
 }
 
+// TLS as a real gateway decides it: on, unless WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER=true.
 const server = new PuppetServer({
   endpoint: `${HOST}:${requestedPort}`,
   puppet,
   token: TOKEN,
-  tls: { disable: true },
 })
 
 try {
@@ -429,8 +482,15 @@ const commands = {
     const talker = loadContact(c.from)
     const conversation = c.room ? loadRoom(c.room) : bot
     if (!c.b64) throw new Error('b64 is required')
-    const box = FileBox.fromBase64(c.b64, c.name || 'p.png')
+    const box = residentFileBox(c.kind || 'buffer', Buffer.from(c.b64, 'base64'), c.name || 'p.png')
     return sendFileAs(talker, box, conversation)
+  },
+  room (c) {
+    const { id, topic, memberIdList } = loadRoom(c.room).payload
+    return { result: { id, topic, memberIdList } }
+  },
+  calls () {
+    return { result: { ...rpcCalls } }
   },
   topic (c) {
     const room = loadRoom(c.room)
@@ -470,6 +530,7 @@ async function quit (code = 0) {
   const timer = setTimeout(() => process.exit(code), 3000)
   timer.unref()
   try { await server.stop() } catch (e) { logErr('server.stop:', e) }
+  fileServer.close()
   try { if (puppet.state.active()) await puppet.stop() } catch (e) { logErr('puppet.stop:', e) }
   process.exit(code)
 }
@@ -493,8 +554,9 @@ for await (const line of { [Symbol.asyncIterator]: () => lineIterator }) {
     continue
   }
   try {
-    const id = await handler(c)
-    emit({ event: 'ack', seq: c.seq ?? null, id: id ?? null })
+    const answer = await handler(c)
+    const [id, result] = typeof answer === 'object' && answer !== null ? [null, answer.result] : [answer, null]
+    emit({ event: 'ack', seq: c.seq ?? null, id: id ?? null, result: result ?? null })
   } catch (e) {
     emit({ event: 'error', seq: c.seq ?? null, error: String(e?.message || e) })
   }
