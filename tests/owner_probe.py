@@ -1,4 +1,4 @@
-"""A bot process for the single-runner test (tests/test_schedules_leader.py); not a test itself.
+"""A bot process for the single-runner test (tests/test_schedules_election.py); not a test itself.
 
 Run as ``python -m tests.owner_probe DATABASE_URL DATA_DIR``: it starts a bot's
 background work (leader election, scheduler, outbox) on a memory transport and

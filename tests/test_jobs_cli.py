@@ -244,7 +244,7 @@ async def test_regression_a_bot_on_another_database_of_the_server_is_not_taken_f
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from schedules.leader import LOCK_KEY
+    from schedules.election import LOCK_KEY
     from storage.db import make_engine
 
     ours = make_engine(postgres_database_url)
