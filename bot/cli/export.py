@@ -1,4 +1,4 @@
-"""`louzu export reports`: reports for a street office's system (Open311 GeoReport v2) or a spreadsheet.
+"""`louzu export …`: reports for a street office's system (Open311 GeoReport v2) or a spreadsheet.
 
 Exports are for outside use, so they carry no names and no WeChat ids unless
 `--with-names` asks for names (never ids).
@@ -6,7 +6,6 @@ Exports are for outside use, so they carry no names and no WeChat ids unless
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -17,6 +16,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import click
+
+from bot.cli import ui
+from bot.cli.state import records_of
+from bot.cli.types import DAY
 from bot.core.settings import Settings
 from storage import reports as store
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -34,50 +38,42 @@ class ExportOptions:
     media_base_url: str = ""  # where the media directory is served; empty: file:// URLs
 
 
-def add_parser(subparsers: Any) -> None:
-    """`louzu export reports …`"""
-    export = subparsers.add_parser("export", help="export records for outside use")
-    what = export.add_subparsers(dest="export_what", required=True)
-    reports = what.add_parser(
-        "reports", help="reports (随手拍) as Open311 service requests, CSV or XLSX",
-        description="Reports opened in the given days. Without --with-names there are no personal names; "
-                    "WeChat ids are never exported.")
-    reports.add_argument("--format", choices=FORMATS, default="open311",
-                         help="open311 (GeoReport v2 JSON, default), csv or xlsx (both with each report's history)")
-    reports.add_argument("--since", type=_day, required=True, metavar="YYYY-MM-DD",
-                         help="first day (community time zone)")
-    reports.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="last day, included (default: up to now)")
-    reports.add_argument("--with-names", action="store_true",
-                         help="include the names of reporters and helpers (internal use only)")
-    reports.add_argument("--output", "-o", type=Path, metavar="FILE",
-                         help="file to write (default: standard output; xlsx needs a file)")
-    reports.add_argument("--media-base-url", default="", metavar="URL",
-                         help="URL the media directory is served at: media_url becomes URL/<file> "
-                              "(default: file:// URLs of the stored photos)")
+@click.group(cls=ui.Group, help="导出给街道或表格用的记录：报修、积分台账、排行。")
+def export() -> None:
+    pass
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-01") from None
+@export.command("reports", help="报修（随手拍）：Open311 服务请求、CSV 或 XLSX。不加 --with-names 时不含姓名；"
+                                "微信号从不导出。")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="open311", metavar="open311|csv|xlsx",
+              help="open311（GeoReport v2 JSON，默认）、csv 或 xlsx（后两种带每条报修的历史）")
+@click.option("--since", type=DAY, required=True, metavar="YYYY-MM-DD", help="第一天（社区时区）")
+@click.option("--until", type=DAY, metavar="YYYY-MM-DD", help="最后一天（含当天；默认到现在）")
+@click.option("--with-names", is_flag=True, help="包括报修人和处理人的姓名（仅供内部使用）")
+@click.option("--output", "-o", type=click.Path(path_type=Path), metavar="文件",
+              help="写到这个文件（默认：标准输出；xlsx 必须写文件）")
+@click.option("--media-base-url", default="", metavar="URL",
+              help="照片目录对外的网址：media_url 写成 URL/<文件名>（默认：照片文件的 file:// 地址）")
+@click.pass_context
+def reports_command(ctx: click.Context, fmt: str, since: date, until: date | None, with_names: bool,
+                    output: Path | None, media_base_url: str) -> int:
+    return ui.run(export_reports(records_of(ctx), fmt, since, until, with_names, output, media_base_url))
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-async def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the export; 0 on success, 2 for arguments that cannot work together."""
+async def export_reports(settings: Settings, fmt: str, since: date, until: date | None = None,
+                         with_names: bool = False, output: Path | None = None, media_base_url: str = "") -> int:
+    """Write the export; 0 on success (a wrong combination of options is a ui.Fail)."""
     tz = settings.timezone
-    start = _midnight(args.since, tz)
-    end = _midnight(args.until + timedelta(days=1), tz) if args.until else None
+    start = _midnight(since, tz)
+    end = _midnight(until + timedelta(days=1), tz) if until else None
     if end is not None and end <= start:
-        print("louzu: --until is before --since", file=sys.stderr)
-        return 2
-    if args.format == "xlsx" and args.output is None:
-        print("louzu: --format xlsx needs --output FILE", file=sys.stderr)
-        return 2
+        raise ui.Fail("--until 在 --since 之前", 2)
+    if fmt == "xlsx" and output is None:
+        raise ui.Fail("--format xlsx 要用 --output 文件 指定写到哪里", 2)
     engine = make_engine(settings.database_url)
     try:
         await upgrade(engine)
@@ -85,18 +81,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             rows = await store.reports_between(session, start, end)
     finally:
         await engine.dispose()
-    options = ExportOptions(tz, args.with_names, settings.media_dir, args.media_base_url)
-    if args.format == "xlsx":
-        write_xlsx(rows, options, args.output)
+    options = ExportOptions(tz, with_names, settings.media_dir, media_base_url)
+    if fmt == "xlsx":
+        write_xlsx(rows, options, output)
     else:
-        text = open311_json(rows, options) if args.format == "open311" else csv_text(rows, options)
-        if args.output is None:
+        text = open311_json(rows, options) if fmt == "open311" else csv_text(rows, options)
+        if output is None:
             sys.stdout.write(text)
         else:
             # A BOM, so that spreadsheet programs read the Chinese in a CSV file correctly.
-            args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
-    if args.output is not None:
-        print(f"louzu: wrote {len(rows)} reports to {args.output}", file=sys.stderr)
+            output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    if output is not None:
+        ui.note(f"已把 {len(rows)} 条报修写到 {output}")
     return 0
 
 
