@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import roster
 from storage.models import (Building, DirectoryVersion, Group, LedgerEntry, Member, ProcessedMessage, RoleGrant,
                             RoleName)
 
@@ -139,6 +140,11 @@ async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str
         as_stored = False
     elif _keep_member_current(member, name, building_id):
         as_stored = False
+    if not as_stored and building_id is not None:
+        # Someone new, or under a new name: the roster may know them by that name (storage/roster.py).
+        added = await roster.match_on_sight(session, member, building_id, now)
+        if added:
+            roles = roles | frozenset(added)
     return Sender(group, building, member, roles, as_stored)
 
 
