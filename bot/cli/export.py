@@ -19,12 +19,16 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli import ui
-from bot.cli.state import records_of
-from bot.cli.types import DAY
+from bot.cli.state import operation, records_of
+from bot.cli.types import DAY, MONTH, WEEK
 from bot.core.settings import Settings
 from storage import reports as store
 from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.queries import month_bounds, week_bounds
 from storage.reports import ACTION_WORDS, STATUS_LABELS, ExportedReport, Step, name_of
+from storage.staff.ledger_month import MonthStatement, month_statement
+from storage.staff.rankings import rankings, write_rankings
+from storage.staff.ledger_workbook import ACCOUNT_HEAD, check_line, figures, write_csvs, write_workbook
 
 FORMATS = ("open311", "csv", "xlsx")
 
@@ -270,3 +274,74 @@ def write_xlsx(rows: list[ExportedReport], options: ExportOptions, path: Path) -
                     cell.number_format = "yyyy-mm-dd hh:mm"
         sheet.freeze_panes = "A2"
     book.save(path)
+
+
+# The love-bank month -------------------------------------------------------------------------
+
+@export.command("ledger", help="一个月的积分台账：每一笔记录，每栋楼、每个人的期初、各项收支、期末（XLSX；或 CSV）。")
+@click.option("--month", type=MONTH, required=True, metavar="YYYY-MM", help="哪个月，例如 2026-11（社区时区）")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), metavar="文件",
+              help="写到哪个文件：.xlsx（默认 积分台账-YYYY-MM.xlsx）或 .csv（另写一份 …-成员.csv）")
+@click.pass_context
+def ledger_command(ctx: click.Context, month: date, output: Path | None) -> int:
+    settings = records_of(ctx)
+    output = output or Path(f"积分台账-{month:%Y-%m}.xlsx")
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise ui.Fail("台账文件要以 .xlsx 或 .csv 结尾", 2)
+    statement = ui.run(ledger_month(settings, month))
+    written = write_ledger(statement, output, settings.timezone)
+    ui.table(f"爱心储蓄银行 {statement.label} 汇总", ["楼栋", *ACCOUNT_HEAD],
+             [(a.name, *figures(a)) for a in statement.buildings] + [("合计", *figures(statement.total))])
+    ui.say(check_line(statement))
+    ui.say(f"共 {len(statement.lines)} 笔记录，{len(statement.members)} 位成员 → {'、'.join(map(str, written))}")
+    return 0 if statement.reconciles else 1
+
+
+async def ledger_month(settings: Settings, month: date) -> MonthStatement:
+    """The month's statement, read in one transaction (a consistent picture while the bot writes)."""
+    tz = settings.timezone
+    start, end = month_bounds(_midnight(month, tz), tz)
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            with ui.progress("读取台账", None) as advance:
+                return await month_statement(session, start, end, tz, advance)
+    finally:
+        await engine.dispose()
+
+
+def write_ledger(statement: MonthStatement, output: Path, tz: ZoneInfo) -> list[Path]:
+    if output.suffix.lower() == ".csv":
+        return write_csvs(statement, output)
+    write_workbook(statement, output, tz)
+    return [output]
+
+
+@export.command("rankings", help="一周或一个月的爱心积分排行：全社区、各楼（每周另有各楼星级）。XLSX 或 CSV。")
+@click.option("--week", type=WEEK, metavar="YYYY-Www", help="哪一周（ISO 周，周一到周日），例如 2026-W48")
+@click.option("--month", type=MONTH, metavar="YYYY-MM", help="哪个月，例如 2026-11")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), metavar="文件",
+              help="写到哪个文件：.xlsx（默认 排行-<周或月>.xlsx）或 .csv（各楼排行）")
+@click.pass_context
+def rankings_command(ctx: click.Context, week: date | None, month: date | None, output: Path | None) -> int:
+    if (week is None) == (month is None):
+        raise ui.Fail("请写 --week（例如 2026-W48）或 --month（例如 2026-11），二选一", 2)
+    settings = records_of(ctx)
+    tz = settings.timezone
+    if week is not None:
+        start, end = week_bounds(_midnight(week, tz), tz)
+        year, number, _ = week.isocalendar()
+        last = week + timedelta(days=6)
+        label, name = f"{year}年第{number}周（{week.month}月{week.day}日–{last.month}月{last.day}日）", f"{year}-W{number:02d}"
+    else:
+        start, end = month_bounds(_midnight(month, tz), tz)
+        label, name = f"{month.year}年{month.month}月", f"{month:%Y-%m}"
+    output = output or Path(f"排行-{name}.xlsx")
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise ui.Fail("排行文件要以 .xlsx 或 .csv 结尾", 2)
+    data = ui.run(operation(settings.database_url, rankings, start, end, label, settings if week else None))
+    write_rankings(data, output)
+    ui.table(f"{label} 全社区前 10 名", ["名次", "姓名", "门牌号", "楼栋", "积分"], [r for r in data.community if r[0] <= 10])
+    ui.say(f"已写到 {output}（全社区 {len(data.community)} 人上榜）")
+    return 0
