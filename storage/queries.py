@@ -66,6 +66,8 @@ async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str,
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
         member = await member_by_wechat_id(session, wechat_id)
         assert member is not None
+        if building_id is not None:  # first seen (speaking, or @-mentioned) in a building's group
+            await roster.match_on_sight(session, member, building_id, now)
     _keep_member_current(member, name, building_id)
     return member
 

@@ -132,6 +132,15 @@ async def test_a_resident_known_by_name_is_recognised_when_they_first_speak(chat
     assert "只有楼组长可以使用" in refused
 
 
+async def test_someone_first_mentioned_by_a_leader_is_recognised_too(chat, louzu, tmp_path):
+    path = await district(louzu, tmp_path)
+    await louzu("roster", "import", path)
+    await chat(f"[{ROOM12}] 李楼长: #加分 @张阿姨 5 帮忙", mentions=(Mention("张阿姨", "张阿姨"),))
+    [door] = await chat.scalars(select(Resident.door).where(Resident.member_id.is_not(None), Resident.name == "张阿姨"))
+    assert door == "1202"
+    assert "已记录巡查" in await chat.one(f"[{ROOM12}] 张阿姨: #巡查 正常")  # her roles came with her
+
+
 async def test_an_export_reads_back_in_unchanged(chat, louzu, tmp_path):
     path = await district(louzu, tmp_path)
     await louzu("roster", "import", path)

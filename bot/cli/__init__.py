@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(shown.ctx.get_help())
         return 2
     except click.UsageError as error:
-        click.echo(ui.usage_error(error), err=True)
+        click.echo(ui.usage_error(error, cli, sys.argv[1:] if argv is None else argv), err=True)
         return error.exit_code
     except click.ClickException as error:
         click.echo(f"louzu: {error.format_message()}", err=True)

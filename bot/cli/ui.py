@@ -84,7 +84,8 @@ def argument(*names: str, help: str = "", **kwargs: Any):
 # Click's own English messages, as staff read them.
 _MESSAGES = (
     (re.compile(r"^No such option: (\S+)"), r"没有选项 \1"),
-    (re.compile(r"^No such command '(.+)'\.?"), r"没有子命令 \1"),
+    (re.compile(r"^No such option '(.+?)'\.?"), r"没有选项 \1"),
+    (re.compile(r"^No such command '(.+?)'\.?"), r"没有子命令 \1"),
     (re.compile(r"^Missing argument '(.+)'\.?"), r"缺少参数 \1"),
     (re.compile(r"^Missing option '(.+)'\.?"), r"缺少选项 \1"),
     (re.compile(r"^Option '(.+)' requires an argument\.?"), r"选项 \1 后面要写一个值"),
@@ -97,15 +98,21 @@ _MESSAGES = (
 def chinese(message: str) -> str:
     for pattern, replacement in _MESSAGES:
         if pattern.search(message):
-            return pattern.sub(replacement, message).replace("Did you mean", "是不是").replace("(Possible options:",
-                                                                                              "（可用：")
+            said = pattern.sub(replacement, message)
+            said = re.sub(r" ?Did you mean '?([^'?]+)'?\?", r"；是不是 \1？", said)
+            return said.replace("(Possible options:", "（可用：")
     return message
 
 
-def usage_error(error: click.UsageError) -> str:
-    """One line: what is wrong, and where the help is."""
-    where = error.ctx.command_path if error.ctx is not None else "louzu"
-    return f"louzu: {chinese(error.format_message())}（`{where} --help` 查看用法）"
+def usage_error(error: click.UsageError, root: click.Group, argv: Sequence[str]) -> str:
+    """One line: what is wrong, and where the help is (the subcommand's, as far as ``argv`` names one)."""
+    where, command = ["louzu"], root
+    for word in argv:
+        if not isinstance(command, click.Group) or word not in command.commands:
+            break
+        command = command.commands[word]
+        where.append(word)
+    return f"louzu: {chinese(error.format_message())}（`{' '.join(where)} --help` 查看用法）"
 
 
 # Output -------------------------------------------------------------------------------------

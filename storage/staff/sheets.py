@@ -39,7 +39,7 @@ def safe(value: Any) -> Any:
         return value.replace(tzinfo=None)
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r") and len(value) > 1 and not _is_number(value):
             return "'" + value
     return value
 
