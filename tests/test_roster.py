@@ -162,3 +162,11 @@ async def test_an_export_reads_back_in_unchanged(chat, louzu, tmp_path):
     ran = await louzu("roster", "import", tmp_path / "edited.xlsx")
     assert ran.lines == ["已导入。共改动 1 处：", "  12号楼 1202 张阿姨 不再是志愿者"]
     assert await chat.count(Group) == 2
+
+
+async def test_a_csv_saved_by_excel_on_a_chinese_windows_reads_as_well(chat, louzu, tmp_path):
+    path = tmp_path / "名册.csv"
+    path.write_bytes("楼栋,群ID,群名,门牌号,姓名,微信号,角色\r\n12号楼,12号楼群,,,,,\r\n"
+                     "12号楼,,,1201,李楼长,李楼长,楼组长\r\n".encode("gbk"))
+    ran = await louzu("roster", "import", path)
+    assert ran.code == 0 and ran.lines[0] == "已导入。共改动 3 处：", ran

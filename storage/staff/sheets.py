@@ -120,7 +120,11 @@ def write_csv(path: Path, head: Sequence[str], rows: Iterable[Sequence[Any]]) ->
 def read_table(path: Path, sheet: str | None = None) -> list[tuple[int, list[Any]]]:
     """(row number as the spreadsheet shows it, cells) of a CSV file or of one sheet of an XLSX file."""
     if path.suffix.lower() == ".csv":
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:  # Excel on a Chinese Windows saves CSV as GBK ("ANSI")
+            text = raw.decode("gb18030")
         return [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
     book = load_workbook(path, read_only=True, data_only=True)
     try:
