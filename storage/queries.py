@@ -143,10 +143,11 @@ async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str
     elif _keep_member_current(member, name, building_id):
         as_stored = False
     if not as_stored and building_id is not None:
-        # Someone new, or under a new name: the roster may know them by that name (storage/roster.py).
-        added = await roster.match_on_sight(session, member, building_id, now)
-        if added:
-            roles = roles | frozenset(added)
+        # Someone new, or under a new name: the roster may know them by that name (storage/roster.py),
+        # and give them roles they hold from this very message on. (A member made just now was
+        # matched as they were made.)
+        await roster.match_on_sight(session, member, building_id, now)
+        roles = roles | frozenset(await roster.roles_held(session, member.id, building_id))
     return Sender(group, building, member, roles, as_stored)
 
 

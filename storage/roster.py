@@ -45,6 +45,11 @@ async def link(session: AsyncSession, resident: Resident, member: Member, now: d
     return await grant_roles(session, member.id, resident.building_id, roles_of(resident), now, granted_by)
 
 
+async def roles_held(session: AsyncSession, member_id: int, building_id: int) -> list[RoleName]:
+    return [RoleName(role) for role in await session.scalars(select(RoleGrant.role).where(
+        RoleGrant.member_id == member_id, RoleGrant.building_id == building_id))]
+
+
 async def grant_roles(session: AsyncSession, member_id: int, building_id: int, roles: list[RoleName],
                       now: datetime, granted_by: str = GRANTED_BY) -> list[RoleName]:
     held = set(await session.scalars(select(RoleGrant.role).where(

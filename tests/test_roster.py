@@ -111,13 +111,13 @@ async def test_a_row_that_clashes_with_the_database_leaves_every_row_out(chat, l
 async def test_a_resident_known_by_name_is_recognised_when_they_first_speak(chat, louzu, tmp_path):
     path = await district(louzu, tmp_path)
     await louzu("roster", "import", path)
-    # 张阿姨 is on the roster by name only: her first words in her group tie her to 1202, with her roles.
-    await chat(f"[{ROOM12}] 张阿姨: #我的积分")
+    # 张阿姨 is on the roster by name only: her first words in her group tie her to 1202, with her roles,
+    # which hold for those very words (a regression: they held only from her next message on).
+    assert "已记录巡查" in await chat.one(f"[{ROOM12}] 张阿姨: #巡查 楼道通畅")
     [resident] = await chat.scalars(select(Resident).where(Resident.name == "张阿姨"))
     [member] = await chat.scalars(select(Member).where(Member.wechat_id == "张阿姨"))
     assert resident.member_id == member.id and resident.wechat_id == "张阿姨"
     assert member.building_id == (await chat.scalars(select(Building.id).where(Building.name == "12号楼")))[0]
-    assert "已记录巡查" in await chat.one(f"[{ROOM12}] 张阿姨: #巡查 楼道通畅")  # 党员、志愿者 may patrol
     # Two 王伟 on the roster: the name alone does not say which; a leader does.
     await chat(f"[{ROOM12}] 王伟: #我的积分")
     assert await chat.count(Resident, Resident.member_id.is_not(None), Resident.name == "王伟") == 0
