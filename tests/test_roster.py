@@ -170,3 +170,16 @@ async def test_a_csv_saved_by_excel_on_a_chinese_windows_reads_as_well(chat, lou
                      "12号楼,,,1201,李楼长,李楼长,楼组长\r\n".encode("gbk"))
     ran = await louzu("roster", "import", path)
     assert ran.code == 0 and ran.lines[0] == "已导入。共改动 3 处：", ran
+
+
+async def test_an_import_names_the_residents_a_leader_must_still_tell_apart(chat, louzu, tmp_path):
+    await chat.setup_building()
+    # Two people called 王伟 already write in 12号楼's group; the roster knows one 王伟 by name only.
+    await chat(f"[{ROOM12}] 王伟: #我的积分", sender_id="wxid_wang_a")
+    await chat(f"[{ROOM12}] 王伟: #我的积分", sender_id="wxid_wang_b")
+    path = tmp_path / "r.csv"
+    path.write_text("楼栋,群ID,群名,门牌号,姓名,微信号,角色\n12号楼,,,1203,王伟,,\n", encoding="utf-8")
+    ran = await louzu("roster", "import", path)
+    assert ran.lines == ["已导入。共改动 1 处：", "  新增居民 12号楼 1203 王伟",
+                         "  待确认：12号楼 1203 王伟：本楼群里有 2 位叫 王伟 的成员，请楼组长在群里发 #门牌 @王伟 1203 确认是谁"]
+    assert await chat.count(Resident, Resident.member_id.is_not(None)) == 0
