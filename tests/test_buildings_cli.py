@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.core.messages import Mention
-from storage.models import (Building, Claim, Group, LedgerEntry, Member, Patrol, Redemption, Report, Resident,
-                            RoleGrant, ScheduledNotice, Thanks)
+from storage.models import Building, LedgerEntry
 from storage.staff.buildings import HOLDERS
 
 RIGHT, WRONG = "12号楼群", "12号群"
@@ -62,8 +61,8 @@ async def test_rename_and_remove_empty_and_their_refusals(chat, louzu):
                                          "12号楼 11号楼（北）\n")
     ran = await louzu("buildings", "merge", "9号楼", "12号楼")
     assert ran.code == 2 and ran.err == "louzu: 没有叫 9号楼 的楼栋（现有：11号楼（北）、12号楼）\n"
-    await chat(f"[空群] 王主任: #绑定 99号楼")
-    await chat(f"[空群] 王主任: #绑定 12号楼")  # re-bound: 99号楼 is left empty
+    await chat("[空群] 王主任: #绑定 99号楼")
+    await chat("[空群] 王主任: #绑定 12号楼")  # re-bound: 99号楼 is left empty
     assert (await louzu("buildings", "remove-empty")).lines == ["已删除 1 栋空楼栋：99号楼"]
     assert (await louzu("buildings", "remove-empty")).lines == ["没有空楼栋。"]
     assert (await louzu("buildings", "merge", "--help")).code == 0
