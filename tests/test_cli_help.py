@@ -45,3 +45,11 @@ def test_a_wrong_command_line_is_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1, err
+
+
+def test_an_unexpected_failure_is_one_line_too(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # nothing listens on port 1
+    assert main(["gifts", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("louzu: 出错了（") and err.count("\n") == 1 and "Traceback" not in err

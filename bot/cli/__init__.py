@@ -96,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     except (click.Abort, KeyboardInterrupt):
         click.echo("louzu: 已中断", err=True)
         return 130
+    except Exception as error:  # a database down, a file that cannot be written…: one line, the details logged
+        logging.getLogger("bot.cli").debug("louzu %s failed", " ".join(argv or sys.argv[1:]), exc_info=True)
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        click.echo(f"louzu: 出错了（{type(error).__name__}）：{reason}。设 LOUZU_LOG_LEVEL=DEBUG 再运行可看详细经过。",
+                   err=True)
+        return 1
     return result if isinstance(result, int) else 0
 
 
