@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import delete, select
 
 from bot.core.context import Context, Refusal
@@ -11,19 +9,10 @@ from bot.core.lookup import one_mentioned
 from bot.core.rules import admin
 from bot.core.router import Router
 from storage.models import ROLE_LABELS, ROLE_WORDS, Building, RoleGrant, RoleName
+from storage.staff.buildings import building_name  # one reading of 12 / 12号 / 12号楼 for chat and roster
 
 router = Router("admin")
 
-
-
-def building_name(text: str) -> str:
-    """"12" and "12号" mean 12号楼; anything else is kept as typed."""
-    text = text.strip()
-    if re.fullmatch(r"\d+", text):
-        return f"{text}号楼"
-    if re.fullmatch(r"\d+号", text):
-        return f"{text}楼"
-    return text
 
 
 @router.command("绑定", "bind", permission=admin(), bound=False, usage="#绑定 <楼号>",

@@ -5,8 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.core.context import Context, Refusal
+from bot.core.lookup import one_mentioned
 from bot.core.parser import normalise, parse_quantity
 from bot.core.router import Router
+from bot.core.rules import leader
+from bot.core.text import local_time, short
 from storage import ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Claim
@@ -80,6 +83,42 @@ async def my_points(ctx: Context) -> str:
     place = (f"本周在{ctx.building.name}排第 {mine.rank} 名（共 {mine.ranked} 人上榜）" if mine.rank
              else "本周还没有上榜，去 #打卡 吧")
     return f"你的爱心积分：余额 {mine.balance} 分；本周 {mine.week:+d}，本月 {mine.month:+d}；{place}。"
+
+
+PER_PAGE = 10
+LEDGER_EXAMPLE = "#积分明细 2"
+
+
+@router.command("积分明细", "ledger", usage="#积分明细 [页]", summary="自己最近的积分记录，每页 10 条（楼组长可 @某人）")
+async def ledger_lines(ctx: Context, args: str) -> str:
+    """One's last 10 ledger lines (#积分明细 2: the 10 before); a leader may @ a person of this building."""
+    assert ctx.building is not None
+    text = normalise(args).removeprefix("第").removesuffix("页").strip()
+    page = parse_quantity(text) if text else 1
+    if page is None or page < 1:
+        raise Refusal(f"页码要写数字，例如：{LEDGER_EXAMPLE}")
+    whose = ctx.member
+    if ctx.mentions:
+        if not leader().allows(ctx):
+            raise Refusal("只有楼组长可以查看别人的积分明细；发送 #积分明细 查看自己的。")
+        whose = await one_mentioned(ctx, "#积分明细 @张阿姨")
+        if whose.building_id != ctx.building.id:
+            raise Refusal(f"{whose.display_name} 不是{ctx.building.name}的居民，请在他所在楼栋的群里查看。")
+    lines, total = await ledger.history(ctx.session, whose.id, page, PER_PAGE)
+    who = "你" if whose.id == ctx.member.id else whose.display_name
+    if not total:
+        return f"{who}还没有积分记录，去 #打卡 吧！"
+    pages = (total + PER_PAGE - 1) // PER_PAGE
+    if page > pages:
+        raise Refusal(f"{who}的积分明细只有 {pages} 页，例如：#积分明细 {pages}")
+    balance = await queries.balance_of(ctx.session, whose.id)
+    tz = ctx.settings.timezone
+    out = [f"{who}的积分明细（第 {page}/{pages} 页，余额 {balance} 分）："]
+    out += [f"{local_time(e.created_at, tz, ctx.now)} {e.amount:+d} {short(e.reason, 30)}" for e in lines]
+    if page < pages:
+        mention = f"@{whose.display_name} " if whose.id != ctx.member.id else ""
+        out.append(f"更早的记录：#积分明细 {mention}{page + 1}")
+    return "\n".join(out)
 
 
 @router.command("排行", "排行榜", "rank", usage="#排行", summary="本周本楼积分前 10 名和本楼星级")

@@ -1,4 +1,5 @@
-"""The default activity catalogue, loaded into the database on first start."""
+"""The default activity catalogue, loaded into the database on first start; the committee keeps it from then on
+(`louzu activities`, storage/staff/activities.py)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,15 @@ PATROL = "巡查"
 
 
 async def ensure_catalogue(session: AsyncSession) -> int:
-    """Add the default activities the catalogue lacks (by name); returns how many were added.
+    """Load the default activities into an empty catalogue; returns how many were added.
 
-    Entries already there keep whatever points and caps the committee gave them.
+    Once there is a catalogue it is the committee's: what it renamed, changed or disabled stays so.
+    Only 巡查, which #巡查 earns its points by, is put back if it is missing altogether.
     """
     present = set(await session.scalars(select(Activity.name)))
     added = 0
     for name, points, unit, auto, cap, most in DEFAULT_ACTIVITIES:
-        if name not in present:
+        if name not in present and (not present or name == PATROL):
             session.add(Activity(name=name, points=points, unit=unit, auto_approve=auto, daily_cap=cap,
                                  max_quantity=most, active=True))
             added += 1

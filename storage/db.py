@@ -55,8 +55,8 @@ def missing_database(url: str) -> str | None:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_file():
-        return (f"no database at {parsed.database}: run this where the bot runs (the same .env, or "
-                f"LOUZU_DATA_DIR / DATABASE_URL set as for `louzu run`); `louzu db upgrade` makes a new one")
+        return (f"{parsed.database} 没有数据库：请在机器人运行的目录里执行（用同一个 .env，或与 `louzu run` "
+                f"相同的 LOUZU_DATA_DIR / DATABASE_URL）；要新建一个，用 `louzu db upgrade`")
     return None
 
 

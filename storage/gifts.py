@@ -24,12 +24,12 @@ def read_gift_file(path: Path) -> list[dict]:
     except (OSError, json.JSONDecodeError) as error:
         raise GiftFileError(f"{path}: {error}") from None
     if not isinstance(items, list):
-        raise GiftFileError(f"{path}: expected a JSON list of gifts")
+        raise GiftFileError(f"{path}：应当是礼品的 JSON 列表")
     for index, item in enumerate(items):
         if not (isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"].strip()
                 and isinstance(item.get("cost"), int) and item["cost"] > 0
                 and isinstance(item.get("stock"), int) and item["stock"] >= 0):
-            raise GiftFileError(f"{path}: gift #{index + 1} needs a name, a cost > 0 and a stock >= 0")
+            raise GiftFileError(f"{path}：第 {index + 1} 个礼品要有名称（name）、大于 0 的积分（cost）和不小于 0 的库存（stock）")
     return items
 
 
@@ -48,7 +48,7 @@ async def upsert_gift(session: AsyncSession, name: str, *, cost: int | None = No
     gift = await session.scalar(select(Gift).where(Gift.name == name))
     if gift is None:
         if cost is None or stock is None:
-            raise GiftFileError(f"new gift {name!r} needs --cost and --stock")
+            raise GiftFileError(f"新礼品 {name} 要写上 --cost（积分）和 --stock（库存）")
         gift = Gift(name=name, cost=cost, stock=stock, active=True if active is None else active)
         session.add(gift)
         return gift

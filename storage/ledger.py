@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LedgerEntry, Member
 from storage.queries import balance_of
 
-__all__ = ["NotEnoughPoints", "balance_of", "lock_member", "post"]
+__all__ = ["NotEnoughPoints", "balance_of", "history", "lock_member", "post"]
 
 
 class NotEnoughPoints(Exception):
@@ -43,3 +43,13 @@ async def post(session: AsyncSession, *, member_id: int, building_id: int | None
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def history(session: AsyncSession, member_id: int, page: int = 1,
+                  per_page: int = 10) -> tuple[list[LedgerEntry], int]:
+    """One page of a member's ledger, newest first (page 1: the latest ``per_page``), and how many entries in all."""
+    total = int(await session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.member_id == member_id)) or 0)
+    rows = await session.scalars(select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+                                 .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+                                 .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total

@@ -67,6 +67,26 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Resident(Base):
+    """A resident on the committee's roster (名册): building, 门牌号 and name; linked to a member once known.
+
+    Imported with `louzu roster import`. One known by name only is linked when they first speak
+    in their building's group under that name (storage/roster.py), or by a leader's #门牌.
+    """
+
+    __tablename__ = "residents"
+    __table_args__ = (UniqueConstraint("building_id", "door", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    door: Mapped[str] = mapped_column(String(32))  # 门牌号: 1201, 3-201
+    name: Mapped[str] = mapped_column(String(64))
+    wechat_id: Mapped[str | None] = mapped_column(String(128))
+    roles: Mapped[str] = mapped_column(String(128), default="")  # RoleName values, comma-separated
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), unique=True)
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class RoleGrant(Base):
     """A role a member holds in one building, and who granted it."""
 

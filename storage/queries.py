@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import roster
 from storage.models import (Building, DirectoryVersion, Group, LedgerEntry, Member, ProcessedMessage, RoleGrant,
                             RoleName)
 
@@ -65,6 +66,8 @@ async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str,
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
         member = await member_by_wechat_id(session, wechat_id)
         assert member is not None
+        if building_id is not None:  # first seen (speaking, or @-mentioned) in a building's group
+            await roster.match_on_sight(session, member, building_id, now)
     _keep_member_current(member, name, building_id)
     return member
 
@@ -139,6 +142,12 @@ async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str
         as_stored = False
     elif _keep_member_current(member, name, building_id):
         as_stored = False
+    if not as_stored and building_id is not None:
+        # Someone new, or under a new name: the roster may know them by that name (storage/roster.py),
+        # and give them roles they hold from this very message on. (A member made just now was
+        # matched as they were made.)
+        await roster.match_on_sight(session, member, building_id, now)
+        roles = roles | frozenset(await roster.roles_held(session, member.id, building_id))
     return Sender(group, building, member, roles, as_stored)
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import jobs as jobs_cli
-from bot.cli import _parser, main
+from bot.cli import main
 from storage.models import OutboxMessage
 from tests.test_notices import sent_after
 from tests.timekit import drive_scheduler_with
@@ -27,7 +27,10 @@ def settings(settings):
 async def jobs(settings, clock, *argv: str) -> tuple[int, list[str]]:
     """`louzu jobs …` against the bot's database, as another process would run it; its exit code and lines."""
     lines: list[str] = []
-    code = await jobs_cli.run(_parser().parse_args(["jobs", *argv]), settings, clock, lines.append)
+    what, *rest = argv
+    name = rest.pop(0) if what == "run" else ""
+    room = rest[rest.index("--room") + 1] if "--room" in rest else None
+    code = await jobs_cli.run(settings, what, clock, lines.append, name=name, room=room, again="--again" in rest)
     return code, lines
 
 
@@ -46,10 +49,9 @@ async def test_a_job_run_by_hand_is_sent_by_the_running_bot_within_its_poll(chat
     before = len(chat.transport.sent)
     code, lines = await jobs(settings, clock, "run", "weekly_ranking")
     assert code == 0
-    assert lines[0] == ("weekly_ranking ran at 2026-11-25 10:00 and kept 3 post(s) for the outbox, "
-                        f"to 11号楼群, 12号楼群, {COMMITTEE} (committee).")
-    assert lines[1] == ("The bot that runs the scheduled jobs sends them within 0.05 s (LOUZU_OUTBOX_POLL_SECONDS), "
-                        "1.5–3 s apart.")
+    assert lines[0] == ("weekly_ranking 已于 2026-11-25 10:00 运行，3 条消息已放进发件箱，发往："
+                        f"11号楼群、12号楼群、{COMMITTEE}（居委会）。")
+    assert lines[1] == "运行定时任务的机器人会在 0.05 秒内（LOUZU_OUTBOX_POLL_SECONDS）开始发送，每条间隔 1.5–3 秒。"
     assert len(lines) == 2  # (on PostgreSQL it can tell that a bot runs the jobs: no warning that none does)
     # Nothing woke the bot's outbox (the posts came from elsewhere): its poll finds them.
     def rankings():
@@ -71,27 +73,26 @@ async def test_a_second_run_in_the_same_week_posts_nowhere_twice_unless_told_aga
     assert (await jobs(settings, clock, "run", "weekly_ranking"))[0] == 0
     code, lines = await jobs(settings, clock, "run", "weekly_ranking")
     assert code == 0 and lines == [
-        f"left out 3 group(s) that already had this week's weekly_ranking (kept since 2026-11-23 00:00): "
-        f"11号楼群, 12号楼群, {COMMITTEE} (committee); add --again to post it there anyway.",
-        "weekly_ranking ran at 2026-11-25 10:00: nothing else to post."]
+        f"已跳过 3 个本周已经发过 weekly_ranking 的群（2026-11-23 00:00 以来）："
+        f"11号楼群、12号楼群、{COMMITTEE}（居委会）；加 --again 可以再发一次。",
+        "weekly_ranking 已于 2026-11-25 10:00 运行：没有其他要发的消息。"]
     # The scheduled run that week leaves them out too (a run by hand on Monday morning, then 09:00).
     assert await chat.app.schedules.jobs.run("weekly_ranking") == 0
     # A group bound since gets it; the others still do not.
     await chat.setup_building("3号楼群", "3号楼", "吴楼长")
     code, lines = await jobs(settings, clock, "run", "weekly_ranking")
-    assert lines[1] == "weekly_ranking ran at 2026-11-25 10:00 and kept 1 post(s) for the outbox, to 3号楼群."
+    assert lines[1] == "weekly_ranking 已于 2026-11-25 10:00 运行，1 条消息已放进发件箱，发往：3号楼群。"
     if chat.app.engine.dialect.name == "postgresql":  # there it can tell that no bot runs the jobs now
-        assert lines[-1] == ("No bot process runs the scheduled jobs on this database right now: "
-                             "they go out when one starts.")
+        assert lines[-1] == "现在没有机器人进程在这个数据库上运行定时任务：等有一个启动时再发出。"
 
     # --again posts it anyway; --room limits it to one group.
     code, lines = await jobs(settings, clock, "run", "weekly_ranking", "--again", "--room", "12号楼群")
-    assert code == 0 and lines[0].endswith("kept 1 post(s) for the outbox, to 12号楼群.")
+    assert code == 0 and lines[0].endswith("1 条消息已放进发件箱，发往：12号楼群。")
     assert await rooms_of(chat, "weekly_ranking") == sorted(["11号楼群", "12号楼群", "12号楼群", "3号楼群", COMMITTEE])
     # Next week is another week.
     clock.advance(days=7)
     assert (await jobs(settings, clock, "run", "weekly_ranking"))[1][0].startswith(
-        "weekly_ranking ran at 2026-12-02 10:00 and kept 4 post(s)")
+        "weekly_ranking 已于 2026-12-02 10:00 运行，4 条消息")
 
 
 async def test_two_runs_at_the_same_moment_post_once(chat, clock, settings):
@@ -128,10 +129,10 @@ async def test_two_runs_at_the_same_moment_post_once(chat, clock, settings):
 async def test_the_honour_list_is_once_a_month_and_reminders_run_when_asked(chat, clock, settings):
     await two_buildings(chat)
     code, lines = await jobs(settings, clock, "run", "honour_list", "--room", "11号楼群")
-    assert code == 0 and lines[0].endswith("kept 1 post(s) for the outbox, to 11号楼群.")
+    assert code == 0 and lines[0].endswith("1 条消息已放进发件箱，发往：11号楼群。")
     code, lines = await jobs(settings, clock, "run", "honour_list")
-    assert lines[0].startswith("left out 1 group(s) that already had this month's honour_list (kept since 2026-11-01 00:00)")
-    assert lines[1].endswith("kept 1 post(s) for the outbox, to 12号楼群.")
+    assert lines[0].startswith("已跳过 1 个本月已经发过 honour_list 的群（2026-11-01 00:00 以来）")
+    assert lines[1].endswith("1 条消息已放进发件箱，发往：12号楼群。")
     before = len(chat.transport.sent)
     said = await sent_after(chat, before)
     picture = settings.data_dir.resolve() / "honour" / "2026-10.png"
@@ -141,7 +142,7 @@ async def test_the_honour_list_is_once_a_month_and_reminders_run_when_asked(chat
     # Reminders are run by their own name (or reminder:<name>), every time they are asked for.
     for name in ("daily_patrol", "reminder:daily_patrol"):
         code, lines = await jobs(settings, clock, "run", name)
-        assert code == 0 and lines[0].startswith("daily_patrol ran at 2026-11-25 10:00 and kept 2 post(s)")
+        assert code == 0 and lines[0].startswith("daily_patrol 已于 2026-11-25 10:00 运行，2 条消息")
     assert await rooms_of(chat, "reminder:daily_patrol") == ["11号楼群", "11号楼群", "12号楼群", "12号楼群"]
 
 
@@ -149,13 +150,13 @@ async def test_jobs_that_change_things_run_for_every_building(chat, clock, setti
     await chat.setup_building()
     await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
     code, lines = await jobs(settings, clock, "run", "expire_claims", "--room", "12号楼群")
-    assert code == 2 and lines == ["louzu: expire_claims changes things in every building, so it runs for all of "
-                                   "them; --room works with weekly_ranking, honour_list and reminders"]
+    assert code == 2 and lines == ["louzu: expire_claims 会改动每栋楼的记录，只能对全部楼栋运行；"
+                                   "--room 只用于 weekly_ranking、honour_list 和提醒"]
     assert (await jobs(settings, clock, "run", "claim_expiry"))[1] == [
-        "expire_claims ran at 2026-11-25 10:00: nothing to post."]
+        "expire_claims 已于 2026-11-25 10:00 运行：没有要发的消息。"]
     clock.advance(days=8)
     code, lines = await jobs(settings, clock, "run", "claim_expiry")  # the setting's name works too
-    assert code == 0 and lines[0] == "expire_claims ran at 2026-12-03 10:00 and kept 1 post(s) for the outbox, to 12号楼群."
+    assert code == 0 and lines[0] == "expire_claims 已于 2026-12-03 10:00 运行，1 条消息已放进发件箱，发往：12号楼群。"
     said = await sent_after(chat, len(chat.transport.sent))
     assert said[0].startswith("[12号楼群] @张阿姨 C1（志愿服务 2小时）超过 7 天没有审核，已过期")
 
@@ -166,8 +167,8 @@ async def test_a_switched_off_job_runs_by_hand_and_quiet_hours_are_said(chat, cl
     clock.set_local("2026-11-25 23:00", settings.timezone)
     code, lines = await jobs(off, clock, "run", "job:weekly_ranking")
     assert code == 0
-    assert lines[0] == "note: weekly_ranking is switched off (LOUZU_WEEKLY_RANKING_AT=off); running it by hand anyway."
-    assert "It is quiet hours (22:00–07:00): they wait until 07:00." in lines
+    assert lines[0] == "提示：weekly_ranking 已关闭（LOUZU_WEEKLY_RANKING_AT=off），仍按要求手动运行。"
+    assert "现在是免打扰时段（22:00–07:00）：这些消息等到 07:00 再发。" in lines
     assert await sent_after(chat, len(chat.transport.sent)) == []
     clock.set_local("2026-11-26 07:00", settings.timezone)
     assert len(await sent_after(chat, len(chat.transport.sent))) == 2
@@ -175,13 +176,12 @@ async def test_a_switched_off_job_runs_by_hand_and_quiet_hours_are_said(chat, cl
 
 async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, clock, settings, tmp_path):
     code, lines = await jobs(settings, clock, "run", "monthly_ranking")
-    assert code == 2 and lines == ["louzu: no built-in job is called 'monthly_ranking'; the jobs are: weekly_ranking, "
+    assert code == 2 and lines == ["louzu: 没有叫 monthly_ranking 的内置任务；可用的任务：weekly_ranking, "
                                    "honour_list, overdue_reports, expire_claims, close_unconfirmed, daily_patrol, "
                                    "weekly_cleanup"]
     elsewhere = replace(settings, data_dir=tmp_path / "elsewhere", database_url="")
     code, lines = await jobs(elsewhere, clock, "list")
-    assert code == 2 and lines[0].startswith(f"louzu: no database at {tmp_path / 'elsewhere' / 'louzu.db'}: run this "
-                                             "where the bot runs")
+    assert code == 2 and lines[0].startswith(f"louzu: {tmp_path / 'elsewhere' / 'louzu.db'} 没有数据库：请在机器人运行的目录")
     assert not (tmp_path / "elsewhere").exists()
 
     async def broken(ctx):
@@ -199,7 +199,7 @@ async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, cl
         code, lines = await jobs(settings, clock, "run", "weekly_ranking")
     finally:
         jobs_cli.JobRunner = original
-    assert code == 1 and lines == ["louzu: weekly_ranking failed and changed nothing (the error is logged above)"]
+    assert code == 1 and lines == ["louzu: weekly_ranking 运行失败，没有改动任何记录（错误见上方日志）"]
 
 
 async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, clock, settings, monkeypatch):
@@ -209,12 +209,12 @@ async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, cloc
     code, lines = await jobs(changed, clock, "list")
     assert code == 0
     table = {line.split()[0]: line.split() for line in lines[2:9]}
-    assert table["weekly_ranking"] == ["weekly_ranking", "LOUZU_WEEKLY_RANKING_AT", "0", "9", "*", "*", "mon", "on",
+    assert table["weekly_ranking"] == ["weekly_ranking", "LOUZU_WEEKLY_RANKING_AT", "0", "9", "*", "*", "mon", "开",
                                        "2026-11-30", "09:00", "-"]
-    assert table["honour_list"][1:] == ["LOUZU_HONOUR_LIST_AT", "off", "off", "-", "-"]
+    assert table["honour_list"][1:] == ["LOUZU_HONOUR_LIST_AT", "off", "关", "-", "-"]
     assert table["overdue_reports"][-3:] == ["2026-11-25", "11:00", "-"]
     assert table["daily_patrol"][1] == "LOUZU_REMINDERS_FILE" and table["daily_patrol"][-3:] == ["2026-11-26", "08:00", "-"]
-    assert "  note: weekly_ranking: not scheduled yet; the bot takes it at its next start" in lines
+    assert "  提示：weekly_ranking：还没排进计划；机器人下次启动时生效" in lines
 
     # Once the bot has scheduled them, the next runs are the ones its scheduler keeps; a run shows as the last posts.
     drive_scheduler_with(monkeypatch, clock)
@@ -223,10 +223,10 @@ async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, cloc
     clock.set_local("2026-11-30 12:00", settings.timezone)  # the bot was down at Monday 09:00
     code, lines = await jobs(settings, clock, "list")
     table = {line.split()[0]: line.split() for line in lines[2:9]}
-    assert table["weekly_ranking"][-6:] == ["2026-11-30", "09:00", "2026-11-25", "10:01", "(2", "posts)"]
-    assert ("  note: weekly_ranking: missed at 2026-11-30 09:00; the bot runs it once when it is back "
-            "(within LOUZU_MISFIRE_GRACE_HOURS)") in lines
-    assert not [line for line in lines if "not scheduled yet" in line]
+    assert table["weekly_ranking"][-6:] == ["2026-11-30", "09:00", "2026-11-25", "10:01", "（2", "条）"]
+    assert ("  提示：weekly_ranking：2026-11-30 09:00 那次错过了；机器人恢复后补跑一次"
+            "（在 LOUZU_MISFIRE_GRACE_HOURS 之内）") in lines
+    assert not [line for line in lines if "还没排进计划" in line]
 
 
 def test_the_command_line_takes_jobs(tmp_path, capsys, monkeypatch):
@@ -234,9 +234,11 @@ def test_the_command_line_takes_jobs(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["jobs", "run", "weekly_ranking"]) == 2
-    assert "louzu: no database at" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        main(["jobs", "run"])
+    assert "没有数据库" in capsys.readouterr().err
+    assert main(["jobs", "run"]) == 2
+    assert capsys.readouterr().err == "louzu: 缺少参数 任务（`louzu jobs run --help` 查看用法）\n"
+    assert main(["jobs", "run", "--help"]) == 0
+    assert "现在运行一个内置任务" in capsys.readouterr().out
 
 
 async def test_regression_a_bot_on_another_database_of_the_server_is_not_taken_for_ours(postgres_database_url):

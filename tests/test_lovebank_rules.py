@@ -214,16 +214,24 @@ def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["gifts", "list"]) == 2  # no database here: refused, and no empty one made
-    assert "louzu: no database at" in capsys.readouterr().err
+    assert "没有数据库" in capsys.readouterr().err
     assert not (tmp_path / "data" / "louzu.db").exists()
     assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
     assert main(["gifts", "set", "保温杯", "--cost", "60", "--stock", "5"]) == 0
-    assert "保温杯\t60 points\t5 left" in capsys.readouterr().out
+    assert capsys.readouterr().out == "已添加礼品 保温杯：60 分，库存 5 件。\n"  # the one change, not the list
     assert main(["gifts", "set", "保温杯", "--stock", "4", "--active", "no"]) == 0
-    assert "保温杯\t60 points\t4 left  (not offered)" in capsys.readouterr().out
+    assert capsys.readouterr().out == "已修改礼品 保温杯：库存 5 → 4，不再提供兑换。\n"
+    assert main(["gifts", "set", "保温杯", "--stock", "4"]) == 0
+    assert capsys.readouterr().out == "礼品 保温杯 没有变化。\n"
+    assert main(["gifts", "list"]) == 0
+    assert [line.split() for line in capsys.readouterr().out.splitlines() if "保温杯" in line] == [
+        ["│", "保温杯", "│", "60", "│", "4", "│", "否", "│"]]
     assert main(["gifts", "set", "雨伞"]) == 2
-    assert "needs --cost and --stock" in capsys.readouterr().out
+    assert capsys.readouterr().err == "louzu: 新礼品 雨伞 要写上 --cost（积分）和 --stock（库存）\n"
+    assert main(["gifts", "set", "雨伞", "--cost", "0"]) == 2
+    assert capsys.readouterr().err.startswith("louzu: --cost 的值不对：0 不是 1 或以上的整数")
     bad = tmp_path / "bad.json"
     bad.write_text('[{"name": "伞", "cost": 0, "stock": 1}]', encoding="utf-8")
     assert main(["gifts", "load", str(bad)]) == 2
-    assert "needs a name, a cost > 0" in capsys.readouterr().out
+    assert "第 1 个礼品要有名称（name）、大于 0 的积分（cost）" in capsys.readouterr().err

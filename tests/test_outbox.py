@@ -186,7 +186,7 @@ async def test_a_failing_send_is_retried_with_backoff_then_recorded_as_failed(se
         assert any("gave up sending outbox message" in r.message for r in caplog.records if r.levelname == "ERROR")
         lines: list[str] = []
         assert await doctor(app.settings, out=lines.append) == 1
-        assert any("坏群" in line and "3 tries" in line for line in lines)
+        assert any("坏群" in line and "3 次" in line for line in lines)
     finally:
         await app.close()
 

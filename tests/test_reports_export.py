@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from bot.cli import export as exports
-from bot.cli import _parser, main
+from bot.cli import main
 from bot.core.messages import Mention
 
 ROOM = "12号楼群"
@@ -71,8 +71,18 @@ async def history(chat, clock, tmp_path, settings):
 
 
 async def export(settings, *argv: str, capsys=None) -> str:
-    args = _parser().parse_args(["export", "reports", *argv])
-    assert await exports.run(args, settings) == 0
+    options = {"fmt": "open311", "until": None, "with_names": False, "output": None, "media_base_url": ""}
+    argv = list(argv)
+    while argv:
+        flag = argv.pop(0)
+        if flag == "--with-names":
+            options["with_names"] = True
+            continue
+        value = argv.pop(0)
+        key = {"--format": "fmt", "-o": "output", "--media-base-url": "media_base_url"}.get(flag, flag[2:])
+        options[key] = (date.fromisoformat(value) if key in ("since", "until") else
+                        Path(value) if key == "output" else value)
+    assert await exports.export_reports(settings, **options) == 0
     return capsys.readouterr().out if capsys else ""
 
 
@@ -183,19 +193,19 @@ def test_export_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     # Run where there is no database (the wrong folder): refused, and no empty one made.
     assert main(["export", "reports", "--since", "2026-11-01"]) == 2
-    assert capsys.readouterr().err.startswith(f"louzu: no database at {tmp_path / 'data' / 'louzu.db'}: run this")
+    assert capsys.readouterr().err.startswith(f"louzu: {tmp_path / 'data' / 'louzu.db'} 没有数据库：请在机器人运行的目录")
     assert not (tmp_path / "data" / "louzu.db").exists()
     assert main(["db", "upgrade"]) == 0
     capsys.readouterr()
     assert main(["export", "reports", "--since", "2026-11-01"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["export", "reports", "--format", "xlsx", "--since", "2026-11-01"]) == 2
-    assert capsys.readouterr().err == "louzu: --format xlsx needs --output FILE\n"
+    assert capsys.readouterr().err == "louzu: --format xlsx 要用 --output 文件 指定写到哪里\n"
     assert main(["export", "reports", "--since", "2026-11-02", "--until", "2026-11-01"]) == 2
-    assert capsys.readouterr().err == "louzu: --until is before --since\n"
+    assert capsys.readouterr().err == "louzu: --until 在 --since 之前\n"
     assert main(["export", "reports", "--format", "csv", "--since", "2026-11-01", "-o", "r.csv"]) == 0
-    assert capsys.readouterr().err == "louzu: wrote 0 reports to r.csv\n"
+    assert capsys.readouterr().err == "已把 0 条报修写到 r.csv\n"
     assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("编号,楼栋,类别,状态,状态说明,描述,登记时间")
-    with pytest.raises(SystemExit):
-        main(["export", "reports", "--since", "1 November"])
-    assert "is not a date like 2026-11-01" in capsys.readouterr().err
+    assert main(["export", "reports", "--since", "1 November"]) == 2
+    assert capsys.readouterr().err == ("louzu: --since 的值不对：1 November 不是日期，例如 2026-11-01"
+                                       "（`louzu export reports --help` 查看用法）\n")

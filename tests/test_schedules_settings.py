@@ -111,14 +111,18 @@ def test_louzu_doctor_reports_jobs_and_the_outbox(monkeypatch, tmp_path, capsys)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOUZU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("LOUZU_ADMIN_IDS", "王主任")
+    monkeypatch.setenv("LOUZU_TRANSPORT", "console")
     assert main(["doctor"]) == 1  # no database here yet (or the wrong folder): said, and none made
-    assert "database: no database at" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "✗ │ 数据库" in out and "没有数据库" in out
     assert not (tmp_path / "data" / "louzu.db").exists()
     assert main(["db", "upgrade"]) == 0
     capsys.readouterr()
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert "scheduled jobs (0, time zone Asia/Shanghai):" in out and "outbox: 0 pending, 0 sending, 0 sent, 0 failed" in out
+    assert "✗" not in out
+    assert "✓ │ 数据库结构" in out and "待发 0，已发 0，失败 0" in out and "– │ 微信网关" in out
 
 
 def test_a_bad_job_declaration_fails_where_it_is_made():

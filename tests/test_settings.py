@@ -56,7 +56,7 @@ def test_bad_setting_at_start_is_one_line_not_a_traceback(monkeypatch, capsys, t
     monkeypatch.setenv("LOUZU_TIMEZONE", "Nowhere/City")
     assert main(["run", "--console"]) == 2
     err = capsys.readouterr().err
-    assert err == "louzu: bad setting LOUZU_TIMEZONE: unknown time zone 'Nowhere/City' (e.g. Asia/Shanghai)\n"
+    assert err == "louzu: 设置有误：LOUZU_TIMEZONE: unknown time zone 'Nowhere/City' (e.g. Asia/Shanghai)\n"
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path):

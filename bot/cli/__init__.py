@@ -1,38 +1,50 @@
-"""The `louzu` command: run the bot, upgrade the database."""
+"""The `louzu` command: run the bot, and the committee's operations (roster, ledger, catalogues, backups).
+
+Each subcommand is a thin layer over a staff operation in ``storage/staff/`` (the web desk
+calls the same functions): it reads the options, calls the operation, and says what happened
+in Chinese. ``main(argv) -> int`` is the entry; ``--help`` works on every subcommand.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
 import signal
 import sys
 
-from bot.cli import export as exports
-from bot.cli import gifts as gifts_cli
-from bot.cli import jobs as jobs_cli
-from bot.core.settings import Settings, SettingsError
+import click
+
+from bot.cli import ui
+from bot.cli.state import State, settings_of
+from bot.core.settings import Settings
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="louzu", description="楼组小助手: the building-group bot")
-    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the bot")
-    which = run.add_mutually_exclusive_group()
-    which.add_argument("--console", action="store_const", const="console", dest="transport",
-                       help="talk to the bot at this terminal (or pipe a script in)")
-    which.add_argument("--wechaty", action="store_const", const="wechaty", dest="transport",
-                       help="connect to WeChat through a Wechaty puppet service")
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="bring the schema up to date (the bot also does this at start)")
-    gifts_cli.add_parser(sub)
-    exports.add_parser(sub)
-    jobs_cli.add_parser(sub)
-    sub.add_parser("doctor", help="scheduled jobs, the outbox, and sends that failed")
-    return parser
+@click.group(cls=ui.Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             help="楼组小助手：楼组群机器人，以及居委会的名册、积分台账、目录、备份等操作。")
+@click.option("--env-file", default=".env", metavar="文件", help="设置文件（默认 .env，见 config.example.env）")
+@click.pass_context
+def cli(ctx: click.Context, env_file: str) -> None:
+    ctx.obj = State(env_file)
+
+
+@cli.command("run", help="启动机器人（没有配置微信时用控制台）。")
+@click.option("--console", "transport", flag_value="console", help="在这个终端里扮演居民和楼组长（也可以用管道输入脚本）")
+@click.option("--wechaty", "transport", flag_value="wechaty", help="通过 Wechaty puppet service 连接微信")
+@click.pass_context
+def run_command(ctx: click.Context, transport: str | None) -> int:
+    settings = settings_of(ctx)
+    choice = transport or settings.chosen_transport()
+    if choice == "wechaty" and not settings.puppet_token:
+        raise ui.Fail("设置有误：WECHATY_PUPPET_SERVICE_TOKEN: required for the wechaty transport", 2)
+    from bot.app import App
+
+    app = App(settings, make_transport(settings, choice))
+    try:
+        asyncio.run(_serve(app))
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def make_transport(settings: Settings, choice: str):
@@ -43,53 +55,6 @@ def make_transport(settings: Settings, choice: str):
     from bot.transport.console import ConsoleTransport
 
     return ConsoleTransport(settings.bot_name, settings.admin_ids)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        settings = Settings.load(args.env_file)
-        choice = getattr(args, "transport", None) or settings.chosen_transport()
-        if choice == "wechaty" and not settings.puppet_token:
-            raise SettingsError("WECHATY_PUPPET_SERVICE_TOKEN: required for the wechaty transport")
-    except SettingsError as error:
-        print(f"louzu: bad setting {error}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every start at INFO; only its problems are news.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
-    for note in settings.notes:
-        logging.getLogger("bot.cli").warning("%s", note)
-    if args.command == "db":
-        return asyncio.run(_upgrade(settings))
-    if args.command in ("gifts", "export"):  # they work on the bot's records: never on a new, empty file
-        from storage.db import missing_database
-
-        problem = missing_database(settings.database_url)
-        if problem:
-            print(f"louzu: {problem}", file=sys.stderr)
-            return 2
-    if args.command == "gifts":
-        return asyncio.run(gifts_cli.run(args, settings))
-    if args.command == "doctor":
-        from bot.cli.doctor import doctor
-
-        return asyncio.run(doctor(settings))
-    if args.command == "export":
-        return asyncio.run(exports.run(args, settings))
-    if args.command == "jobs":
-        if settings.log_level != "DEBUG":  # what a job did is printed; its log lines would say it twice
-            logging.getLogger("schedules.jobs").setLevel(logging.ERROR)
-        return asyncio.run(jobs_cli.run(args, settings))
-    from bot.app import App
-
-    app = App(settings, make_transport(settings, choice))
-    try:
-        asyncio.run(_serve(app))
-    except KeyboardInterrupt:
-        pass
-    return 0
 
 
 async def _serve(app) -> None:
@@ -103,17 +68,42 @@ async def _serve(app) -> None:
         logging.getLogger("bot.cli").info("stopped")
 
 
-async def _upgrade(settings: Settings) -> int:
-    from storage.db import make_engine, upgrade
+def _register() -> None:
+    from bot.cli import activities, buildings, demo, doctor, export, gifts, jobs, roster
+    from bot.cli import db as db_cli
 
-    engine = make_engine(settings.database_url)
+    for command in (roster.roster, export.export, activities.activities, gifts.gifts, buildings.buildings, db_cli.db, jobs.jobs,
+                    doctor.doctor_command, demo.demo_command):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`louzu …`: the exit status (0 done, 1 the operation failed, 2 a wrong command line or setting)."""
     try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-    print(f"louzu: database is up to date ({engine.url.render_as_string(hide_password=True)})")
-    return 0
+        result = cli.main(args=argv, prog_name="louzu", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as shown:
+        click.echo(shown.ctx.get_help())
+        return 2
+    except click.UsageError as error:
+        click.echo(ui.usage_error(error, cli, sys.argv[1:] if argv is None else argv), err=True)
+        return error.exit_code
+    except click.ClickException as error:
+        click.echo(f"louzu: {error.format_message()}", err=True)
+        return error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("louzu: 已中断", err=True)
+        return 130
+    except Exception as error:  # a database down, a file that cannot be written…: one line, the details logged
+        logging.getLogger("bot.cli").debug("louzu %s failed", " ".join(argv or sys.argv[1:]), exc_info=True)
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        click.echo(f"louzu: 出错了（{type(error).__name__}）：{reason}。设 LOUZU_LOG_LEVEL=DEBUG 再运行可看详细经过。",
+                   err=True)
+        return 1
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

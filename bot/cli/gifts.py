@@ -2,61 +2,49 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from sqlalchemy import select
+import click
 
-from bot.core.settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.gifts import GiftFileError, read_gift_file, upsert_gift
-from storage.models import Gift
-
-
-def add_parser(subparsers) -> None:
-    gifts = subparsers.add_parser("gifts", help="list or edit the gift catalogue")
-    sub = gifts.add_subparsers(dest="gifts_command", required=True)
-    sub.add_parser("list", help="every gift with its cost, stock and whether it is offered")
-    add = sub.add_parser("set", help="add a gift, or change its cost, stock or whether it is offered")
-    add.add_argument("name")
-    add.add_argument("--cost", type=_positive, help="points it costs")
-    add.add_argument("--stock", type=_not_negative, help="how many are left")
-    add.add_argument("--active", choices=("yes", "no"), help="offered in #礼品 or not")
-    load = sub.add_parser("load", help="add or update gifts from a JSON file like storage/default_gifts.json")
-    load.add_argument("file", type=Path)
+from bot.cli import ui
+from bot.cli.state import operation, records_of
+from bot.cli.types import NOT_NEGATIVE, POSITIVE, YES_NO
+from storage.staff import gifts as staff
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
-    return int(text)
+@click.group(cls=ui.Group, help="礼品目录：查看、添加、修改。")
+def gifts() -> None:
+    pass
 
 
-def _not_negative(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number 0 or above")
-    return int(text)
-
-
-async def run(args, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        async with make_sessionmaker(engine)() as session, session.begin():
-            try:
-                if args.gifts_command == "set":
-                    active = None if args.active is None else args.active == "yes"
-                    await upsert_gift(session, args.name.strip(), cost=args.cost, stock=args.stock, active=active)
-                elif args.gifts_command == "load":
-                    for item in read_gift_file(args.file):
-                        await upsert_gift(session, item["name"].strip(), cost=item["cost"], stock=item["stock"])
-            except GiftFileError as error:
-                print(f"louzu: {error}")
-                return 2
-            await session.flush()
-            for gift in await session.scalars(select(Gift).order_by(Gift.cost, Gift.id)):
-                offered = "" if gift.active else "  (not offered)"
-                print(f"{gift.name}\t{gift.cost} points\t{gift.stock} left{offered}")
-    finally:
-        await engine.dispose()
+@gifts.command("list", help="所有礼品：积分、库存、是否可兑换。")
+@click.pass_context
+def list_command(ctx: click.Context) -> int:
+    rows = ui.run(operation(records_of(ctx).database_url, staff.list_gifts))
+    ui.table("礼品目录", ["礼品", "积分", "库存", "可兑换"],
+             [(g.name, g.cost, g.stock, "是" if g.active else "否") for g in rows])
     return 0
+
+
+@gifts.command("set", help="添加礼品，或修改一个礼品的积分、库存、是否可兑换。")
+@ui.argument("name", metavar="礼品", help="礼品名称，例如 保温杯")
+@click.option("--cost", type=POSITIVE, metavar="分", help="兑换要多少积分")
+@click.option("--stock", type=NOT_NEGATIVE, metavar="件", help="还剩多少件")
+@click.option("--active", type=YES_NO, metavar="yes|no", help="是否在 #礼品 里提供兑换")
+@click.pass_context
+def set_command(ctx: click.Context, name: str, cost: int | None, stock: int | None, active: bool | None) -> int:
+    change = ui.run(operation(records_of(ctx).database_url, staff.set_gift, name, cost=cost, stock=stock,
+                                  active=active))
+    ui.say(change.text())
+    return 0
+
+
+@gifts.command("load", help="从 JSON 文件添加或更新礼品（格式同 storage/default_gifts.json）。")
+@ui.argument("file", metavar="文件", type=click.Path(path_type=Path), help="礼品 JSON 文件")
+@click.pass_context
+def load_command(ctx: click.Context, file: Path) -> int:
+    changes = ui.run(operation(records_of(ctx).database_url, staff.load_gifts, file))
+    for change in changes:
+        ui.say(change.text())
+    return 0
+

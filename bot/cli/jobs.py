@@ -18,9 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import AsyncIterator, Callable
 
+import click
+from rich.cells import cell_len
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.cli import ui
+from bot.cli.state import records_of
 from bot.core.clock import utc_now
 from bot.core.cron import cron_trigger
 from bot.core.outbox import in_quiet_hours
@@ -35,18 +39,25 @@ from storage.models import Group, OutboxMessage
 Clock = Callable[[], datetime]
 
 
-def add_parser(subparsers) -> None:
-    jobs = subparsers.add_parser("jobs", help="the built-in scheduled jobs: list them, or run one now")
-    sub = jobs.add_subparsers(dest="jobs_command", required=True)
-    sub.add_parser("list", help="each built-in job and reminder: its setting, on or off, next run, last posts")
-    run = sub.add_parser("run", help="run a built-in job now; the running bot sends its posts")
-    run.add_argument("name", help=", ".join(spec.name for spec in registry.scheduled())
-                     + ", or a reminder's name (e.g. daily_patrol)")
-    run.add_argument("--room", metavar="ROOM_ID",
-                     help="keep only the posts to this group (weekly_ranking, honour_list and reminders only)")
-    run.add_argument("--again", action="store_true",
-                     help="post the weekly ranking or the honour list also to groups that already had this "
-                          "week's or month's")
+@click.group(cls=ui.Group, help="内置定时任务：查看，或者现在手动运行一个。")
+def jobs() -> None:
+    pass
+
+
+@jobs.command("list", help="每个内置任务和提醒：对应的设置、开关、下次运行、最近一次发送。")
+@click.pass_context
+def list_command(ctx: click.Context) -> int:
+    return ui.run(run(records_of(ctx), "list"))
+
+
+@jobs.command("run", help="现在运行一个内置任务；消息由正在运行的机器人发出。")
+@ui.argument("name", metavar="任务", help=", ".join(spec.name for spec in registry.scheduled())
+             + "，或提醒的名字（例如 daily_patrol）")
+@click.option("--room", metavar="群ID", help="只发给这个群（仅 weekly_ranking、honour_list 和提醒）")
+@click.option("--again", is_flag=True, help="本周（本月）已经发过排行或光荣榜的群也再发一次")
+@click.pass_context
+def run_command(ctx: click.Context, name: str, room: str | None, again: bool) -> int:
+    return ui.run(run(records_of(ctx), "run", name=name, room=room, again=again))
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,9 @@ def standalone_runner(settings: Settings, engine: AsyncEngine, clock: Clock) -> 
     return JobRunner(settings, clock, transaction)
 
 
-async def run(args, settings: Settings, clock: Clock = utc_now, out=print) -> int:
+async def run(settings: Settings, what: str, clock: Clock = utc_now, out=ui.say, *, name: str = "",
+              room: str | None = None, again: bool = False) -> int:
+    """`jobs list` or `jobs run NAME`; ``out`` takes each line said."""
     problem = missing_database(settings.database_url)
     if problem:
         out(f"louzu: {problem}")
@@ -102,9 +115,9 @@ async def run(args, settings: Settings, clock: Clock = utc_now, out=print) -> in
     engine = make_engine(settings.database_url)
     try:
         await upgrade(engine)
-        if args.jobs_command == "list":
+        if what == "list":
             return await list_jobs(settings, engine, clock, out)
-        return await run_job(args, settings, engine, clock, out)
+        return await run_job(settings, engine, clock, out, name, room, again)
     finally:
         await engine.dispose()
 
@@ -140,37 +153,37 @@ async def list_jobs(settings: Settings, engine: AsyncEngine, clock: Clock, out) 
         for batch, when in last.items():
             counts[batch] = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.batch == batch, OutboxMessage.created_at == when))
-    out(f"built-in jobs (times in {tz}; database {engine.url.render_as_string(hide_password=True)}):")
-    rows = [("job", "setting", "time", "on", "next run", "last posts")]
+    out(f"内置任务（时间按 {tz}；数据库 {engine.url.render_as_string(hide_password=True)}）：")
+    rows = [("任务", "设置", "时间", "开关", "下次运行", "最近发送")]
     notes: list[str] = []
     for entry in entries(settings):
         job = stored.get(entry.job_id)
         if entry.cron is None:
             upcoming = "-"
             if job is not None:
-                notes.append(f"{entry.name}: switched off; the bot drops it at its next start")
+                notes.append(f"{entry.name}：已关闭；机器人下次启动时移除它")
         else:
             trigger = cron_trigger(entry.cron, tz)
             if job is not None and repr(job.trigger) == repr(trigger):
                 upcoming = _local(job.next_run_time, tz)
                 if job.next_run_time is not None and job.next_run_time < now:
-                    notes.append(f"{entry.name}: missed at {upcoming}; the bot runs it once when it is back "
-                                 f"(within LOUZU_MISFIRE_GRACE_HOURS)")
+                    notes.append(f"{entry.name}：{upcoming} 那次错过了；机器人恢复后补跑一次"
+                                 f"（在 LOUZU_MISFIRE_GRACE_HOURS 之内）")
             else:
                 upcoming = _local(trigger.get_next_fire_time(None, now.astimezone(tz)), tz)
-                notes.append(f"{entry.name}: " + ("its time changed in the settings" if job is not None
-                                                  else "not scheduled yet") + "; the bot takes it at its next start")
+                notes.append(f"{entry.name}：" + ("设置里的时间改了" if job is not None
+                                                 else "还没排进计划") + "；机器人下次启动时生效")
         when = last.get(entry.batch)
-        posted = f"{_local(when, tz)} ({counts[entry.batch]} posts)" if when is not None else "-"
-        rows.append((entry.name, entry.setting, entry.cron or "off", "on" if entry.cron else "off", upcoming, posted))
+        posted = f"{_local(when, tz)} （{counts[entry.batch]} 条）" if when is not None else "-"
+        rows.append((entry.name, entry.setting, entry.cron or "off", "开" if entry.cron else "关", upcoming, posted))
     if not settings.reminders:
-        rows.append(("reminders", "LOUZU_REMINDERS_FILE", "off", "off", "-", "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        rows.append(("reminders", "LOUZU_REMINDERS_FILE", "off", "关", "-", "-"))
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        out("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+        out("  " + "  ".join(cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths)) + "  " + row[-1])
     for note in notes:
-        out(f"  note: {note}")
-    out("`louzu jobs run <job>` runs one now; a setting's value `off` turns a job off (then restart the bot).")
+        out(f"  提示：{note}")
+    out("`louzu jobs run <任务>` 现在运行一个；把设置的值写成 off 即关闭该任务（然后重启机器人）。")
     return 0
 
 
@@ -190,22 +203,23 @@ async def sender_running(engine: AsyncEngine) -> bool | None:
     return bool(held)
 
 
-async def run_job(args, settings: Settings, engine: AsyncEngine, clock: Clock, out) -> int:
-    entry = find(settings, args.name)
+async def run_job(settings: Settings, engine: AsyncEngine, clock: Clock, out, name: str, room: str | None,
+                  again: bool) -> int:
+    entry = find(settings, name)
     if entry is None:
         names = ", ".join(e.name for e in entries(settings))
-        out(f"louzu: no built-in job is called {args.name!r}; the jobs are: {names}")
+        out(f"louzu: 没有叫 {name} 的内置任务；可用的任务：{names}")
         return 2
-    if args.room is not None and not registry.specs[entry.job].posts_only:
-        out(f"louzu: {entry.name} changes things in every building, so it runs for all of them; "
-            f"--room works with weekly_ranking, honour_list and reminders")
+    if room is not None and not registry.specs[entry.job].posts_only:
+        out(f"louzu: {entry.name} 会改动每栋楼的记录，只能对全部楼栋运行；"
+            f"--room 只用于 weekly_ranking、honour_list 和提醒")
         return 2
     if entry.cron is None:
-        out(f"note: {entry.name} is switched off ({entry.setting}=off); running it by hand anyway.")
+        out(f"提示：{entry.name} 已关闭（{entry.setting}=off），仍按要求手动运行。")
     runner = standalone_runner(settings, engine, clock)
-    result = await runner.run_now(entry.job, *entry.args, room=args.room, again=args.again)
+    result = await runner.run_now(entry.job, *entry.args, room=room, again=again)
     if result.failed:
-        out(f"louzu: {entry.name} failed and changed nothing (the error is logged above)")
+        out(f"louzu: {entry.name} 运行失败，没有改动任何记录（错误见上方日志）")
         return 1
     tz = settings.timezone
     async with runner.transaction() as session:
@@ -213,30 +227,29 @@ async def run_job(args, settings: Settings, engine: AsyncEngine, clock: Clock, o
 
     def named(room: str) -> str:
         topic = topics.get(room)
-        committee = " (committee)" if room == settings.committee_room else ""
-        return f"{room} ({topic}){committee}" if topic and topic != room else f"{room}{committee}"
+        committee = "（居委会）" if room == settings.committee_room else ""
+        return f"{room}（{topic}）{committee}" if topic and topic != room else f"{room}{committee}"
 
-    period = registry.specs[entry.job].once_per
+    period = {"week": "本周", "month": "本月"}.get(registry.specs[entry.job].once_per or "", "")
     if result.left_out:
-        out(f"left out {len(result.left_out)} group(s) that already had this {period}'s {entry.name} "
-            f"(kept since {_local(result.since, tz)}): {', '.join(named(r) for r in result.left_out)}; "
-            f"add --again to post it there anyway.")
+        out(f"已跳过 {len(result.left_out)} 个{period}已经发过 {entry.name} 的群（{_local(result.since, tz)} 以来）："
+            f"{'、'.join(named(r) for r in result.left_out)}；加 --again 可以再发一次。")
     if not result.kept:
-        out(f"{entry.name} ran at {_local(result.at, tz)}: nothing {'else ' if result.left_out else ''}to post"
-            + (" to that group." if args.room else "."))
+        out(f"{entry.name} 已于 {_local(result.at, tz)} 运行：" + ("这个群" if room else "")
+            + f"没有{'其他' if result.left_out else ''}要发的消息。")
         return 0
-    out(f"{entry.name} ran at {_local(result.at, tz)} and kept {result.kept} post(s) for the outbox, to "
-        + ", ".join(named(room) for room in result.rooms) + ".")
+    out(f"{entry.name} 已于 {_local(result.at, tz)} 运行，{result.kept} 条消息已放进发件箱，发往："
+        + "、".join(named(r) for r in result.rooms) + "。")
     low, high = settings.pace_seconds
     minutes = result.kept * (low + high) / 2 / 60
-    pace = f"{low:g}–{high:g} s apart" + (f", about {minutes:.0f} min in all" if minutes >= 1 else "")
-    out(f"The bot that runs the scheduled jobs sends them within {settings.outbox_poll_seconds:g} s "
-        f"(LOUZU_OUTBOX_POLL_SECONDS), {pace}.")
+    pace = f"每条间隔 {low:g}–{high:g} 秒" + (f"，共约 {minutes:.0f} 分钟" if minutes >= 1 else "")
+    out(f"运行定时任务的机器人会在 {settings.outbox_poll_seconds:g} 秒内（LOUZU_OUTBOX_POLL_SECONDS）"
+        f"开始发送，{pace}。")
     if in_quiet_hours(result.at.astimezone(tz), settings.quiet_hours):
-        out(f"It is quiet hours ({settings.quiet_hours[0]:%H:%M}–{settings.quiet_hours[1]:%H:%M}): "
-            f"they wait until {settings.quiet_hours[1]:%H:%M}.")
+        out(f"现在是免打扰时段（{settings.quiet_hours[0]:%H:%M}–{settings.quiet_hours[1]:%H:%M}）："
+            f"这些消息等到 {settings.quiet_hours[1]:%H:%M} 再发。")
     running = await sender_running(engine)
     if running is False:
-        out("No bot process runs the scheduled jobs on this database right now: they go out when one starts.")
+        out("现在没有机器人进程在这个数据库上运行定时任务：等有一个启动时再发出。")
     return 0
 

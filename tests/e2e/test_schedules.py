@@ -164,9 +164,9 @@ async def test_the_monday_ranking_run_by_hand_is_sent_by_the_running_bot(world):
     bot, inbox = world.bot, world.inbox
     code, out, err = await bot.command("jobs", "run", "weekly_ranking")
     assert code == 0, err
-    assert "weekly_ranking is switched off" in out  # LOUZU_WEEKLY_RANKING_AT=off here: the bot never runs it itself
-    assert "kept 3 post(s) for the outbox, to r1@chatroom (1号楼), r2@chatroom (2号楼), rc@chatroom (居委会工作群) " \
-           "(committee)." in out
+    assert "weekly_ranking 已关闭" in out  # LOUZU_WEEKLY_RANKING_AT=off here: the bot never runs it itself
+    assert "3 条消息已放进发件箱，发往：r1@chatroom（1号楼）、r2@chatroom（2号楼）、rc@chatroom（居委会工作群）" \
+           "（居委会）。" in out
 
     posts = await inbox.take(lambda m: "上周爱心积分榜】" in text_of(m) or "【各楼上周星级】" in text_of(m), count=3)
     by_room = {m["room"]: text_of(m).splitlines() for m in posts}
@@ -179,8 +179,8 @@ async def test_the_monday_ranking_run_by_hand_is_sent_by_the_running_bot(world):
     # Run again the same week, by accident: no group gets it twice.
     code, out, err = await bot.command("jobs", "run", "weekly_ranking")
     assert code == 0, err
-    assert "left out 3 group(s) that already had this week's weekly_ranking" in out
-    assert "nothing else to post" in out
+    assert "已跳过 3 个本周已经发过 weekly_ranking 的群" in out
+    assert "没有其他要发的消息" in out
     assert bot.query("SELECT COUNT(*) FROM outbox_messages WHERE batch = 'weekly_ranking'") == [(3,)]
 
 
