@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.context import Context, Refusal
+from bot.core.intake import MAX_TEXT, take_in
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.parser import split_command
 from bot.core.router import Command, CommandTable
@@ -53,6 +54,10 @@ class Dispatcher:
         """Handle one message and send its replies; returns what was sent."""
         if message.sender_id == self.bot_id and self.bot_id:
             return []
+        message, cut = take_in(message)
+        if cut:
+            log.info("message %s in %s was longer than %d characters; read and kept cut", message.id,
+                     message.room_id, MAX_TEXT)
         mention_names = [m.name for m in message.mentions if m.id != self.bot_id]
         parsed = split_command(message.text, bot_name=self.settings.bot_name,
                                mentions_bot=message.mentions_bot, mention_names=mention_names)
