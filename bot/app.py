@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.clock import utc_now
 from bot.core.dispatcher import Dispatcher
+from bot.core.intake import MAX_TOPIC, clean_name
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import AfterCommit, Outbox
 from bot.core.settings import Settings
@@ -127,7 +128,7 @@ class App:
     async def on_room_join(self, room_id: str, topic: str) -> None:
         """The bot was added to a group: say how to bind it."""
         async with self.transaction() as session:
-            group = await queries.get_or_create_group(session, room_id, topic)
+            group = await queries.get_or_create_group(session, room_id, clean_name(topic, MAX_TOPIC))
             bound = group.building_id is not None
         if not bound:
             await self.send(Reply(room_id, GREETING.format(bot=self.settings.bot_name)))
@@ -135,4 +136,4 @@ class App:
     async def on_room_topic(self, room_id: str, topic: str) -> None:
         """Keep the stored group name current."""
         async with self.transaction() as session:
-            await queries.get_or_create_group(session, room_id, topic)
+            await queries.get_or_create_group(session, room_id, clean_name(topic, MAX_TOPIC))

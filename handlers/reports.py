@@ -57,10 +57,9 @@ async def _report(ctx: Context, number: int, *, lock: bool = True) -> Report:
     """R<number> of this building, locked (by default) for the change the command makes."""
     report = await store.get_report(ctx.session, number, lock=lock)
     assert ctx.building is not None
-    if report is None:
-        raise Refusal(f"没有找到 R{number}，请检查编号；发送 #进度 查看报修。")
-    if report.building_id != ctx.building.id:
-        raise Refusal(f"R{number} 不是{ctx.building.name}的报修，请检查编号；发送 #进度 查看本楼的报修。")
+    # Another building's report is answered exactly like one that does not exist: no telling what is elsewhere.
+    if report is None or report.building_id != ctx.building.id:
+        raise Refusal(f"没有找到 R{number}，请检查编号；发送 #进度 查看本楼的报修。")
     return report
 
 

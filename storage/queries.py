@@ -20,6 +20,16 @@ NOT_EARNED = ("redemption", "redemption_reversal")
 EARNED = and_(*(LedgerEntry.kind != kind for kind in NOT_EARNED))
 
 
+# Record numbers (R12, C7, X3, S2) are 32-bit integers on PostgreSQL: a larger one names nothing,
+# and is answered as such before it reaches the database (where it would be an error).
+LARGEST_ID = 2**31 - 1
+
+
+def could_be_id(number: int) -> bool:
+    """Whether ``number`` can be the id of a record at all."""
+    return 0 < number <= LARGEST_ID
+
+
 def _insert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 

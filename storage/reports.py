@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Group, LedgerEntry, Member, PendingPhoto, Report, ReportEvent, ReportPhoto
+from storage.queries import could_be_id
 
 OPEN, ASSIGNED, RESOLVED, CLOSED = "open", "assigned", "resolved", "closed"
 NOT_CLOSED = (OPEN, ASSIGNED, RESOLVED)
@@ -91,6 +92,8 @@ async def open_report(session: AsyncSession, *, building: Building, reporter: Me
 
 async def get_report(session: AsyncSession, number: int, *, lock: bool = False) -> Report | None:
     """Report R<number>; ``lock`` serialises concurrent changes to it (a row lock on PostgreSQL)."""
+    if not could_be_id(number):
+        return None
     stmt = select(Report).where(Report.id == number)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
