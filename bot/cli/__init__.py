@@ -46,6 +46,9 @@ def make_transport(settings: Settings, choice: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.app import private_files
+
+    private_files()  # before anything is created: the database, photos and exports are nobody else's
     args = _parser().parse_args(argv)
     try:
         settings = Settings.load(args.env_file)
