@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 import stat
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from bot.cli import configure_logging
+from bot.core import redaction
+from bot.core.settings import Settings
+from bot.transport import wechaty_gateway
 from tests.test_console import run_console
 
 
@@ -55,3 +65,59 @@ def test_an_older_installs_readable_data_is_made_private_at_start(tmp_path):
         assert {p.name: oct(mode(p)) for p in data.glob("louzu.db*") if mode(p) & 0o077} == {}
     finally:
         os.umask(old)
+
+
+TOKEN = "insecure_7f3c2d1e-5b6a-4c8d-9e0f-123456789abc"
+
+
+@pytest.fixture
+def discovery(monkeypatch):
+    """Wechaty's token discovery service, played on this machine."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"host": "127.0.0.1", "port": 8788}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # the server's own lines are not the bot's log
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(wechaty_gateway, "DISCOVERY_URL", f"http://127.0.0.1:{server.server_port}/v0/hosties/{{token}}")
+    yield
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def restore_logging():
+    factory = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(factory)
+    redaction._installed = False
+    redaction._SECRETS.clear()
+
+
+async def test_the_token_is_in_no_log_at_any_level_urllib3s_included(discovery, restore_logging, caplog):
+    """Regression: at DEBUG, urllib3 logged the discovery request as `GET /v0/hosties/<token>`."""
+    configure_logging(Settings.from_mapping({"WECHATY_PUPPET_SERVICE_TOKEN": TOKEN, "LOUZU_LOG_LEVEL": "DEBUG"}))
+    caplog.set_level(logging.DEBUG)
+    assert await wechaty_gateway.discover_endpoint(TOKEN) == "127.0.0.1:8788"
+    assert "GET /v0/hosties/***" in caplog.text  # urllib3 said its line, without the token
+    logging.getLogger("anything").debug("url %s, again %r", f"/v0/hosties/{TOKEN}", TOKEN)
+    try:
+        raise ConnectionError(f"cannot reach https://example.invalid/v0/hosties/{TOKEN}")
+    except ConnectionError:
+        logging.getLogger("bot.transport.wechaty").exception("lost the puppet service")
+    assert "lost the puppet service" in caplog.text
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for record in caplog.records:
+        assert TOKEN not in handler.format(record), record.getMessage()
+    assert TOKEN not in caplog.text

@@ -12,6 +12,7 @@ import sys
 from bot.cli import export as exports
 from bot.cli import gifts as gifts_cli
 from bot.cli import jobs as jobs_cli
+from bot.core.redaction import never_log
 from bot.core.settings import Settings, SettingsError
 
 
@@ -33,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     jobs_cli.add_parser(sub)
     sub.add_parser("doctor", help="scheduled jobs, the outbox, and sends that failed")
     return parser
+
+
+def configure_logging(settings: Settings) -> None:
+    """Our format at the configured level; the puppet service's token in no record of any logger."""
+    never_log(settings.puppet_token)  # first: also urllib3's line for the token discovery request
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every start at INFO; only its problems are news.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
 
 def make_transport(settings: Settings, choice: str):
@@ -58,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"louzu: bad setting {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every start at INFO; only its problems are news.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    configure_logging(settings)
     for note in settings.notes:
         logging.getLogger("bot.cli").warning("%s", note)
     if args.command == "db":
