@@ -9,6 +9,7 @@ from bot.core.lookup import in_this_building, one_mentioned
 from bot.core.parser import normalise, parse_points
 from bot.core.router import Router
 from bot.core.rules import leader
+from storage import gifts as gift_store
 from storage import ledger
 from storage.ledger import NotEnoughPoints
 from storage.models import Claim, Member, Redemption
@@ -104,11 +105,32 @@ async def award(ctx: Context, args: str):
 async def deduct(ctx: Context, args: str):
     """Deduct points from a member of this group, with a reason; never below zero."""
     target, amount, reason = await _amount_and_reason(ctx, args, "#扣分 @张阿姨 5 重复打卡")
+    # Points held for a gift still count: were they left out, #兑换 then #取消 would shelter them from a
+    # deduction. Holds are released, newest first, as far as the deduction needs them.
+    await ledger.lock_member(ctx.session, target.id)
+    held = await gift_store.held_of(ctx.session, target.id)  # locked before the balance is read: a #取消 waits
+    balance = await ledger.balance_of(ctx.session, target.id)
+    if balance + sum(r.cost for r in held) < amount:
+        most = balance + sum(r.cost for r in held)
+        holding = f"（含兑换中冻结的 {most - balance} 分）" if held else ""
+        raise Refusal(f"{target.display_name} 只有 {most} 分{holding}，最多扣 {most} 分。")
+    released = []
+    for redemption in held:
+        if balance >= amount:
+            break
+        await gift_store.cancel(ctx.session, redemption, by=ctx.member.id, now=ctx.now, message_id=ctx.message.id,
+                                reason=f"扣分时取消兑换 X{redemption.id} {redemption.gift.name}")
+        balance += redemption.cost
+        released.append(redemption)
     try:
         await ledger.post(ctx.session, member_id=target.id, building_id=ctx.building.id if ctx.building else None,
                           amount=-amount, kind="deduction", reason=reason, author_id=ctx.member.id, now=ctx.now,
                           message_id=ctx.message.id)
-    except NotEnoughPoints as short:
+    except NotEnoughPoints as short:  # cannot happen under the lock; the ledger's own rule all the same
         raise Refusal(f"{target.display_name} 只有 {short.balance} 分，最多扣 {short.balance} 分。") from None
-    return ctx.reply(f"{ctx.member.display_name} 扣除你 {amount} 分：{reason}。如有疑问请联系楼组长。",
+    cancelled = ""
+    if released:
+        gifts = "、".join(f"X{r.id}（{r.gift.name}）" for r in released)
+        cancelled = f"积分不够，已取消兑换 {gifts}，退回的积分用于扣分。"
+    return ctx.reply(f"{ctx.member.display_name} 扣除你 {amount} 分：{reason}。{cancelled}如有疑问请联系楼组长。",
                      mention=(target.wechat_id,))

@@ -281,10 +281,14 @@ async def confirm(ctx: Context, args: str) -> str:
     report, _ = await _awaiting_answer(
         ctx, args, "#确认 R5", not_reporter="只有 R{n} 的报修人可以确认。发送 #进度 R{n} 查看进度。",
         not_resolved="R{n} 还没处理好（{status}），处理后会通知你确认。")
+    resolver = await store.last_actor(ctx.session, report.id, store.RESOLVE)
     await store.record(ctx.session, report, store.CONFIRM, ctx.now, actor=ctx.member, status=CLOSED)
     text = f"谢谢确认！R{report.id} 已关闭。"
     bonus = ctx.settings.report_bonus
-    if bonus and not await store.bonus_paid(ctx.session, report):
+    if bonus and resolver is not None and resolver.id == report.reporter_id:
+        # Report, #处理 it oneself, #确认: no points for that round, however often it is played.
+        text += "自己处理的报修不计有效报修积分。"
+    elif bonus and not await store.bonus_paid(ctx.session, report):
         await ledger.post(ctx.session, member_id=report.reporter_id, building_id=report.building_id, amount=bonus,
                           kind=store.BONUS_KIND, reason=f"有效报修 R{report.id}", author_id=None, now=ctx.now,
                           ref=("report", report.id), message_id=ctx.message.id)
