@@ -191,12 +191,21 @@ class DirectoryVersion(Base):
 
 
 class ProcessedMessage(Base):
-    """A message id already handled: a redelivered message has no second effect."""
+    """A message id already handled: a redelivered message has no second effect.
+
+    Who sent it and what it was (``kind``: a command, a limit's notice, an unbound group's
+    answer) is what the limits count, in the database so that they hold across bot processes.
+    Rows older than LOUZU_PROCESSED_RETENTION_DAYS are pruned (schedules/housekeeping.py).
+    """
 
     __tablename__ = "processed_messages"
+    __table_args__ = (Index("ix_processed_messages_sender", "sender_id", "processed_at"),
+                      Index("ix_processed_messages_room", "room_id", "processed_at"))
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(128))
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str | None] = mapped_column(String(16))
 
 
 class ReportPhoto(Base):
