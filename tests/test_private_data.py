@@ -121,3 +121,22 @@ async def test_the_token_is_in_no_log_at_any_level_urllib3s_included(discovery, 
     for record in caplog.records:
         assert TOKEN not in handler.format(record), record.getMessage()
     assert TOKEN not in caplog.text
+
+
+# What the bot keeps only for a while -------------------------------------------------------------
+
+async def test_handled_message_ids_are_pruned_after_the_retention_period(chat, clock):
+    """Regression: processed_messages grew by every message, for ever."""
+    from storage.models import ProcessedMessage
+
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #我的积分")
+    old = await chat.count(ProcessedMessage)
+    clock.advance(days=29)
+    redelivered = chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    assert len(await chat.send(redelivered)) == 1
+    clock.advance(days=2)  # the first ones are now 31 days old, the last one 2
+    assert await chat.app.schedules.jobs.run("prune_processed") == 0  # it posts nothing
+    assert await chat.count(ProcessedMessage) == 1
+    assert old >= 3
+    assert await chat.send(redelivered) == []  # a recent id still guards against a redelivery
