@@ -156,6 +156,10 @@ async def open_report(ctx: Context, args: str) -> str:
     if len(description) > MAX_DESCRIPTION:
         raise Refusal(f"描述太长了（{len(description)} 字），请控制在 {MAX_DESCRIPTION} 字以内。")
     assert ctx.building is not None
+    # One person's flood of reports would become a flood of overdue posts to the leaders later.
+    waiting = [r for r in await store.not_closed_of(ctx.session, ctx.member, ctx.building.id) if r.status != RESOLVED]
+    if len(waiting) >= ctx.settings.open_reports_per_person:
+        raise Refusal(f"你已有 {len(waiting)} 件报修还在等处理，处理好后再报新的吧；发送 #进度 查看。")
     category = guess_category(description, ctx.settings.report_categories)
     report = await store.open_report(ctx.session, building=ctx.building, reporter=ctx.member,
                                      room_id=ctx.message.room_id, category=category, description=description,
