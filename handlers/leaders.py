@@ -57,7 +57,7 @@ async def pending(ctx: Context, args: str) -> str:
             lines.append(heads[kind])
             shown = kind
         lines.append(line)
-    if sum(kind == "claim" for kind, _ in on_page) > 1:
+    if pages > 1 and sum(kind == "claim" for kind, _ in on_page) > 1:  # many waiting: deciding them one by one is slow
         lines.append("几条一起驳回：#驳回 C5 C6 原因")
     if page < pages:
         lines.append(f"发送 #审核 {page + 1} 看下一页。")
