@@ -199,8 +199,9 @@ class ProcessedMessage(Base):
     """
 
     __tablename__ = "processed_messages"
-    __table_args__ = (Index("ix_processed_messages_sender", "sender_id", "processed_at"),
-                      Index("ix_processed_messages_room", "room_id", "processed_at"))
+    # Every message writes a row: two indexes only, one for the limits, one for pruning (and for
+    # "was this group told lately", a look at the last minutes).
+    __table_args__ = (Index("ix_processed_messages_sender", "sender_id", "processed_at"),)
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(128))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

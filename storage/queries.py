@@ -43,19 +43,19 @@ COMMAND, LIMITED, UNBOUND = "command", "limited", "unbound"
 # Every message runs this: built once per dialect, on the table (an ORM insert costs more). Where
 # the database can, it returns in the same statement the directory's version, as the transaction
 # sees it, and what the sender's limit needs: their counted messages since ``limit_since`` before
-# this one, and whether they were told of the limit since ``told_since``.
+# this one. (Whether they were told of the limit lately is asked only of those over it.)
 _DIRECTORY_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1).scalar_subquery()
 _EARLIER = ProcessedMessage.__table__.alias("earlier")
 _RECENT = (select(func.count()).select_from(_EARLIER)
            .where(_EARLIER.c.sender_id == bindparam("limit_sender"), _EARLIER.c.kind.is_not(None),
                   _EARLIER.c.processed_at >= bindparam("limit_since"),
                   _EARLIER.c.message_id != bindparam("limit_message")).scalar_subquery())
-_TOLD = (select(func.count()).select_from(_EARLIER)
-         .where(_EARLIER.c.sender_id == bindparam("limit_sender"), _EARLIER.c.kind == LIMITED,
-                _EARLIER.c.processed_at >= bindparam("told_since")).scalar_subquery())
+_TOLD = (select(ProcessedMessage.message_id)
+         .where(ProcessedMessage.sender_id == bindparam("limit_sender"), ProcessedMessage.kind == LIMITED,
+                ProcessedMessage.processed_at >= bindparam("told_since")).limit(1))
 _MARK_PROCESSED = {dialect: insert(ProcessedMessage.__table__).on_conflict_do_nothing(index_elements=["message_id"])
                    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
-_MARK_PROCESSED_AND_COUNT = {dialect: stmt.returning(_DIRECTORY_VERSION, _RECENT, _TOLD)
+_MARK_PROCESSED_AND_COUNT = {dialect: stmt.returning(_DIRECTORY_VERSION, _RECENT)
                              for dialect, stmt in _MARK_PROCESSED.items()}
 
 
@@ -66,26 +66,28 @@ class FirstTime:
 
     directory_version: int | None  # None when not known: nothing remembered is used then
     recent: int = 0
-    told: bool = False  # told of the limit since ``told_since``
 
 
 async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime, *,
-                         sender_id: str | None = None, kind: str | None = None, limit_since: datetime | None = None,
-                         told_since: datetime | None = None) -> FirstTime | None:
+                         sender_id: str | None = None, kind: str | None = None,
+                         limit_since: datetime | None = None) -> FirstTime | None:
     """Record a message id (who sent it, what it was); None when it was already recorded (a redelivery)."""
     values = {"message_id": message_id, "room_id": room_id, "processed_at": now, "sender_id": sender_id,
               "kind": kind}
     dialect = session.bind.dialect
-    counts = {"limit_sender": sender_id or "", "limit_since": limit_since or now, "limit_message": message_id,
-              "told_since": told_since or now}
+    counts = {"limit_sender": sender_id or "", "limit_since": limit_since or now, "limit_message": message_id}
     if not dialect.insert_returning:  # SQLite before 3.35
         result = await session.execute(_MARK_PROCESSED[dialect.name], values)
         if result.rowcount != 1:
             return None
-        recent, told = (await session.execute(select(_RECENT, _TOLD), counts)).one()
-        return FirstTime(None, int(recent), bool(told))
+        return FirstTime(None, int(await session.scalar(select(_RECENT), counts)))
     row = (await session.execute(_MARK_PROCESSED_AND_COUNT[dialect.name], {**values, **counts})).first()
-    return None if row is None else FirstTime(row[0], int(row[1]), bool(row[2]))
+    return None if row is None else FirstTime(row[0], int(row[1]))
+
+
+async def told_of_limit(session: AsyncSession, sender_id: str, since: datetime) -> bool:
+    """Whether this person was given the limit's line since ``since``."""
+    return await session.scalar(_TOLD, {"limit_sender": sender_id, "told_since": since}) is not None
 
 
 # The two-key form of PostgreSQL's advisory locks, so these never meet the one-key locks of the

@@ -106,14 +106,14 @@ class Dispatcher:
             async with self.sessions() as session, session.begin():
                 if command is not None:
                     await queries.one_at_a_time(session, message.sender_id)
-                first = await queries.mark_processed(
-                    session, message.id, message.room_id, now, sender_id=message.sender_id, kind=kind,
-                    limit_since=now - LIMIT_WINDOW, told_since=now - LIMIT_TOLD_EVERY)
+                first = await queries.mark_processed(session, message.id, message.room_id, now,
+                                                     sender_id=message.sender_id, kind=kind,
+                                                     limit_since=now - LIMIT_WINDOW)
                 if first is None:
                     log.info("message %s already handled; ignoring the redelivery", message.id)
                     return []
                 if command is not None and first.recent >= self.settings.commands_per_minute:
-                    return await self._too_fast(session, message, first.told)
+                    return await self._too_fast(session, message, now)
                 ctx = await self._context(session, message, now, command, args, first.directory_version)
                 if command is None:
                     return await self._attachment(ctx)
@@ -142,9 +142,9 @@ class Dispatcher:
             # A picture is ordinary chat: it gets no answer, not even this one.
             return [Reply(message.room_id, FAILED, (message.sender_id,))] if command else []
 
-    async def _too_fast(self, session: AsyncSession, message: IncomingMessage, told: bool) -> list[Reply]:
+    async def _too_fast(self, session: AsyncSession, message: IncomingMessage, now: datetime) -> list[Reply]:
         """Over the limit: one polite line (marked, so it is said once a while), then silence."""
-        if told:
+        if await queries.told_of_limit(session, message.sender_id, now - LIMIT_TOLD_EVERY):
             return []
         log.info("%s in %s is over the limit of %d commands a minute", message.sender_id, message.room_id,
                  self.settings.commands_per_minute)

@@ -21,13 +21,11 @@ def upgrade() -> None:
     op.add_column('processed_messages', sa.Column('kind', sa.String(length=16), nullable=True))
     op.create_index('ix_processed_messages_sender', 'processed_messages', ['sender_id', 'processed_at'],
                     unique=False)
-    op.create_index('ix_processed_messages_room', 'processed_messages', ['room_id', 'processed_at'], unique=False)
     op.create_index('ix_processed_messages_processed_at', 'processed_messages', ['processed_at'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index('ix_processed_messages_processed_at', table_name='processed_messages')
-    op.drop_index('ix_processed_messages_room', table_name='processed_messages')
     op.drop_index('ix_processed_messages_sender', table_name='processed_messages')
     with op.batch_alter_table('processed_messages') as batch:
         batch.drop_column('kind')
