@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, Unicode,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -199,12 +199,14 @@ class ProcessedMessage(Base):
     """
 
     __tablename__ = "processed_messages"
-    # Every message writes a row: two indexes only, one for the limits, one for pruning (and for
-    # "was this group told lately", a look at the last minutes).
-    __table_args__ = (Index("ix_processed_messages_sender", "sender_id", "processed_at"),)
+    # Every message writes a row, and each index costs every message: one for the limits, and one
+    # holding only unbound groups' answers ("was this group told lately"). Pruning reads the table through.
+    __table_args__ = (Index("ix_processed_messages_sender", "sender_id", "processed_at"),
+                      Index("ix_processed_messages_unbound", "room_id", "processed_at",
+                            sqlite_where=text("kind = 'unbound'"), postgresql_where=text("kind = 'unbound'")))
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(128))
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sender_id: Mapped[str | None] = mapped_column(String(128))
     kind: Mapped[str | None] = mapped_column(String(16))
 

@@ -114,7 +114,9 @@ async def mark(session: AsyncSession, message_id: str, kind: str) -> None:
 async def answered_unbound(session: AsyncSession, room_id: str, since: datetime) -> bool:
     """Whether this group was told how to bind it since ``since``."""
     return await session.scalar(select(ProcessedMessage.message_id).where(
-        ProcessedMessage.room_id == room_id, ProcessedMessage.kind == UNBOUND,
+        # Written out, not bound: only then can the database see that its partial index (of the
+        # unbound groups' answers alone) holds every row asked for.
+        ProcessedMessage.room_id == room_id, text(f"processed_messages.kind = '{UNBOUND}'"),
         ProcessedMessage.processed_at > since).limit(1)) is not None
 
 
