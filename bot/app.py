@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import stat
 from datetime import datetime
+from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.clock import utc_now
 from bot.core.dispatcher import Dispatcher
+from bot.core.intake import MAX_TOPIC, clean_name
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import AfterCommit, Outbox
 from bot.core.settings import Settings
@@ -29,6 +33,33 @@ log = logging.getLogger(__name__)
 # transport have no account behind them, so their sends are not paced (unless asked).
 UNPACED_TRANSPORTS = ("console", "memory")
 CLOSE_DRAIN_SECONDS = 10  # at close, posts already due get this long to go out; the rest wait for the next start
+
+# What the bot keeps is residents' data: nobody else on the machine reads it. New files get it from
+# the umask (PRIVATE_UMASK, set as the `louzu` command starts); what an older version left readable
+# is made private at start.
+PRIVATE_UMASK = 0o077
+DATA_FOLDERS = ("media", "honour", "wechaty-cache", "fonts")
+
+
+def keep_private(data_dir: Path) -> None:
+    """The data folder, its folders and the database files: readable by this user only (0700 / 0600)."""
+    if not data_dir.is_dir():
+        return
+    paths = [data_dir, *(data_dir / name for name in DATA_FOLDERS), *data_dir.glob("louzu.db*")]
+    for path in paths:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+        except OSError:  # not there, or not ours to change: nothing to do
+            continue
+
+
+def private_files() -> None:
+    """From now on, what this process creates is its user's alone (the database, its -wal and -shm,
+    photos, exports, the honour pictures)."""
+    os.umask(PRIVATE_UMASK)
+
 
 GREETING = "大家好，我是{bot}。请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）把本群绑定到楼栋，之后发送 #帮助 查看指令。"
 
@@ -61,6 +92,7 @@ class App:
 
     async def start(self) -> None:
         """Upgrade the schema and load the default catalogue; safe to run every start."""
+        keep_private(self.settings.data_dir)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         await upgrade(self.engine)
         async with self.sessions() as session, session.begin():
@@ -127,7 +159,7 @@ class App:
     async def on_room_join(self, room_id: str, topic: str) -> None:
         """The bot was added to a group: say how to bind it."""
         async with self.transaction() as session:
-            group = await queries.get_or_create_group(session, room_id, topic)
+            group = await queries.get_or_create_group(session, room_id, clean_name(topic, MAX_TOPIC))
             bound = group.building_id is not None
         if not bound:
             await self.send(Reply(room_id, GREETING.format(bot=self.settings.bot_name)))
@@ -135,4 +167,4 @@ class App:
     async def on_room_topic(self, room_id: str, topic: str) -> None:
         """Keep the stored group name current."""
         async with self.transaction() as session:
-            await queries.get_or_create_group(session, room_id, topic)
+            await queries.get_or_create_group(session, room_id, clean_name(topic, MAX_TOPIC))

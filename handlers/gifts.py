@@ -9,6 +9,7 @@ from bot.core.parser import normalise
 from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
+from storage import gifts as gift_store
 from storage import ledger
 from storage.models import Gift, Member, Redemption
 
@@ -78,12 +79,8 @@ async def cancel(ctx: Context, args: str):
     redemption, owner = await _held(ctx, args, "#取消 X3")
     if owner.id != ctx.member.id and not leader().allows(ctx):
         raise Refusal(f"X{redemption.id} 不是你的兑换，只有本人或楼组长可以取消。")
-    redemption.status, redemption.decided_by, redemption.decided_at = "cancelled", ctx.member.id, ctx.now
-    await ledger.post(ctx.session, member_id=owner.id, building_id=redemption.building_id, amount=redemption.cost,
-                      kind="redemption_reversal", reason=f"取消兑换 X{redemption.id} {redemption.gift.name}",
-                      author_id=ctx.member.id, now=ctx.now, ref=("redemption", redemption.id),
-                      message_id=ctx.message.id)
-    await ctx.session.execute(update(Gift).where(Gift.id == redemption.gift_id).values(stock=Gift.stock + 1))
+    await gift_store.cancel(ctx.session, redemption, by=ctx.member.id, now=ctx.now,
+                            reason=f"取消兑换 X{redemption.id} {redemption.gift.name}", message_id=ctx.message.id)
     balance = await ledger.balance_of(ctx.session, owner.id)
     return ctx.reply(f"X{redemption.id}（{redemption.gift.name}）已取消，{redemption.cost} 分已退回，余额 {balance} 分。",
                      mention=(owner.wechat_id,))
@@ -93,6 +90,8 @@ async def cancel(ctx: Context, args: str):
 async def hand_over(ctx: Context, args: str):
     """Mark a redemption handed over."""
     redemption, owner = await _held(ctx, args, "#发放 X3")
+    if owner.id == ctx.member.id:
+        raise Refusal(f"X{redemption.id} 是你自己的兑换，请另一位楼组长或网格长发放。")
     redemption.status, redemption.decided_by, redemption.decided_at = "handed_over", ctx.member.id, ctx.now
     return ctx.reply(f"X{redemption.id} {redemption.gift.name} 已由 {ctx.member.display_name} 发放，谢谢你的付出！",
                      mention=(owner.wechat_id,))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from bot.core.context import Context, Refusal
 from bot.core.lookup import in_this_building, one_mentioned
-from bot.core.parser import normalise, parse_points
+from bot.core.parser import normalise, parse_points, parse_quantity, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
+from storage import gifts as gift_store
 from storage import ledger
 from storage.ledger import NotEnoughPoints
 from storage.models import Claim, Member, Redemption
@@ -18,10 +21,18 @@ router = Router("leaders")
 STATUS_WORDS = {"approved": "已通过", "rejected": "已驳回", "expired": "已过期", "pending": "待审核"}
 
 
-@router.command("审核", "pending", permission=leader(), usage="#审核", summary="本楼待审核的积分申请和待发放的礼品")
-async def pending(ctx: Context) -> str:
-    """Pending claims and redemptions of this building."""
+PAGE = 10  # items of #审核 per page
+MOST_AT_ONCE = 50  # claims one #驳回 may reject
+
+
+@router.command("审核", "pending", permission=leader(), usage="#审核 [页]",
+                summary="本楼待审核的积分申请和待发放的礼品（每页 10 条，#审核 2 看下一页）")
+async def pending(ctx: Context, args: str) -> str:
+    """Pending claims and redemptions of this building, 10 a page (`#审核 2` the next 10)."""
     assert ctx.building is not None
+    page = parse_quantity(args) if args.strip() else 1
+    if page is None or page < 1:
+        raise Refusal("请写页码，例如：#审核 2")
     claims = (await ctx.session.execute(
         select(Claim, Member).join(Member, Member.id == Claim.member_id)
         .where(Claim.building_id == ctx.building.id, Claim.status == "pending").order_by(Claim.id))).all()
@@ -30,13 +41,26 @@ async def pending(ctx: Context) -> str:
         .where(Redemption.building_id == ctx.building.id, Redemption.status == "held").order_by(Redemption.id))).all()
     if not claims and not gifts:
         return "本楼没有待审核的申请，也没有待发放的礼品。"
+    items = ([("claim", f"C{c.id} {m.display_name} {c.described()} {c.points}分") for c, m in claims]
+             + [("gift", f"X{r.id} {m.display_name} {r.gift.name}") for r, m in gifts])
+    pages = -(-len(items) // PAGE)
+    if page > pages:
+        raise Refusal(f"只有 {pages} 页，发送 #审核 {pages} 看最后一页。")
     lines = []
-    if claims:
-        lines.append("待审核（#通过 C编号 / #驳回 C编号 原因）：")
-        lines += [f"C{c.id} {m.display_name} {c.described()} {c.points}分" for c, m in claims]
-    if gifts:
-        lines.append("待发放礼品（#发放 X编号）：")
-        lines += [f"X{r.id} {m.display_name} {r.gift.name}" for r, m in gifts]
+    if pages > 1:
+        lines.append(f"待审核申请 {len(claims)} 条、待发放礼品 {len(gifts)} 件，第 {page}/{pages} 页：")
+    heads = {"claim": "待审核（#通过 C编号 / #驳回 C编号 原因）：", "gift": "待发放礼品（#发放 X编号）："}
+    shown = None
+    on_page = items[(page - 1) * PAGE: page * PAGE]
+    for kind, line in on_page:
+        if kind != shown:
+            lines.append(heads[kind])
+            shown = kind
+        lines.append(line)
+    if pages > 1 and sum(kind == "claim" for kind, _ in on_page) > 1:  # many waiting: deciding them one by one is slow
+        lines.append("几条一起驳回：#驳回 C5 C6 原因")
+    if page < pages:
+        lines.append(f"发送 #审核 {page + 1} 看下一页。")
     return "\n".join(lines)
 
 
@@ -64,16 +88,44 @@ async def approve(ctx: Context, args: str):
                      mention=(claimant.wechat_id,))
 
 
-@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [原因]", summary="驳回积分申请")
+_MORE_CLAIMS = re.compile(r"^[,，、\s]*C\s*(\d{1,30})\b\s*", re.I)
+
+
+@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [C<m>…] [原因]",
+                summary="驳回积分申请，可一次几条：#驳回 C5 C6 原因")
 async def reject(ctx: Context, args: str):
-    """Reject a pending claim, with the reason told to the claimant."""
-    claim, claimant, reason = await _pending_claim(ctx, args, "#驳回 C5 时长不对")
-    claim.status, claim.decided_by, claim.decided_at = "rejected", ctx.member.id, ctx.now
-    reason = ctx.as_typed(reason)
-    claim.decision_reason = reason
+    """Reject pending claims (one, or several: `#驳回 C5 C6 C7 原因`), the reason told to each claimant.
+
+    All or nothing: when one of them cannot be rejected, the refusal says which and none is.
+    """
+    example = "#驳回 C5 时长不对（几条一起：#驳回 C5 C6 时长不对）"
+    first, rest = take_ref(args, "C")
+    numbers = [first] if first is not None else []
+    while numbers and (more := _MORE_CLAIMS.match(rest)):
+        numbers.append(int(more.group(1)))
+        rest = rest[more.end():]
+    if not numbers:
+        raise Refusal(f"请写上申请编号，例如：{example}")
+    numbers = list(dict.fromkeys(numbers))
+    if len(numbers) > MOST_AT_ONCE:
+        raise Refusal(f"一次最多驳回 {MOST_AT_ONCE} 条，请分几次发。")
+    rejected = []
+    for number in sorted(numbers):  # locked in id order: two leaders rejecting overlapping lists cannot deadlock
+        claim, claimant, _ = await _pending_claim(ctx, f"C{number}", example)
+        rejected.append((claim, claimant))
+    reason = ctx.as_typed(rest)
+    for claim, _ in rejected:
+        claim.status, claim.decided_by, claim.decided_at = "rejected", ctx.member.id, ctx.now
+        claim.decision_reason = reason
     because = f"原因：{reason}" if reason else "如有疑问请联系楼组长"
-    return ctx.reply(f"C{claim.id}（{claim.described()}）未通过，{because}。（审核：{ctx.member.display_name}）",
-                     mention=(claimant.wechat_id,))
+    who = tuple(dict.fromkeys(claimant.wechat_id for _, claimant in rejected))
+    if len(rejected) == 1:
+        [(claim, _)] = rejected
+        return ctx.reply(f"C{claim.id}（{claim.described()}）未通过，{because}。（审核：{ctx.member.display_name}）",
+                         mention=who)
+    listed = "、".join(f"C{claim.id}" for claim, _ in rejected)
+    return ctx.reply(f"{listed} 共 {len(rejected)} 条未通过，{because}。（审核：{ctx.member.display_name}）",
+                     mention=who)
 
 
 async def _amount_and_reason(ctx: Context, args: str, example: str) -> tuple[Member, int, str]:
@@ -104,11 +156,32 @@ async def award(ctx: Context, args: str):
 async def deduct(ctx: Context, args: str):
     """Deduct points from a member of this group, with a reason; never below zero."""
     target, amount, reason = await _amount_and_reason(ctx, args, "#扣分 @张阿姨 5 重复打卡")
+    # Points held for a gift still count: were they left out, #兑换 then #取消 would shelter them from a
+    # deduction. Holds are released, newest first, as far as the deduction needs them.
+    await ledger.lock_member(ctx.session, target.id)
+    held = await gift_store.held_of(ctx.session, target.id)  # locked before the balance is read: a #取消 waits
+    balance = await ledger.balance_of(ctx.session, target.id)
+    if balance + sum(r.cost for r in held) < amount:
+        most = balance + sum(r.cost for r in held)
+        holding = f"（含兑换中冻结的 {most - balance} 分）" if held else ""
+        raise Refusal(f"{target.display_name} 只有 {most} 分{holding}，最多扣 {most} 分。")
+    released = []
+    for redemption in held:
+        if balance >= amount:
+            break
+        await gift_store.cancel(ctx.session, redemption, by=ctx.member.id, now=ctx.now, message_id=ctx.message.id,
+                                reason=f"扣分时取消兑换 X{redemption.id} {redemption.gift.name}")
+        balance += redemption.cost
+        released.append(redemption)
     try:
         await ledger.post(ctx.session, member_id=target.id, building_id=ctx.building.id if ctx.building else None,
                           amount=-amount, kind="deduction", reason=reason, author_id=ctx.member.id, now=ctx.now,
                           message_id=ctx.message.id)
-    except NotEnoughPoints as short:
+    except NotEnoughPoints as short:  # cannot happen under the lock; the ledger's own rule all the same
         raise Refusal(f"{target.display_name} 只有 {short.balance} 分，最多扣 {short.balance} 分。") from None
-    return ctx.reply(f"{ctx.member.display_name} 扣除你 {amount} 分：{reason}。如有疑问请联系楼组长。",
+    cancelled = ""
+    if released:
+        gifts = "、".join(f"X{r.id}（{r.gift.name}）" for r in released)
+        cancelled = f"积分不够，已取消兑换 {gifts}，退回的积分用于扣分。"
+    return ctx.reply(f"{ctx.member.display_name} 扣除你 {amount} 分：{reason}。{cancelled}如有疑问请联系楼组长。",
                      mention=(target.wechat_id,))

@@ -53,6 +53,12 @@ async def claim(ctx: Context, args: str) -> str:
         Claim.created_at >= start, Claim.created_at < end))
     over_cap = activity.daily_cap is not None and int(today or 0) + quantity > activity.daily_cap
     auto = activity.auto_approve and not over_cap
+    if not auto:
+        # Claims waiting for a leader are the leaders' work: one person cannot pile it up.
+        waiting = int(await ctx.session.scalar(select(func.count(Claim.id)).where(
+            Claim.member_id == ctx.member.id, Claim.status == "pending")) or 0)
+        if waiting >= ctx.settings.pending_claims_per_person:
+            raise Refusal(f"你已有 {waiting} 条打卡在等楼组长审核，审核后再提交新的吧。")
     points = activity.points * quantity
     record = Claim(member_id=ctx.member.id, building_id=ctx.building.id, activity_id=activity.id, quantity=quantity,
                    points=points, status="approved" if auto else "pending", created_at=ctx.now,

@@ -57,10 +57,9 @@ async def _report(ctx: Context, number: int, *, lock: bool = True) -> Report:
     """R<number> of this building, locked (by default) for the change the command makes."""
     report = await store.get_report(ctx.session, number, lock=lock)
     assert ctx.building is not None
-    if report is None:
-        raise Refusal(f"没有找到 R{number}，请检查编号；发送 #进度 查看报修。")
-    if report.building_id != ctx.building.id:
-        raise Refusal(f"R{number} 不是{ctx.building.name}的报修，请检查编号；发送 #进度 查看本楼的报修。")
+    # Another building's report is answered exactly like one that does not exist: no telling what is elsewhere.
+    if report is None or report.building_id != ctx.building.id:
+        raise Refusal(f"没有找到 R{number}，请检查编号；发送 #进度 查看本楼的报修。")
     return report
 
 
@@ -159,6 +158,10 @@ async def open_report(ctx: Context, args: str) -> str:
     if len(description) > MAX_DESCRIPTION:
         raise Refusal(f"描述太长了（{len(description)} 字），请控制在 {MAX_DESCRIPTION} 字以内。")
     assert ctx.building is not None
+    # One person's flood of reports would become a flood of overdue posts to the leaders later.
+    waiting = [r for r in await store.not_closed_of(ctx.session, ctx.member, ctx.building.id) if r.status != RESOLVED]
+    if len(waiting) >= ctx.settings.open_reports_per_person:
+        raise Refusal(f"你已有 {len(waiting)} 件报修还在等处理，处理好后再报新的吧；发送 #进度 查看。")
     category = guess_category(description, ctx.settings.report_categories)
     report = await store.open_report(ctx.session, building=ctx.building, reporter=ctx.member,
                                      room_id=ctx.message.room_id, category=category, description=description,
@@ -290,10 +293,14 @@ async def confirm(ctx: Context, args: str) -> str:
     report, _ = await _awaiting_answer(
         ctx, args, "#确认 R5", not_reporter="只有 R{n} 的报修人可以确认。发送 #进度 R{n} 查看进度。",
         not_resolved="R{n} 还没处理好（{status}），处理后会通知你确认。")
+    resolver = await store.last_actor(ctx.session, report.id, store.RESOLVE)
     await store.record(ctx.session, report, store.CONFIRM, ctx.now, actor=ctx.member, status=CLOSED)
     text = f"谢谢确认！R{report.id} 已关闭。"
     bonus = ctx.settings.report_bonus
-    if bonus and not await store.bonus_paid(ctx.session, report):
+    if bonus and resolver is not None and resolver.id == report.reporter_id:
+        # Report, #处理 it oneself, #确认: no points for that round, however often it is played.
+        text += "自己处理的报修不计有效报修积分。"
+    elif bonus and not await store.bonus_paid(ctx.session, report):
         await ledger.post(ctx.session, member_id=report.reporter_id, building_id=report.building_id, amount=bonus,
                           kind=store.BONUS_KIND, reason=f"有效报修 R{report.id}", author_id=None, now=ctx.now,
                           ref=("report", report.id), message_id=ctx.message.id)

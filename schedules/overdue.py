@@ -17,6 +17,9 @@ from storage.queries import role_holders
 from storage.reports import open_reports_overdue, room_of
 
 OVERDUE, ESCALATE = "overdue", "escalate"
+MOST_LISTED = 10  # reports listed in one post; the rest are counted
+# A late report in a group's post: its number, its line, who is asked to act, whom to @-mention.
+Late = tuple[str, str, str, tuple[str, ...]]
 
 
 @jobs.job("overdue_reports", at="LOUZU_OVERDUE_CHECK_AT", default="0 * * * *", aliases=("overdue_check",),
@@ -33,7 +36,9 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
             select(ReportAlert.report_id, ReportAlert.level).where(ReportAlert.report_id.in_([r.id for r in reports]))):
         raised.setdefault(report_id, set()).add(level)
     names = {b.id: b.name for b in await ctx.session.scalars(select(Building))}
-    posts: list[Reply] = []
+    # One post per group per run, however many of its reports are late: a resident who opened 300
+    # reports in an hour must not make 300 posts @-mentioning the leaders, twice.
+    rooms: dict[str, list[Late]] = {}
     committee: list[str] = []
     for report in reports:
         done = raised.get(report.id, set())
@@ -42,24 +47,36 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
         if level in done:
             continue
         room = await room_of(ctx.session, report)
-        what = headline(report, 20)
+        what = f"{headline(report, 20)}已{age(waited)}未处理"
         if level == OVERDUE:
             leaders = await role_holders(ctx.session, report.building_id, (RoleName.LEADER,))
-            if room:
-                posts.append(Reply(room, f"{what}已{age(waited)}未处理，请楼组长跟进；处理后发送 #处理 R{report.id} [说明]。",
-                                   tuple(leaders)))
+            ask = "请楼组长跟进"
         else:
             grid = await role_holders(ctx.session, report.building_id, (RoleName.GRID_LEADER,))
             leaders = grid or await role_holders(ctx.session, report.building_id, (RoleName.LEADER,))
             told = [who for who, yes in (("网格长", grid), ("居委会", settings.committee_room)) if yes]
-            follow = f"已转{'和'.join(told)}跟进" if told else "请楼组长尽快跟进"
-            if room:
-                posts.append(Reply(room, f"{what}已{age(waited)}未处理，{follow}；"
-                                         f"处理后发送 #处理 R{report.id} [说明]。", tuple(leaders)))
-            committee.append(f"{names.get(report.building_id, '?')} {what}已{age(waited)}未处理")
+            ask = f"已转{'和'.join(told)}跟进" if told else "请楼组长尽快跟进"
+            committee.append(f"{names.get(report.building_id, '?')} {what}")
+        if room:
+            rooms.setdefault(room, []).append((f"R{report.id}", what, ask, tuple(leaders)))
         for record in {OVERDUE, level} - done:
             ctx.session.add(ReportAlert(report_id=report.id, level=record, created_at=ctx.now))
+    posts = [_post(room, late) for room, late in rooms.items()]
     if committee and settings.committee_room:
-        posts.append(Reply(settings.committee_room, "【超时未处理的报修】\n" + "\n".join(committee)))
+        shown = committee[:MOST_LISTED] + ([f"……还有 {len(committee) - MOST_LISTED} 件"]
+                                           if len(committee) > MOST_LISTED else [])
+        posts.append(Reply(settings.committee_room, "【超时未处理的报修】\n" + "\n".join(shown)))
     return posts
 
+
+def _post(room: str, late: list[Late]) -> Reply:
+    """One group's late reports in one post: as before for one report, a list for several."""
+    mention = tuple(dict.fromkeys(who for *_, leaders in late for who in leaders))
+    if len(late) == 1:
+        [(number, what, ask, _)] = late
+        return Reply(room, f"{what}，{ask}；处理后发送 #处理 {number} [说明]。", mention)
+    lines = [f"{len(late)} 件报修超时未处理，请楼组长跟进；处理后发送 #处理 R编号 [说明]："]
+    lines += [what + ("" if ask == "请楼组长跟进" else f"（{ask}）") for _, what, ask, _ in late[:MOST_LISTED]]
+    if len(late) > MOST_LISTED:
+        lines.append(f"……还有 {len(late) - MOST_LISTED} 件，楼组长发送 #进度 查看全部。")
+    return Reply(room, "\n".join(lines), mention)

@@ -1,14 +1,16 @@
-"""The gift catalogue: loaded from a file on first start, edited with `louzu gifts`."""
+"""The gift catalogue (loaded from a file on first start, edited with `louzu gifts`) and redemptions' holds."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Gift
+from storage import ledger
+from storage.models import Gift, Redemption
 
 DEFAULT_GIFTS = Path(__file__).with_name("default_gifts.json")
 
@@ -59,3 +61,20 @@ async def upsert_gift(session: AsyncSession, name: str, *, cost: int | None = No
     if active is not None:
         gift.active = active
     return gift
+
+
+async def held_of(session: AsyncSession, member_id: int) -> list[Redemption]:
+    """A member's redemptions whose points are held (not yet handed over), newest first, locked."""
+    return list(await session.scalars(select(Redemption).where(
+        Redemption.member_id == member_id, Redemption.status == "held")
+        .order_by(Redemption.id.desc()).with_for_update(of=Redemption)))
+
+
+async def cancel(session: AsyncSession, redemption: Redemption, *, by: int, now: datetime, reason: str,
+                 message_id: str | None) -> None:
+    """Cancel a held redemption: its points come back (a reversing entry) and the gift goes back in stock."""
+    redemption.status, redemption.decided_by, redemption.decided_at = "cancelled", by, now
+    await ledger.post(session, member_id=redemption.member_id, building_id=redemption.building_id,
+                      amount=redemption.cost, kind="redemption_reversal", reason=reason, author_id=by, now=now,
+                      ref=("redemption", redemption.id), message_id=message_id)
+    await session.execute(update(Gift).where(Gift.id == redemption.gift_id).values(stock=Gift.stock + 1))

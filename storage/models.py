@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, Unicode,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -211,12 +211,24 @@ class DirectoryVersion(Base):
 
 
 class ProcessedMessage(Base):
-    """A message id already handled: a redelivered message has no second effect."""
+    """A message id already handled: a redelivered message has no second effect.
+
+    Who sent it and what it was (``kind``: a command, a limit's notice, an unbound group's
+    answer) is what the limits count, in the database so that they hold across bot processes.
+    Rows older than LOUZU_PROCESSED_RETENTION_DAYS are pruned (schedules/housekeeping.py).
+    """
 
     __tablename__ = "processed_messages"
+    # Every message writes a row, and each index costs every message: one for the limits, and one
+    # holding only unbound groups' answers ("was this group told lately"). Pruning reads the table through.
+    __table_args__ = (Index("ix_processed_messages_sender", "sender_id", "processed_at"),
+                      Index("ix_processed_messages_unbound", "room_id", "processed_at",
+                            sqlite_where=text("kind = 'unbound'"), postgresql_where=text("kind = 'unbound'")))
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(128))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str | None] = mapped_column(String(16))
 
 
 class ReportPhoto(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ScheduledNotice
+from storage.queries import could_be_id
 
 ACTIVE, DONE, CANCELLED, MISSED = "active", "done", "cancelled", "missed"
 
@@ -36,6 +37,8 @@ async def count_of_room(session: AsyncSession, room_id: str) -> int:
 
 
 async def get(session: AsyncSession, number: int, *, lock: bool = False) -> ScheduledNotice | None:
+    if not could_be_id(number):
+        return None
     stmt = select(ScheduledNotice).where(ScheduledNotice.id == number)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,34 +22,109 @@ NOT_EARNED = ("redemption", "redemption_reversal")
 EARNED = and_(*(LedgerEntry.kind != kind for kind in NOT_EARNED))
 
 
+# Record numbers (R12, C7, X3, S2) are 32-bit integers on PostgreSQL: a larger one names nothing,
+# and is answered as such before it reaches the database (where it would be an error).
+LARGEST_ID = 2**31 - 1
+
+
+def could_be_id(number: int) -> bool:
+    """Whether ``number`` can be the id of a record at all."""
+    return 0 < number <= LARGEST_ID
+
+
 def _insert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
+# What a processed message was, for the limits (bot/core/dispatcher.py): None for what is not
+# counted (a picture sent as chat); a command; a command answered with the limit's one line; a
+# command answered with how to bind the group.
+COMMAND, LIMITED, UNBOUND = "command", "limited", "unbound"
+
 # Every message runs this: built once per dialect, on the table (an ORM insert costs more). Where
-# the database can, it returns the directory's version too, as the transaction sees it.
+# the database can, it returns in the same statement the directory's version, as the transaction
+# sees it, and what the sender's limit needs: their counted messages since ``limit_since`` before
+# this one. (Whether they were told of the limit lately is asked only of those over it.)
 _DIRECTORY_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1).scalar_subquery()
+_EARLIER = ProcessedMessage.__table__.alias("earlier")
+_RECENT = (select(func.count()).select_from(_EARLIER)
+           .where(_EARLIER.c.sender_id == bindparam("limit_sender"), _EARLIER.c.kind.is_not(None),
+                  _EARLIER.c.processed_at >= bindparam("limit_since"),
+                  _EARLIER.c.message_id != bindparam("limit_message")).scalar_subquery())
+_TOLD = (select(ProcessedMessage.message_id)
+         .where(ProcessedMessage.sender_id == bindparam("limit_sender"), ProcessedMessage.kind == LIMITED,
+                ProcessedMessage.processed_at >= bindparam("told_since")).limit(1))
 _MARK_PROCESSED = {dialect: insert(ProcessedMessage.__table__).on_conflict_do_nothing(index_elements=["message_id"])
                    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
-_MARK_PROCESSED_AND_VERSION = {dialect: stmt.returning(_DIRECTORY_VERSION) for dialect, stmt in _MARK_PROCESSED.items()}
+_MARK_PROCESSED_AND_COUNT = {dialect: stmt.returning(_DIRECTORY_VERSION, _RECENT)
+                             for dialect, stmt in _MARK_PROCESSED.items()}
 
 
 @dataclass(frozen=True)
 class FirstTime:
-    """A message not handled before, and the version of who-is-who (storage/directory.py) now."""
+    """A message not handled before, the version of who-is-who (storage/directory.py) now, and the
+    sender's counted messages in the limit's window before this one."""
 
     directory_version: int | None  # None when not known: nothing remembered is used then
+    recent: int = 0
 
 
-async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime) -> FirstTime | None:
-    """Record a message id; None when it was already recorded (a redelivery)."""
-    values = {"message_id": message_id, "room_id": room_id, "processed_at": now}
+async def mark_processed(session: AsyncSession, message_id: str, room_id: str, now: datetime, *,
+                         sender_id: str | None = None, kind: str | None = None,
+                         limit_since: datetime | None = None) -> FirstTime | None:
+    """Record a message id (who sent it, what it was); None when it was already recorded (a redelivery)."""
+    values = {"message_id": message_id, "room_id": room_id, "processed_at": now, "sender_id": sender_id,
+              "kind": kind}
     dialect = session.bind.dialect
+    counts = {"limit_sender": sender_id or "", "limit_since": limit_since or now, "limit_message": message_id}
     if not dialect.insert_returning:  # SQLite before 3.35
         result = await session.execute(_MARK_PROCESSED[dialect.name], values)
-        return FirstTime(None) if result.rowcount == 1 else None
-    row = (await session.execute(_MARK_PROCESSED_AND_VERSION[dialect.name], values)).first()
-    return None if row is None else FirstTime(row[0])
+        if result.rowcount != 1:
+            return None
+        return FirstTime(None, int(await session.scalar(select(_RECENT), counts)))
+    row = (await session.execute(_MARK_PROCESSED_AND_COUNT[dialect.name], {**values, **counts})).first()
+    return None if row is None else FirstTime(row[0], int(row[1]))
+
+
+async def told_of_limit(session: AsyncSession, sender_id: str, since: datetime) -> bool:
+    """Whether this person was given the limit's line since ``since``."""
+    return await session.scalar(_TOLD, {"limit_sender": sender_id, "told_since": since}) is not None
+
+
+# The two-key form of PostgreSQL's advisory locks, so these never meet the one-key locks of the
+# scheduler (schedules/election.py) and of the jobs (schedules/jobs.py).
+_SENDER_LOCKS = 0x6C7A  # "lz"
+_LOCK_SENDER = text("SELECT pg_advisory_xact_lock(:space, :key)")
+
+
+async def one_at_a_time(session: AsyncSession, sender_id: str) -> None:
+    """On PostgreSQL, one person's messages take turns from here to their commit, in every bot process,
+    so that each counts the ones before it (its limit holds however fast they come). SQLite's
+    transactions take turns already."""
+    if session.bind.dialect.name == "postgresql":
+        key = zlib.crc32(sender_id.encode()) - 2**31  # into int4
+        await session.execute(_LOCK_SENDER, {"space": _SENDER_LOCKS, "key": key})
+
+
+async def mark(session: AsyncSession, message_id: str, kind: str) -> None:
+    """What a processed message turned out to be (the limit's line was its answer; how to bind the group)."""
+    await session.execute(update(ProcessedMessage).where(ProcessedMessage.message_id == message_id)
+                          .values(kind=kind))
+
+
+async def answered_unbound(session: AsyncSession, room_id: str, since: datetime) -> bool:
+    """Whether this group was told how to bind it since ``since``."""
+    return await session.scalar(select(ProcessedMessage.message_id).where(
+        # Written out, not bound: only then can the database see that its partial index (of the
+        # unbound groups' answers alone) holds every row asked for.
+        ProcessedMessage.room_id == room_id, text(f"processed_messages.kind = '{UNBOUND}'"),
+        ProcessedMessage.processed_at > since).limit(1)) is not None
+
+
+async def prune_processed(session: AsyncSession, before: datetime) -> int:
+    """Forget the ids of messages handled before ``before`` (a redelivery comes within minutes, not weeks)."""
+    result = await session.execute(delete(ProcessedMessage).where(ProcessedMessage.processed_at < before))
+    return result.rowcount or 0
 
 
 async def member_by_wechat_id(session: AsyncSession, wechat_id: str) -> Member | None:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Group, LedgerEntry, Member, PendingPhoto, Report, ReportEvent, ReportPhoto
+from storage.queries import could_be_id
 
 OPEN, ASSIGNED, RESOLVED, CLOSED = "open", "assigned", "resolved", "closed"
 NOT_CLOSED = (OPEN, ASSIGNED, RESOLVED)
@@ -92,6 +93,8 @@ async def open_report(session: AsyncSession, *, building: Building, reporter: Me
 
 async def get_report(session: AsyncSession, number: int, *, lock: bool = False) -> Report | None:
     """Report R<number>; ``lock`` serialises concurrent changes to it (a row lock on PostgreSQL)."""
+    if not could_be_id(number):
+        return None
     stmt = select(Report).where(Report.id == number)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -241,7 +244,11 @@ async def bonus_paid(session: AsyncSession, report: Report) -> bool:
 # Photos ------------------------------------------------------------------------------
 
 FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif"}
-UNREADABLE_BUT_PICTURES = {".heic": "heic", ".heif": "heif"}  # phones' formats Pillow cannot open by itself
+# Phones' formats Pillow cannot open by itself, known by the brand of their ISO-BMFF 'ftyp' box (its
+# bytes, never the file's name: a file named .heic is not a picture for that).
+HEIF_BRANDS = {b"heic": "heic", b"heix": "heic", b"heim": "heic", b"heis": "heic", b"hevc": "heic",
+               b"hevx": "heic", b"hevm": "heic", b"hevs": "heic", b"mif1": "heif", b"msf1": "heif",
+               b"avif": "avif", b"avis": "avif"}
 
 
 class PhotoTooLarge(Exception):
@@ -303,9 +310,37 @@ def _picture_extension(source: Path) -> str:
         kind = ""
     if kind in FORMATS:
         return FORMATS[kind]
-    if source.suffix.lower() in UNREADABLE_BUT_PICTURES:
-        return UNREADABLE_BUT_PICTURES[source.suffix.lower()]
-    raise NotAPicture(str(source))
+    try:
+        with source.open("rb") as file:
+            head = file.read(64)
+    except OSError:
+        raise NotAPicture(str(source)) from None
+    brand = heif_brand(head)
+    if brand is None:
+        raise NotAPicture(str(source))
+    return brand
+
+
+def heif_brand(head: bytes) -> str | None:
+    """"heic", "heif" or "avif" when ``head`` (a file's first bytes) opens an ftyp box of a picture brand.
+
+    The box is: its size (4 bytes), b"ftyp", the major brand, a version, then compatible brands;
+    the major brand or a compatible one names the kind ("mif1" alone: a HEIF still picture).
+    """
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return None
+    size = int.from_bytes(head[:4], "big")
+    if size < 16:
+        return None
+    end = min(size, len(head))
+    brands = [head[8:12]] + [head[i:i + 4] for i in range(16, end - 3, 4)]
+    kinds = [HEIF_BRANDS[b] for b in brands if b in HEIF_BRANDS]
+    if not kinds:
+        return None
+    for preferred in ("heic", "avif"):
+        if preferred in kinds:
+            return preferred
+    return kinds[0]
 
 
 async def keep_pending_photo(session: AsyncSession, room_id: str, sender_id: str, photo: SavedPhoto,

@@ -170,7 +170,7 @@ async def test_merge_refusals(chat):
     assert await chat.one(f"[{ROOM}] 李楼长: #合并 R2") == "@李楼长 请写上两个报修编号，例如：#合并 R9 R7（把 R9 并入 R7）"
     assert "不能把 R2 合并到它自己" in await chat.one(f"[{ROOM}] 李楼长: #合并 R2 R2")
     assert "没有找到 R99" in await chat.one(f"[{ROOM}] 李楼长: #合并 R2 R99")
-    assert "R3 不是12号楼的报修" in await chat.one(f"[{ROOM}] 李楼长: #合并 R3 R1")
+    assert "没有找到 R3" in await chat.one(f"[{ROOM}] 李楼长: #合并 R3 R1")  # another building's, as if unknown
     assert "已合并" in await chat.one(f"[{ROOM}] 李楼长: #合并 r2 到 r1")
     assert await chat.one(f"[{ROOM}] 李楼长: #合并 R2 R1") == (
         "@李楼长 R2 已合并到 R1，请发送 #进度 R1 查看。")
@@ -257,7 +257,7 @@ async def test_resolve_refusals(chat):
         "@张阿姨 只有楼组长或被指派的人可以处理 R1。发送 #进度 R1 查看进度。")
     await chat.one(f"[{ROOM}] 李楼长: #指派 R1 @王师傅")
     assert "只有楼组长或被指派的人" in await chat.one(f"[{ROOM}] 老周: #处理 R1")
-    assert "R2 不是12号楼的报修" in await chat.one(f"[{ROOM}] 李楼长: #处理 R2")
+    assert "没有找到 R2" in await chat.one(f"[{ROOM}] 李楼长: #处理 R2")  # another building's, as if unknown
     assert "没有找到 R9" in await chat.one(f"[{ROOM}] 李楼长: #resolve R9")
     assert await chat.one(f"[{ROOM}] 李楼长: #处理") == "@李楼长 请写上报修编号，例如：#处理 R5 纸箱已清走"
     assert "请控制在 200 字以内" in await chat.one(f"[{ROOM}] 李楼长: #处理 R1 {'好' * 201}")

@@ -16,7 +16,7 @@ import sys
 import click
 
 from bot.cli import ui
-from bot.cli.state import State, settings_of
+from bot.cli.state import State, configure_logging, settings_of  # noqa: F401  (configure_logging: for tests)
 from bot.core.settings import Settings
 
 
@@ -45,6 +45,7 @@ def run_command(ctx: click.Context, transport: str | None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
 
 
 def make_transport(settings: Settings, choice: str):
@@ -82,6 +83,9 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """`louzu …`: the exit status (0 done, 1 the operation failed, 2 a wrong command line or setting)."""
+    from bot.app import private_files
+
+    private_files()  # before anything is created: the database, photos and exports are nobody else's
     try:
         result = cli.main(args=argv, prog_name="louzu", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as shown:

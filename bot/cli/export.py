@@ -21,6 +21,7 @@ import click
 from bot.cli import ui
 from bot.cli.state import operation, records_of
 from bot.cli.types import DAY, MONTH, WEEK
+from bot.core.intake import clean
 from bot.core.settings import Settings
 from storage import reports as store
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -117,10 +118,10 @@ def _service_request(row: ExportedReport, options: ExportOptions) -> dict[str, A
         "service_request_id": f"R{report.id}",
         # GeoReport knows open and closed; like FixMyStreet, a fixed report is closed.
         "status": "closed" if report.status in (store.RESOLVED, store.CLOSED) else "open",
-        "status_notes": status_notes(row),
+        "status_notes": _text(status_notes(row)),
         "service_name": report.category,
         "service_code": report.category,
-        "description": report.description,
+        "description": _text(report.description),
         "agency_responsible": None,
         "service_notice": None,
         "requested_datetime": _w3c(report.created_at, options.timezone),
@@ -233,10 +234,18 @@ def _clock(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def _text(value: str | None) -> str | None:
+    """Text as it goes out: no control characters or direction overrides, also in records kept before
+    the bot took them out on the way in (bot/core/intake.py)."""
+    return clean(value) if value else value
+
+
 def _cell(value: Any) -> Any:
     """A value safe to open in a spreadsheet: text that looks like a formula stays text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        value = _text(value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
     return value
 
 

@@ -8,6 +8,7 @@ import sys
 import click
 
 from bot.cli.ui import Fail
+from bot.core.redaction import never_log
 from bot.core.settings import Settings, SettingsError
 
 
@@ -23,14 +24,20 @@ class State:
                 settings = Settings.load(self.env_file)
             except SettingsError as error:
                 raise Fail(f"设置有误：{error}", 2) from None
-            logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-            # Alembic narrates every start at INFO; only its problems are news.
-            logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+            configure_logging(settings)
             for note in settings.notes:
                 logging.getLogger("bot.cli").warning("%s", note)
             self._settings = settings
         return self._settings
+
+
+def configure_logging(settings: Settings) -> None:
+    """Our format at the configured level; the puppet service's token in no record of any logger."""
+    never_log(settings.puppet_token)  # first: also urllib3's line for the token discovery request
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every start at INFO; only its problems are news.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
 
 def settings_of(ctx: click.Context) -> Settings:

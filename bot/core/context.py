@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,6 @@ from bot.core.messages import IncomingMessage, Mention, Reply
 from bot.core.parser import SPACES, normalise
 from bot.core.settings import Settings
 from storage.models import Building, Group, Member, RoleName
-
 
 
 class Refusal(Exception):
@@ -51,17 +51,44 @@ class Context:
         The parser reads NFKC-normalised text, so "，" became ","; what residents
         will read again (a report, a notice, a reason) keeps the sender's own
         characters: the end of the raw message that normalises to ``text``, with
-        any @-mentions taken out.  Falls back to ``text`` itself.
+        any @-mentions (the bot's included) taken out.  Falls back to ``text`` itself.
+        Linear in the length of the message: it is normalised once, not once per start.
         """
         text = text.strip()
         if not text:
             return text
         raw = self.message.text
-        for mention in self.mentions:
-            raw = re.sub("@" + re.escape(mention.name) + r"[\u2005\s]?", " ", raw)
-        for start in range(len(raw)):
-            if raw[start].isspace():
-                continue
-            if normalise(raw[start:]) == text:
-                return SPACES.sub(" ", raw[start:]).strip()
-        return text
+        tags = ["@" + self.settings.bot_name] + ["@" + mention.name for mention in self.mentions if mention.name]
+        raw = re.sub("|".join(re.escape(tag) + r"[\u2005\s]?" for tag in sorted(set(tags), key=len, reverse=True)),
+                     " ", raw)
+        start = typed_start(raw, text)
+        return text if start is None else SPACES.sub(" ", raw[start:]).strip()
+
+
+def typed_start(raw: str, text: str) -> int | None:
+    """Where the end of ``raw`` that normalises to ``text`` starts, or None when no end of it does.
+
+    Each character is normalised on its own, remembering where its output came from; the
+    normalised whole then ends with ``text`` at a place that points back into ``raw``.  NFKC
+    of a string is nearly always that of its characters one by one (not where a combining mark
+    joins its letter), so the end found is checked once against ``normalise``.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    space = True  # a space at the start would be stripped
+    for index, char in enumerate(raw):
+        for piece in unicodedata.normalize("NFKC", char) if not char.isascii() else char:
+            if SPACES.match(piece):
+                if not space:
+                    out.append(" ")
+                    origin.append(index)
+                    space = True
+            else:
+                out.append(piece)
+                origin.append(index)
+                space = False
+    whole = "".join(out).rstrip(" ")
+    if not whole.endswith(text):
+        return None
+    start = origin[len(whole) - len(text)]
+    return start if normalise(raw[start:]) == text else None

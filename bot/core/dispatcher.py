@@ -10,9 +10,11 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.context import Context, Refusal
+from bot.core.intake import MAX_TEXT, take_in
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.parser import split_command
 from bot.core.router import Command, CommandTable
+from bot.core.rules import UNBOUND
 from bot.core.settings import Settings
 from storage import queries
 from storage.directory import Directory
@@ -21,6 +23,14 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_HINT_EVERY = timedelta(minutes=10)
 FAILED = "抱歉，处理这条消息时出了点问题，已记录下来。请稍后再试，或联系楼组长。"
+# One person's commands (a bare @-mention of the bot included) are counted over this window,
+# in the database (so the limit holds across bot processes); past LOUZU_COMMANDS_PER_MINUTE they
+# get one polite line, then silence while they stay over it, the line again at most this often.
+LIMIT_WINDOW = timedelta(minutes=1)
+LIMIT_TOLD_EVERY = timedelta(minutes=10)
+TOO_FAST = "你发得太快了，请歇一会儿，过一分钟再发。"
+# A group not yet bound is told how to bind it at most this often, whoever asks.
+UNBOUND_TOLD_EVERY = timedelta(minutes=10)
 
 Clock = Callable[[], datetime]
 Send = Callable[[Reply], Awaitable[None]]
@@ -53,6 +63,10 @@ class Dispatcher:
         """Handle one message and send its replies; returns what was sent."""
         if message.sender_id == self.bot_id and self.bot_id:
             return []
+        message, cut = take_in(message)
+        if cut:
+            log.info("message %s in %s was longer than %d characters; read and kept cut", message.id,
+                     message.room_id, MAX_TEXT)
         mention_names = [m.name for m in message.mentions if m.id != self.bot_id]
         parsed = split_command(message.text, bot_name=self.settings.bot_name,
                                mentions_bot=message.mentions_bot, mention_names=mention_names)
@@ -87,17 +101,28 @@ class Dispatcher:
 
     async def _transaction(self, command: Command | None, message: IncomingMessage, args: str) -> list[Reply]:
         now = self.clock()
+        kind = queries.COMMAND if command is not None else None
         try:
             async with self.sessions() as session, session.begin():
-                first = await queries.mark_processed(session, message.id, message.room_id, now)
+                if command is not None:
+                    await queries.one_at_a_time(session, message.sender_id)
+                first = await queries.mark_processed(session, message.id, message.room_id, now,
+                                                     sender_id=message.sender_id, kind=kind,
+                                                     limit_since=now - LIMIT_WINDOW)
                 if first is None:
                     log.info("message %s already handled; ignoring the redelivery", message.id)
                     return []
+                if command is not None and first.recent >= self.settings.commands_per_minute:
+                    return await self._too_fast(session, message, now)
                 ctx = await self._context(session, message, now, command, args, first.directory_version)
                 if command is None:
                     return await self._attachment(ctx)
                 refusal = command.refusal(ctx)
                 if refusal:
+                    if ctx.building is None and refusal == UNBOUND:
+                        if await queries.answered_unbound(session, message.room_id, now - UNBOUND_TOLD_EVERY):
+                            return []  # the group was told a moment ago; once is enough
+                        await queries.mark(session, message.id, queries.UNBOUND)
                     return [ctx.reply(refusal)]
                 try:
                     result = await command.call(ctx)
@@ -108,13 +133,23 @@ class Dispatcher:
             # A refused command changes nothing (its transaction is rolled back whole), but the
             # message stays handled. Refusals are rare, so this beats a savepoint on every message.
             async with self.sessions() as session, session.begin():
-                first = await queries.mark_processed(session, message.id, message.room_id, now)
+                first = await queries.mark_processed(session, message.id, message.room_id, now,
+                                                     sender_id=message.sender_id, kind=kind)
             return [undo.reply] if first is not None else []
         except Exception:
             what = f"#{command.keyword}" if command else "a picture"
             log.exception("message %s (%s in %s) failed", message.id, what, message.room_id)
             # A picture is ordinary chat: it gets no answer, not even this one.
             return [Reply(message.room_id, FAILED, (message.sender_id,))] if command else []
+
+    async def _too_fast(self, session: AsyncSession, message: IncomingMessage, now: datetime) -> list[Reply]:
+        """Over the limit: one polite line (marked, so it is said once a while), then silence."""
+        if await queries.told_of_limit(session, message.sender_id, now - LIMIT_TOLD_EVERY):
+            return []
+        log.info("%s in %s is over the limit of %d commands a minute", message.sender_id, message.room_id,
+                 self.settings.commands_per_minute)
+        await queries.mark(session, message.id, queries.LIMITED)
+        return [Reply(message.room_id, TOO_FAST, (message.sender_id,))]
 
     async def _attachment(self, ctx: Context) -> list[Reply]:
         """A picture or file sent as ordinary chat: the capabilities that keep them see it.

@@ -31,7 +31,7 @@ async def in_this_building(ctx: Context, model: type[T], letter: str, args: str,
     number, rest = take_ref(args, letter)
     if number is None:
         raise Refusal(f"请写上{noun}编号，例如：{example}")
-    found = await ctx.session.get(model, number, with_for_update=True)
+    found = await ctx.session.get(model, number, with_for_update=True) if queries.could_be_id(number) else None
     assert ctx.building is not None
     if found is None or found.building_id != ctx.building.id:  # type: ignore[attr-defined]
         raise Refusal(f"本楼没有{noun} {letter}{number}，{missing}")

@@ -3,7 +3,9 @@
 Two lanes, so that people are never kept waiting behind a broadcast:
 
 * replies to people go out at once, limited only by their own token bucket
-  (LOUZU_REPLY_BURST at once, then LOUZU_REPLY_PER_SECOND);
+  (LOUZU_REPLY_BURST at once, then LOUZU_REPLY_PER_SECOND, the account's rate). When
+  replies wait for tokens, they wait in one queue per group, and the groups take turns
+  (round-robin): one busy group cannot keep another waiting longer than a turn;
 * posts (notices, broadcasts, scheduled posts) are kept in the database first
   (storage/outbox.py) and sent one at a time, LOUZU_PACE_SECONDS apart with
   random jitter, each marked sent as it goes, so a restart resumes a broadcast
@@ -22,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -68,14 +71,25 @@ class TokenBucket:
         self.tokens = float(burst)
         self.updated = clock()
 
-    def reserve(self) -> float:
-        """Take a token; the seconds to wait before using it (0 when one was there)."""
+    def _refill(self) -> None:
         now = self.clock()
         elapsed = max(0.0, (now - self.updated).total_seconds())
         self.tokens = min(float(self.burst), self.tokens + elapsed * self.rate)
         self.updated = now
+
+    def reserve(self) -> float:
+        """Take a token; the seconds to wait before using it (0 when one was there)."""
+        self._refill()
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def take_now(self) -> bool:
+        """Take a token if one is there now; False (nothing taken) when it would mean waiting."""
+        self._refill()
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
@@ -104,6 +118,10 @@ class Outbox:
         self.rng = rng or random.Random()
         self.bucket = TokenBucket(settings.reply_burst, settings.reply_per_second, clock)
         self._last_post: datetime | None = None
+        # Replies waiting for a token: per group, in arrival order; the groups in turn order.
+        self._waiting: dict[str, deque[tuple[Reply, asyncio.Future]]] = {}
+        self._turns: deque[str] = deque()
+        self._replier: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._worker: asyncio.Task | None = None
         self._draining = asyncio.Lock()
@@ -111,11 +129,55 @@ class Outbox:
     # Replies ----------------------------------------------------------------------------
 
     async def reply(self, reply: Reply) -> None:
-        """Send a reply now (after waiting for a token when the burst is used up); never raises."""
-        if self.paced:
-            wait = self.bucket.reserve()
-            if wait > 0:
-                await self.sleep(wait)
+        """Send a reply in its group's turn, as soon as a token allows; returns once it is said. Never raises."""
+        if not self.paced or (not self._turns and not self._replying() and self.bucket.take_now()):
+            await self._say_reply(reply)  # nobody waiting and a token to hand: no turn to wait for
+            return
+        done = asyncio.get_running_loop().create_future()
+        queue = self._waiting.get(reply.room_id)
+        if queue is None:
+            queue = self._waiting[reply.room_id] = deque()
+            self._turns.append(reply.room_id)
+        queue.append((reply, done))
+        if not self._replying():
+            self._replier = asyncio.create_task(self._take_turns(), name="louzu-replies")
+        await asyncio.shield(done)  # a caller given up on still has its reply said, in turn
+
+    def _replying(self) -> bool:
+        return self._replier is not None and not self._replier.done()
+
+    async def _take_turns(self) -> None:
+        """Say waiting replies, one per token: the next group in turn, its oldest reply, then to the back."""
+        served: str | None = None  # the group just served, back in the line only when the next one is chosen
+        try:
+            while self._turns or served is not None:
+                # The token first, then whose turn it is: a group that began waiting meanwhile is ahead of
+                # the group served last.
+                wait = self.bucket.reserve()
+                if wait > 0:
+                    await self.sleep(wait)
+                if served is not None:
+                    self._turns.append(served)
+                room = self._turns.popleft()
+                queue = self._waiting[room]
+                reply, done = queue.popleft()
+                if queue:
+                    served = room
+                else:
+                    served = None
+                    del self._waiting[room]
+                await self._say_reply(reply)
+                if not done.done():
+                    done.set_result(None)
+        finally:  # stopped (the bot closing): nobody waits for a reply that will not be said now
+            for queue in self._waiting.values():
+                for _, done in queue:
+                    if not done.done():
+                        done.set_result(None)
+            self._waiting.clear()
+            self._turns.clear()
+
+    async def _say_reply(self, reply: Reply) -> None:
         try:
             await self.say(reply)
         except Exception as error:
@@ -251,3 +313,4 @@ class Outbox:
     async def stop(self) -> None:
         """Stop the worker; posts not yet sent stay kept and go out after the next start."""
         self._worker = await cancelled(self._worker)
+        self._replier = await cancelled(self._replier)

@@ -9,6 +9,9 @@ from typing import Iterable
 
 SPACES = re.compile(r"[\s\u2005\u3000\u200b\u00a0]+")
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# Longer digit strings are no number anyone meant; int() of thousands of digits is refused by Python.
+MOST_DIGITS = 30
+TOO_BIG = 10**MOST_DIGITS  # what a longer one counts as: more than any limit
 _QUANTITY = re.compile(r"^(\d+|[零一二两三四五六七八九十]+)\s*(次|个|小时|h|hr|hrs|hour|hours|天|趟|遍)?$", re.I)
 
 
@@ -52,14 +55,20 @@ def parse_quantity(text: str) -> int | None:
         return None
     number = match.group(1)
     if number.isdigit():
-        return int(number)
+        return _whole(number)
     return _chinese_number(number)
 
 
 def parse_points(text: str) -> int | None:
     """A signed whole number of points ("5", "-3", "5分"), or None."""
-    match = re.fullmatch(r"([+-]?\d+)\s*分?", normalise(text))
-    return int(match.group(1)) if match else None
+    match = re.fullmatch(r"([+-]?)(\d+)\s*分?", normalise(text))
+    if not match:
+        return None
+    return -_whole(match.group(2)) if match.group(1) == "-" else _whole(match.group(2))
+
+
+def _whole(digits: str) -> int:
+    return int(digits) if len(digits) <= MOST_DIGITS else TOO_BIG
 
 
 def _chinese_number(text: str) -> int | None:
@@ -79,10 +88,10 @@ def _chinese_number(text: str) -> int | None:
 def take_ref(text: str, letter: str) -> tuple[int | None, str]:
     """An object number of kind ``letter`` at the start of ``text`` (R12, r12, R 12, #12, 12) and the rest."""
     text = normalise(text)
-    pattern = rf"^(?:{letter}\s*|#\s*)(\d+)\b"
+    pattern = rf"^(?:{letter}\s*|#\s*)(\d{{1,{MOST_DIGITS}}})\b"
     match = re.match(pattern, text, re.I)
     if not match:
-        match = re.match(r"^(\d+)(?:\s|$)", text)
+        match = re.match(rf"^(\d{{1,{MOST_DIGITS}}})(?:\s|$)", text)
     if not match:
         return None, text
     return int(match.group(1)), text[match.end():].strip()

@@ -72,6 +72,11 @@ class Settings:
     send_attempts: int = 5
     scheduler_retry_seconds: float = 5.0
     outbox_poll_seconds: float = 2.0
+    # Limits: one resident must never slow the bot for everyone (bot/core/dispatcher.py, handlers).
+    commands_per_minute: int = 10
+    open_reports_per_person: int = 5
+    pending_claims_per_person: int = 5
+    processed_retention_days: int = 30
     notes: tuple[str, ...] = ()  # what the log should say once it is set up (an old setting's name, say)
 
     def __post_init__(self) -> None:
@@ -160,6 +165,12 @@ class Settings:
             ("LOUZU_REPLY_BURST", "5", 1, 1000),
             ("LOUZU_SEND_ATTEMPTS", "5", 1, 100),
         )}
+        limits = {key: _whole_number(key, get(key, default), low, high) for key, default, low, high in (
+            ("LOUZU_COMMANDS_PER_MINUTE", "10", 1, 10000),
+            ("LOUZU_OPEN_REPORTS_PER_PERSON", "5", 1, 1000),
+            ("LOUZU_PENDING_CLAIMS_PER_PERSON", "5", 1, 1000),
+            ("LOUZU_PROCESSED_RETENTION_DAYS", "30", 1, 3650),
+        )}
         if outbox["LOUZU_ESCALATE_HOURS"] <= outbox["LOUZU_OVERDUE_HOURS"]:
             raise SettingsError(f"LOUZU_ESCALATE_HOURS: {outbox['LOUZU_ESCALATE_HOURS']} must be more than "
                                 f"LOUZU_OVERDUE_HOURS ({outbox['LOUZU_OVERDUE_HOURS']})")
@@ -208,6 +219,10 @@ class Settings:
                                             get("LOUZU_SCHEDULER_RETRY_SECONDS", "5"), 0.05, 600),
             outbox_poll_seconds=_number("LOUZU_OUTBOX_POLL_SECONDS", get("LOUZU_OUTBOX_POLL_SECONDS", "2"),
                                         0.05, 600),
+            commands_per_minute=limits["LOUZU_COMMANDS_PER_MINUTE"],
+            open_reports_per_person=limits["LOUZU_OPEN_REPORTS_PER_PERSON"],
+            pending_claims_per_person=limits["LOUZU_PENDING_CLAIMS_PER_PERSON"],
+            processed_retention_days=limits["LOUZU_PROCESSED_RETENTION_DAYS"],
             notes=tuple(notes),
         )
 

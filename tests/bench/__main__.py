@@ -4,7 +4,9 @@
 2. ``outbox``: a resident's ``#我的积分`` while a 500-group broadcast drains through the
    outbox, against idle, in-process on a slow in-memory transport (outbox_bench.py);
 3. ``broadcast``: the same through the puppet service, the real bot process with 500
-   groups in the gateway (outbox_bench.py --harness).
+   groups in the gateway (outbox_bench.py --harness);
+4. ``parse``: what one long message costs, at 1k, 10k and 100k characters, against a
+   short one (parse_bench.py).
 
 ``--only PART`` (repeatable) runs some of them; ``make bench BENCH_ARGS="--only broadcast"``.
 """
@@ -14,9 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tests.bench import latency, outbox_bench
+from tests.bench import latency, outbox_bench, parse_bench
 
-PARTS = ("latency", "outbox", "broadcast")
+PARTS = ("latency", "outbox", "broadcast", "parse")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=20, help="latency: residents taking turns (default 20)")
     parser.add_argument("--pause", type=float, default=latency.PAUSE * 1000,
                         help="latency: ms before each message, so that it finds the bots idle (default 20)")
+    parser.add_argument("--repeat", type=int, default=30, help="parse: messages measured per size (default 30)")
     outbox_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = args.only or PARTS
@@ -38,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     if "broadcast" in parts:
         print(flush=True)
         asyncio.run(outbox_bench.run_through_harness(args))
+    if "parse" in parts:
+        print(flush=True)
+        print(parse_bench.table(asyncio.run(parse_bench.run(args.repeat))), flush=True)
     return 0
 
 

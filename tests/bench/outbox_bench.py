@@ -117,7 +117,8 @@ async def run(args) -> float:
     url = normalise_database_url(args.database_url) if args.database_url else ""
     settings = Settings(data_dir=folder, database_url=url, admin_ids=frozenset({"王主任"}),
                         pace_seconds=(1.5 / args.scale, 3.0 / args.scale), reply_burst=5,
-                        reply_per_second=1.0 * args.scale, quiet_hours=None, scheduler_retry_seconds=1.0)
+                        reply_per_second=1.0 * args.scale, quiet_hours=None, scheduler_retry_seconds=1.0,
+                        commands_per_minute=10_000)  # one resident asks 20 times a second: no limit here
     transport = SlowTransport(settings.bot_name, args.latency, admins=settings.admin_ids)
     app = App(settings, transport)
     if url:  # start from an empty PostgreSQL schema
@@ -228,7 +229,8 @@ async def run_through_harness(args) -> float:
             await h.start(harness_world(GROUPS))
             bot = LouzuProcess(louzu_env(h.bot_env(), workdir / "data", ADMIN, LOUZU_LOG_LEVEL="WARNING",
                                          LOUZU_PACE_SECONDS=f"{pace[0]:g}-{pace[1]:g}", LOUZU_REPLY_BURST="5",
-                                         LOUZU_REPLY_PER_SECOND=f"{args.scale:g}", LOUZU_QUIET_HOURS="off"),
+                                         LOUZU_REPLY_PER_SECOND=f"{args.scale:g}", LOUZU_QUIET_HOURS="off",
+                                         LOUZU_COMMANDS_PER_MINUTE="10000"),
                                workdir)
             await bot.start()
             try:

@@ -20,8 +20,9 @@ from typing import Any, Mapping, Optional
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Settings that keep an end-to-end run about the protocol: no scheduled posts of their own,
-# replies not held back by the per-account reply rate (which has unit tests of its own), posts
-# paced briefly and never held for the night (a test run at 23:00 must see them go out).
+# replies not held back by the per-account reply rate nor by the per-person command limit (both
+# have tests of their own), posts paced briefly and never held for the night (a test run at 23:00
+# must see them go out).
 QUIET_SETTINGS = {
     "LOUZU_PACE_SECONDS": "0.05-0.1",
     "LOUZU_QUIET_HOURS": "off",
@@ -31,8 +32,10 @@ QUIET_SETTINGS = {
     "LOUZU_OVERDUE_CHECK_AT": "off",
     "LOUZU_CLAIM_EXPIRY_AT": "off",
     "LOUZU_AUTO_CLOSE_AT": "off",
+    "LOUZU_PRUNE_PROCESSED_AT": "off",
     "LOUZU_REPLY_BURST": "1000",
     "LOUZU_REPLY_PER_SECOND": "1000",
+    "LOUZU_COMMANDS_PER_MINUTE": "10000",
 }
 
 

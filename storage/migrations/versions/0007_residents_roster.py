@@ -1,10 +1,9 @@
 """residents: the committee's roster (楼栋, 门牌号, 姓名, 微信号, 角色)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 01:00:00
 
-Follows 0006 once that is merged (down_revision then becomes '0006').
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ import storage.types
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
