@@ -221,3 +221,80 @@ async def test_everyone_tied_for_tenth_place_is_on_the_rankings(chat, clock):
     await chat.app.outbox.drain()
     text = chat.transport.sent[before].text
     assert "\n".join(f"9. 居民{n}（12号楼）2 分" for n in range(8, 12)) + "\n◆ 各楼第一名" in text
+
+
+# Boundaries: each of these was once a changed comparison or constant that no test noticed --------
+
+async def test_the_last_one_in_stock_is_shown_and_can_be_redeemed(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        gift = await session.scalar(select(Gift).where(Gift.name == "抽纸"))
+        gift.stock = 1
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 25 组织活动")
+    assert await chat.one("[12号楼群] 张阿姨: #礼品") == (
+        "@张阿姨 爱心积分可兑换（#兑换 礼品名）：\n抽纸 10 分（剩 1 件）\n环保购物袋 15 分（剩 50 件）\n"
+        "毛巾 20 分（剩 30 件）\n洗洁精 30 分（剩 20 件）")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == (
+        "@张阿姨 X1 已兑换 抽纸（-10 分，余额 15 分），请找楼组长领取；领取前可发 #取消 X1。")
+    assert [g.stock for g in await chat.scalars(select(Gift).where(Gift.name == "抽纸"))] == [0]
+    assert (await chat.one("[12号楼群] 张阿姨: #礼品")).split("\n")[1] == "抽纸 10 分（已兑完）"
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸已经兑完了，发送 #礼品 看看别的。"
+    assert await balance(chat) == "15"
+
+
+async def test_a_gift_name_followed_by_more_words_is_that_gift(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 12 组织活动")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸 一包") == (
+        "@张阿姨 X1 已兑换 抽纸（-10 分，余额 2 分），请找楼组长领取；领取前可发 #取消 X1。")
+
+
+async def test_the_longest_gift_name_the_words_start_with_wins(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        session.add(Gift(name="毛巾礼盒", cost=25, stock=5, active=True))
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 50 组织活动")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 毛巾礼盒 一个") == (
+        "@张阿姨 X1 已兑换 毛巾礼盒（-25 分，余额 25 分），请找楼组长领取；领取前可发 #取消 X1。")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 毛巾") == (
+        "@张阿姨 X2 已兑换 毛巾（-20 分，余额 5 分），请找楼组长领取；领取前可发 #取消 X2。")
+
+
+async def test_the_smallest_and_the_largest_award_and_deduction_work(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 1 帮忙搬东西") == (
+        "@张阿姨 李楼长 为你加 1 分：帮忙搬东西。谢谢你！")
+    assert await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 50 组织义诊") == (
+        "@张阿姨 李楼长 为你加 50 分：组织义诊。谢谢你！")
+    assert await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 1 多记了一次") == (
+        "@张阿姨 李楼长 扣除你 1 分：多记了一次。如有疑问请联系楼组长。")
+    assert await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 50 重复登记") == (
+        "@张阿姨 李楼长 扣除你 50 分：重复登记。如有疑问请联系楼组长。")
+    assert [e.amount for e in await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))] == [1, 50, -1, -50]
+    assert await balance(chat) == "0"
+
+
+async def test_a_patrol_note_is_kept_to_500_characters_and_named_in_the_ledger(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")
+    note = "楼道" * 300  # 600 characters
+    assert await chat.one(f"[12号楼群] 老党员: #巡查 {note}") == (
+        f"@老党员 已记录巡查（今天第 1 次）：{note[:500]}，+3 分。本周12号楼巡查覆盖 1/7 天。")
+    assert await chat.one("[12号楼群] 老党员: #巡查") == (
+        "@老党员 已记录巡查（今天第 2 次），+3 分。本周12号楼巡查覆盖 1/7 天。")
+    assert [p.note for p in await chat.scalars(select(Patrol).order_by(Patrol.id))] == [note[:500], ""]
+    entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id) for e in entries] == [
+        (3, "patrol", f"巡查：{note[:500]}", "patrol", 1), (3, "patrol", "巡查", "patrol", 2)]
+
+
+async def test_a_thanks_reason_is_kept_to_200_characters_and_named_in_the_ledger(chat):
+    await chat.setup_building()
+    reason = "谢谢" * 150  # 300 characters
+    assert await chat.one(f"[12号楼群] 张阿姨: #点赞 @王师傅 {reason}") == (
+        f"@王师傅 张阿姨 为你点赞：{reason[:200]}！+1 分")
+    assert await chat.one("[12号楼群] 老周: #点赞 @王师傅") == "@王师傅 老周 为你点赞！+1 分"
+    assert [t.reason for t in await chat.scalars(select(Thanks).order_by(Thanks.id))] == [reason[:200], ""]
+    entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id) for e in entries] == [
+        (1, "thanks", f"张阿姨 点赞：{reason[:200]}", "thanks", 1), (1, "thanks", "老周 点赞", "thanks", 2)]
