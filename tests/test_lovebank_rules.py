@@ -227,3 +227,21 @@ def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
     bad.write_text('[{"name": "伞", "cost": 0, "stock": 1}]', encoding="utf-8")
     assert main(["gifts", "load", str(bad)]) == 2
     assert "needs a name, a cost > 0" in capsys.readouterr().out
+
+
+async def test_a_claim_pending_exactly_seven_days_has_not_expired_yet(chat, clock):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    clock.advance(days=7)  # 7 × 24 hours to the second: not yet "more than 7 days"
+    before = len(chat.transport.sent)
+    await chat.app.schedules.jobs.run("expire_claims")
+    await chat.app.outbox.drain()
+    assert chat.transport.sent[before:] == []
+    assert [c.status for c in await chat.scalars(select(Claim))] == ["pending"]
+    clock.advance(seconds=1)
+    await chat.app.schedules.jobs.run("expire_claims")
+    await chat.app.outbox.drain()
+    assert [(r.room_id, r.text, r.mention) for r in chat.transport.sent[before:]] == [(
+        "12号楼群", "C1（志愿服务 2小时）超过 7 天没有审核，已过期；如确有其事，请重新 #打卡 或联系楼组长。", ("张阿姨",))]
+    assert [(c.status, c.decided_at, c.decision_reason) for c in await chat.scalars(select(Claim))] == [
+        ("expired", clock(), "超过 7 天未审核")]
