@@ -237,3 +237,12 @@ def test_the_command_line_takes_jobs(tmp_path, capsys, monkeypatch):
     assert "louzu: no database at" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["jobs", "run"])
+
+
+async def test_a_group_is_named_by_its_latest_name_which_a_message_without_one_keeps(chat, clock, settings):
+    await chat.send(chat.message("[r-12] 王主任: #绑定 12号楼", room_topic="12号楼群"))
+    await chat.send(chat.message("[r-12] 张阿姨: #打卡 捡垃圾", room_topic="12号楼业主群"))  # renamed in WeChat
+    await chat.send(chat.message("[r-12] 张阿姨: #我的积分", room_topic=""))  # WeChat gave no name this time
+    code, lines = await jobs(settings, clock, "run", "weekly_ranking")
+    assert (code, lines[0]) == (0, "weekly_ranking ran at 2026-11-25 10:00 and kept 2 post(s) for the outbox, "
+                                   f"to r-12 (12号楼业主群), {COMMITTEE} (committee).")
