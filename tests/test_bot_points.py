@@ -144,3 +144,15 @@ async def test_when_a_claim_is_decided_is_written_down(chat, clock):
     await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")  # waits for a leader
     rows = [(c.status, c.points, c.decided_at, c.decided_by) for c in await chat.scalars(select(Claim).order_by(Claim.id))]
     assert rows == [("approved", 2, clock(), None), ("pending", 20, None, None)]
+
+
+async def test_points_awarded_and_deducted_again_this_week_are_not_a_place_in_the_ranking(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 老周: #打卡 捡垃圾")
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 5 帮忙")
+    await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 5 记错了人")  # this week: +5 and -5
+    assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
+        "@张阿姨 你的爱心积分：余额 0 分；本周 +0，本月 +0；本周还没有上榜，去 #打卡 吧。")
+    assert (await chat.one("[12号楼群] 老周: #我的积分")).endswith("本周在12号楼排第 1 名（共 1 人上榜）。")
+    ranking = (await chat.one("[12号楼群] 老周: #排行")).split("\n")
+    assert ranking[:2] == ["@老周 本周12号楼爱心积分榜：", "1. 老周 2 分"] and ranking[2].startswith("本楼星级：")
