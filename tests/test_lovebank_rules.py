@@ -178,6 +178,43 @@ async def test_star_rating_counts_late_reports_and_weights(chat, settings):
     assert rating.stars == 2  # 1 + round(4/3)
 
 
+
+async def test_a_report_resolved_exactly_at_the_handling_time_is_in_time(chat, settings):
+    week = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        for took in (timedelta(hours=48), timedelta(hours=48, seconds=1)):  # LOUZU_REPORT_HANDLING_HOURS is 48
+            session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                               status="resolved", created_at=NOW, updated_at=NOW, resolved_at=NOW + took))
+        await session.flush()
+        rating = await star_rating(session, building, *week, settings)
+    assert rating.reports == 0.5
+
+
+async def test_the_star_rating_week_runs_from_monday_0000_to_the_next_monday_0000(chat, settings):
+    """What happens at the first moment of a week is that week's; at the first moment of the next, the next's."""
+    start, end = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        other = await queries.get_or_create_member(session, "w2", "乙", NOW, building.id)
+        for moment in (start, end):
+            session.add(Patrol(member_id=member.id, building_id=building.id, note="", created_at=moment))
+        # Still open (not handled in time) at Monday 00:00; resolved within an hour at the next Monday.
+        session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                           status="open", created_at=start, updated_at=start))
+        session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                           status="resolved", created_at=end, updated_at=end, resolved_at=end + timedelta(hours=1)))
+        await ledger.post(session, member_id=member.id, building_id=building.id, amount=4, kind="claim", reason="x",
+                          author_id=member.id, now=start)
+        await ledger.post(session, member_id=other.id, building_id=building.id, amount=4, kind="claim", reason="x",
+                          author_id=other.id, now=end)
+        await session.flush()
+        rating = await star_rating(session, building, start, end, settings)
+    # 甲's patrol, report and points at Monday 00:00 count; 乙's points and the rest at the next Monday do not.
+    assert (rating.participation, rating.patrol, rating.reports, rating.points) == (0.5, 1 / 7, 0.0, 0.1)
+
 # Cleaners and claim expiry ----------------------------------------------------------
 
 async def test_cleaners_are_ranked_by_thanks_received(chat, settings):
