@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Claim, Gift, LedgerEntry, Patrol, Redemption, Thanks
+from storage.models import Activity, Claim, Gift, LedgerEntry, Patrol, Redemption, Thanks
 
 
 async def pending_claim(chat, who="张阿姨", hours=2) -> str:
@@ -298,3 +298,63 @@ async def test_a_thanks_reason_is_kept_to_200_characters_and_named_in_the_ledger
     entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
     assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id) for e in entries] == [
         (1, "thanks", f"张阿姨 点赞：{reason[:200]}", "thanks", 1), (1, "thanks", "老周 点赞", "thanks", 2)]
+
+
+async def test_a_rejection_without_a_reason_says_whom_to_ask_and_the_reason_is_kept(chat):
+    await chat.setup_building()
+    await pending_claim(chat)
+    await pending_claim(chat, who="老周", hours=1)
+    assert await chat.one("[12号楼群] 李楼长: #驳回 C1") == (
+        "@张阿姨 C1（志愿服务 2小时）未通过，如有疑问请联系楼组长。（审核：李楼长）")
+    await chat.one("[12号楼群] 李楼长: #驳回 C2 时长不对")
+    rows = [(c.status, c.decision_reason) for c in await chat.scalars(select(Claim).order_by(Claim.id))]
+    assert rows == [("rejected", ""), ("rejected", "时长不对")]
+
+
+async def test_awards_and_deductions_count_in_this_buildings_ranking(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 8 组织活动")
+    await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 3 重复登记")
+    await chat.one("[12号楼群] 老周: #打卡 清理楼道")
+    assert (await chat.one("[12号楼群] 老周: #排行")).split("\n")[1:3] == ["1. 张阿姨 5 分", "1. 老周 5 分"]
+    entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+    assert [(e.amount, e.kind, e.building_id) for e in entries] == [(8, "award", 1), (-3, "deduction", 1), (5, "claim", 1)]
+
+
+async def test_a_balance_of_exactly_the_cost_redeems_the_gift(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 10 组织活动")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == (
+        "@张阿姨 X1 已兑换 抽纸（-10 分，余额 0 分），请找楼组长领取；领取前可发 #取消 X1。")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸需要 10 分，你现在有 0 分，还差 10 分。"
+
+
+async def test_thanks_and_patrols_at_local_midnight_count_toward_that_days_limits(chat, clock, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")
+    clock.set_local("2026-11-26 00:00", settings.timezone)
+    for name in ("王师傅", "小李", "小赵"):
+        assert "+1 分" in await chat.one(f"[12号楼群] 张阿姨: #点赞 @{name}")
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 @小钱") == (
+        "@张阿姨 每人每天最多点赞 3 次，今天的已用完，明天再来吧。")
+    for _ in range(2):
+        await chat.one("[12号楼群] 老党员: #巡查")
+    assert await chat.one("[12号楼群] 老党员: #巡查") == (
+        "@老党员 已记录巡查（今天第 3 次）（今天的巡查积分已满 2 次，记录照常保存）。本周12号楼巡查覆盖 1/7 天。")
+
+
+async def test_a_patrol_earns_per_the_catalogue_uncapped_without_a_cap_and_nothing_when_switched_off(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")
+    async with chat.app.sessions() as session, session.begin():
+        entry = await session.scalar(select(Activity).where(Activity.name == "巡查"))
+        entry.daily_cap = None
+    for n in (1, 2, 3):
+        assert await chat.one("[12号楼群] 老党员: #巡查") == (
+            f"@老党员 已记录巡查（今天第 {n} 次），+3 分。本周12号楼巡查覆盖 1/7 天。")
+    async with chat.app.sessions() as session, session.begin():
+        entry = await session.scalar(select(Activity).where(Activity.name == "巡查"))
+        entry.active = False
+    assert await chat.one("[12号楼群] 老党员: #巡查 楼道通畅") == (
+        "@老党员 已记录巡查（今天第 4 次）：楼道通畅。本周12号楼巡查覆盖 1/7 天。")
+    assert await chat.count(Patrol) == 4 and await chat.count(LedgerEntry) == 3
