@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.transport.memory import MemoryTransport
 from storage.db import make_engine
-from storage.models import Claim, LedgerEntry, Thanks
+from storage.models import Claim, Gift, LedgerEntry, Redemption, Thanks
 
 
 @pytest.fixture
@@ -121,3 +121,21 @@ async def test_two_claims_racing_the_daily_cap_on_postgres_approve_one(chat, set
     claims = [(c.status, c.quantity) for c in await chat.scalars(select(Claim))]
     assert sorted(claims) == [("approved", 1), ("approved", 2), ("pending", 1)]
     assert [e.amount for e in await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))] == [4, 2]
+
+
+async def test_two_people_redeeming_the_last_one_on_postgres_only_one_gets_it(chat, settings):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        gift = await session.scalar(select(Gift).where(Gift.name == "抽纸"))
+        gift.stock = 1
+    for name in ("张阿姨", "老周"):
+        await chat.one(f"[12号楼群] 李楼长: #加分 @{name} 10 组织活动")
+    async with two_bots(chat, settings) as (second, transport):
+        replies = await at_once(chat, second, transport, "[12号楼群] 张阿姨: #兑换 抽纸", "[12号楼群] 老周: #兑换 抽纸")
+    won = [r for r in replies if " 已兑换 抽纸（-10 分，余额 0 分）" in r]  # X1 or X2: a sequence never goes back
+    assert len(won) == 1, replies
+    assert [r for r in replies if r not in won] == [
+        f"@{'老周' if won[0].startswith('@张阿姨') else '张阿姨'} 抽纸已经兑完了，发送 #礼品 看看别的。"]
+    assert [g.stock for g in await chat.scalars(select(Gift).where(Gift.name == "抽纸"))] == [0]
+    assert await chat.count(Redemption) == 1
+    assert sorted(e.amount for e in await chat.scalars(select(LedgerEntry))) == [-10, 10, 10]
