@@ -358,3 +358,15 @@ async def test_a_patrol_earns_per_the_catalogue_uncapped_without_a_cap_and_nothi
     assert await chat.one("[12号楼群] 老党员: #巡查 楼道通畅") == (
         "@老党员 已记录巡查（今天第 4 次）：楼道通畅。本周12号楼巡查覆盖 1/7 天。")
     assert await chat.count(Patrol) == 4 and await chat.count(LedgerEntry) == 3
+
+
+async def test_tenth_place_is_on_the_rankings_and_eleventh_is_not(chat, clock):
+    await chat.setup_building()
+    clock.set_local("2026-11-24 10:00", chat.app.settings.timezone)  # a Tuesday: the week holds every claim
+    for n in range(9):
+        await chat.one(f"[12号楼群] 居民{n}: #打卡 清理楼道 2")  # 10 points each: 1st to 9th
+    await chat.one("[12号楼群] 居民9: #打卡 清理楼道")  # 5 points: 10th
+    await chat.one("[12号楼群] 居民10: #打卡 捡垃圾")  # 2 points: 11th
+    ranking = (await chat.one("[12号楼群] 居民0: #排行")).split("\n")
+    assert ranking[1:12] == [f"1. 居民{n} 10 分" for n in range(9)] + ["10. 居民9 5 分", ranking[11]]
+    assert ranking[11].startswith("本楼星级：")

@@ -156,3 +156,23 @@ async def test_points_awarded_and_deducted_again_this_week_are_not_a_place_in_th
     assert (await chat.one("[12号楼群] 老周: #我的积分")).endswith("本周在12号楼排第 1 名（共 1 人上榜）。")
     ranking = (await chat.one("[12号楼群] 老周: #排行")).split("\n")
     assert ranking[:2] == ["@老周 本周12号楼爱心积分榜：", "1. 老周 2 分"] and ranking[2].startswith("本楼星级：")
+
+
+async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first_moment(chat, clock, settings):
+    await chat.setup_building()
+    tz = settings.timezone
+    clock.set_local("2026-11-30 23:59:59", tz)
+    await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")  # November's
+    clock.set_local("2026-12-01 00:00", tz)
+    await chat.one("[12号楼群] 老周: #打卡 捡垃圾")  # December's
+    clock.set_local("2026-12-01 10:00", tz)
+    before = len(chat.transport.sent)
+    await chat.app.schedules.jobs.run("honour_list")
+    await chat.app.outbox.drain()
+    assert [r.text for r in chat.transport.sent[before:]] == [
+        "【2026年11月光荣榜】\n◆ 爱心积分前十名\n1. 张阿姨（12号楼）5 分\n◆ 各楼第一名\n12号楼：张阿姨 5 分\n"
+        "◆ 保洁之星\n2026年11月还没有保洁员收到点赞\n◆ 星级楼组\n2026年11月还没有平均 4 星以上的楼栋\n谢谢大家为社区出力！"]
+    clock.set_local("2026-12-31 23:00", tz)  # December's last hour: the month runs to 1 January 2027
+    await chat.one("[12号楼群] 老周: #打卡 清理楼道")
+    assert await chat.one("[12号楼群] 老周: #我的积分") == (
+        "@老周 你的爱心积分：余额 7 分；本周 +5，本月 +7；本周在12号楼排第 1 名（共 1 人上榜）。")
