@@ -89,6 +89,11 @@ async def test_unknown_word_gets_one_hint_per_person_per_ten_minutes(chat, clock
     assert await chat("[12号楼群] 张阿姨: #签到") == [hint]
 
 
+async def test_an_unknown_word_is_repeated_back_cut_to_20_characters(chat):
+    word = "一二三四五六七八九十" * 3
+    assert await chat(f"[12号楼群] 张阿姨: #{word}") == [f"@张阿姨 没有“#{word[:20]}”这个指令，发送 #帮助 查看可用指令。"]
+
+
 async def test_the_same_message_delivered_twice_has_one_effect(chat):
     await chat.setup_building()
     message = chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾")
