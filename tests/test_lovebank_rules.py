@@ -15,7 +15,7 @@ from schedules.registry import JobContext
 from storage import ledger, queries
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Building, Claim, LedgerEntry, Member, Patrol, Redemption, Report
-from storage.ratings import cleaner_ranking, star_rating
+from storage.ratings import StarRating, cleaner_ranking, star_rating
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 
@@ -137,8 +137,8 @@ async def test_star_rating_of_an_empty_building(chat, settings):
     async with chat.app.sessions() as session, session.begin():
         building = await _building(session)
         rating = await star_rating(session, building, *queries.week_bounds(NOW, settings.timezone), settings)
-    assert (rating.stars, rating.members) == (1, 0)
-    assert "本周还没有成员数据" in rating.line()
+    assert rating == StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)  # the committee's table shows its parts as 0%
+    assert rating.line() == "本楼星级：★☆☆☆☆（1 星，本周还没有成员数据）"
 
 
 async def test_star_rating_of_a_one_member_building_doing_everything(chat, settings):
