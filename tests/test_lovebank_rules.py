@@ -179,6 +179,18 @@ async def test_star_rating_counts_late_reports_and_weights(chat, settings):
 
 
 
+
+async def test_star_weights_need_not_add_up_to_one(chat, settings):
+    """LOUZU_STAR_WEIGHTS=participation:1,reports:1: the parts are averaged by their weights."""
+    week = queries.week_bounds(NOW, settings.timezone)
+    halves = Settings(database_url=settings.database_url, star_weights=(("participation", 1), ("patrol", 0),
+                                                                       ("reports", 1), ("points", 0)))
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        rating = await star_rating(session, building, *week, halves)
+    assert (rating.participation, rating.reports, rating.stars) == (0.0, 1.0, 3)  # 1 + round(4 × (0 + 1) / 2)
+
 async def test_a_report_resolved_exactly_at_the_handling_time_is_in_time(chat, settings):
     week = queries.week_bounds(NOW, settings.timezone)
     async with chat.app.sessions() as session, session.begin():
@@ -228,6 +240,18 @@ async def test_cleaners_are_ranked_by_thanks_received(chat, settings):
     async with chat.app.sessions() as session:
         ranking = await cleaner_ranking(session, *queries.month_bounds(chat.app.clock(), settings.timezone))
     assert [(rank, m.display_name, n) for rank, m, n in ranking] == [(1, "王师傅", 2), (2, "刘师傅", 1)]
+
+
+async def test_a_cleaners_month_runs_from_the_first_moment_to_the_next_months_first(chat, clock, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @王师傅 保洁")
+    tz = settings.timezone
+    for moment, giver in (("2026-11-01 00:00", "张阿姨"), ("2026-12-01 00:00", "老周")):
+        clock.set_local(moment, tz)
+        await chat.one(f"[12号楼群] {giver}: #点赞 @王师傅")
+    async with chat.app.sessions() as session:
+        november = await cleaner_ranking(session, *queries.month_bounds(NOW, tz))
+    assert [(rank, m.display_name, n) for rank, m, n in november] == [(1, "王师傅", 1)]
 
 
 async def test_pending_claims_expire_after_seven_days(chat, clock, settings):
