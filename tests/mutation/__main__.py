@@ -119,7 +119,7 @@ def learn_which_tests(env: dict[str, str]) -> None:
     targets = paths_to_mutate()
     (WORK / ".mutation-coveragerc").write_text("[run]\ninclude =\n" + "".join(f"    {p}\n" for p in targets),
                                                encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SQLITE_HALF,
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *SQLITE_HALF,
                     "-p", "tests.mutation.timing", "--cov",
                     "--cov-config=.mutation-coveragerc", "--cov-context=test", "--cov-report=", "tests"],
                    cwd=WORK, env={**env, "LOUZU_MUTATION_TIMINGS": ".mutation-timings.json",
@@ -158,6 +158,8 @@ def warm_server(env: dict[str, str]):
             if server.stdout is None or server.stdout.readline().strip() != "ready":
                 raise RuntimeError(f"the test server did not start: see {log}")
             yield {**env, "LOUZU_MUTATION_SERVER": str(path)}
+            if server.poll() is not None:
+                raise RuntimeError(f"the test server stopped during the run: see {log}")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait()

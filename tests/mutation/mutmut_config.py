@@ -34,7 +34,8 @@ def changed_line(context) -> tuple[str, str]:
     mutated, _ = mutate(Context(source=context.source, mutation_id=context.mutation_id, filename=context.filename,
                                 dict_synonyms=context.dict_synonyms))
     number = context.mutation_id.line_number
-    return context.source.split("\n")[number], mutated.split("\n")[number]
+    after = mutated.split("\n")
+    return context.source.split("\n")[number], after[number] if number < len(after) else ""  # lines may go
 
 
 def only_words(before: str, after: str) -> bool:
@@ -95,6 +96,15 @@ def in_order(tests: list[str], first: list[str]) -> list[str]:
 
 
 def pre_mutation(context) -> None:
+    try:
+        choose_tests(context)
+    except Exception:  # an error here would stop mutmut's worker, and mutmut would wait for it forever
+        import traceback
+
+        traceback.print_exc()  # the mutant then runs every test
+
+
+def choose_tests(context) -> None:
     killers = learn_from_the_last_run()
     before, after = changed_line(context)
     if only_words(before, after):
