@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Activity, Claim, Gift, LedgerEntry, Patrol, Redemption, Thanks
+from storage.models import Activity, Claim, Gift, LedgerEntry, Member, Patrol, Redemption, Thanks
 
 
 async def pending_claim(chat, who="张阿姨", hours=2) -> str:
@@ -370,3 +370,35 @@ async def test_tenth_place_is_on_the_rankings_and_eleventh_is_not(chat, clock):
     ranking = (await chat.one("[12号楼群] 居民0: #排行")).split("\n")
     assert ranking[1:12] == [f"1. 居民{n} 10 分" for n in range(9)] + ["10. 居民9 5 分", ranking[11]]
     assert ranking[11].startswith("本楼星级：")
+
+
+async def test_an_unknown_gift_is_answered_with_the_catalogue_and_none_offered_is_said(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 金条") == (
+        "@张阿姨 请写上礼品名称，例如：#兑换 抽纸。可兑换：抽纸、环保购物袋、毛巾、洗洁精")
+    async with chat.app.sessions() as session, session.begin():
+        for gift in await session.scalars(select(Gift)):
+            gift.active = False  # the committee offers none for now
+    assert await chat.one("[12号楼群] 张阿姨: #礼品") == "@张阿姨 暂时没有可兑换的礼品，请留意居委会通知。"
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 请写上礼品名称，例如：#兑换 毛巾。可兑换：暂无"
+
+
+async def test_who_decided_and_when_is_written_down_with_each_decision(chat, clock):
+    await chat.setup_building()
+    await pending_claim(chat)  # C1
+    await pending_claim(chat, who="老周", hours=1)  # C2
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 40 组织活动")
+    await chat.one("[12号楼群] 张阿姨: #兑换 抽纸")  # X1
+    await chat.one("[12号楼群] 张阿姨: #兑换 毛巾")  # X2
+    clock.advance(hours=1)
+    for line in ("#通过 C1", "#驳回 C2 时长不对", "#发放 X1", "#取消 X2"):
+        await chat.one(f"[12号楼群] 李楼长: {line}")
+    [leader] = await chat.scalars(select(Member.id).where(Member.wechat_id == "李楼长"))
+    decided = [(c.status, c.decided_by, c.decided_at) for c in await chat.scalars(select(Claim).order_by(Claim.id))]
+    assert decided == [("approved", leader, clock()), ("rejected", leader, clock())]
+    handed = [(r.status, r.decided_by, r.decided_at) for r in await chat.scalars(select(Redemption).order_by(Redemption.id))]
+    assert handed == [("handed_over", leader, clock()), ("cancelled", leader, clock())]
+    entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id, e.author_id) for e in entries][-2:] == [
+        (20, "claim", "打卡 志愿服务 2小时（李楼长 审核通过）", "claim", 1, leader),
+        (20, "redemption_reversal", "取消兑换 X2 毛巾", "redemption", 2, leader)]

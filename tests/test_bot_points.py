@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Claim, LedgerEntry
+from storage.models import Activity, Claim, LedgerEntry
 
 
 async def test_claim_is_auto_approved_and_counts_toward_points(chat):
@@ -176,3 +176,24 @@ async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first
     await chat.one("[12号楼群] 老周: #打卡 清理楼道")
     assert await chat.one("[12号楼群] 老周: #我的积分") == (
         "@老周 你的爱心积分：余额 7 分；本周 +5，本月 +7；本周在12号楼排第 1 名（共 1 人上榜）。")
+
+
+async def test_a_claim_waiting_for_a_leader_counts_toward_the_daily_cap_and_a_rejected_one_does_not(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        entry = await session.scalar(select(Activity).where(Activity.name == "宣传"))
+        entry.auto_approve = False  # 宣传: at most 2 a day, each checked by a leader
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传 2") == "@张阿姨 C1 已提交：宣传 2次（6 分），等待楼组长审核。"
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传") == (
+        "@张阿姨 C2 已提交：宣传 1次（3 分）。今天的宣传已达每日上限（2次），这一条请楼组长审核。")
+    await chat.one("[12号楼群] 李楼长: #驳回 C1")
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传") == "@张阿姨 C3 已提交：宣传 1次（3 分），等待楼组长审核。"
+
+
+async def test_the_longest_activity_name_the_words_start_with_wins(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        session.add(Activity(name="宣传栏布置", points=4, unit="次", auto_approve=True, daily_cap=1, max_quantity=1,
+                             active=True))
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传栏布置") == (
+        "@张阿姨 C1 已记录：宣传栏布置 1次，+4 分，当前积分 4 分。谢谢你为楼里出力！")
