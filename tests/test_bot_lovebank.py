@@ -398,7 +398,27 @@ async def test_who_decided_and_when_is_written_down_with_each_decision(chat, clo
     assert decided == [("approved", leader, clock()), ("rejected", leader, clock())]
     handed = [(r.status, r.decided_by, r.decided_at) for r in await chat.scalars(select(Redemption).order_by(Redemption.id))]
     assert handed == [("handed_over", leader, clock()), ("cancelled", leader, clock())]
+    [zhang] = await chat.scalars(select(Member.id).where(Member.wechat_id == "张阿姨"))
     entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
-    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id, e.author_id) for e in entries][-2:] == [
+    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id, e.author_id) for e in entries][1:] == [
+        (-10, "redemption", "兑换 抽纸", "redemption", 1, zhang), (-20, "redemption", "兑换 毛巾", "redemption", 2, zhang),
         (20, "claim", "打卡 志愿服务 2小时（李楼长 审核通过）", "claim", 1, leader),
         (20, "redemption_reversal", "取消兑换 X2 毛巾", "redemption", 2, leader)]
+
+
+ALIASES = [("打卡", "claim"), ("打卡", "积分申请"), ("我的积分", "积分"), ("我的积分", "points"), ("排行", "排行榜"),
+           ("排行", "rank"), ("点赞", "thanks"), ("礼品", "gifts"), ("兑换", "redeem"), ("取消", "cancel"),
+           ("发放", "handover"), ("审核", "pending"), ("通过", "approve"), ("驳回", "reject"), ("加分", "award"),
+           ("扣分", "deduct")]  # as the README's command table has them (#巡查's patrol is tested with its record)
+
+
+async def test_each_alias_of_a_points_gifts_or_leaders_command_answers_as_its_keyword(chat):
+    await chat.setup_building()
+    for keyword, alias in ALIASES:
+        assert await chat(f"[12号楼群] 李楼长: #{alias}") == await chat(f"[12号楼群] 李楼长: #{keyword}"), alias
+
+
+async def test_what_is_missing_for_a_gift_is_the_cost_less_the_balance(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 3 帮忙")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸需要 10 分，你现在有 3 分，还差 7 分。"

@@ -180,6 +180,20 @@ async def test_star_rating_counts_late_reports_and_weights(chat, settings):
 
 
 
+
+async def test_participation_is_at_most_everyone_even_with_neighbours_from_other_buildings(chat, settings):
+    """Points earned in this building's group by someone of another building count as activity here."""
+    week = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building, other = await _building(session), await _building(session, "11号楼")
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        neighbour = await queries.get_or_create_member(session, "w2", "乙", NOW, other.id)
+        for person in (member, neighbour):
+            await ledger.post(session, member_id=person.id, building_id=building.id, amount=5, kind="claim",
+                              reason="x", author_id=person.id, now=NOW)
+        rating = await star_rating(session, building, *week, settings)
+    assert (rating.members, rating.participation, rating.points) == (1, 1.0, 0.5)
+
 async def test_star_weights_need_not_add_up_to_one(chat, settings):
     """LOUZU_STAR_WEIGHTS=participation:1,reports:1: the parts are averaged by their weights."""
     week = queries.week_bounds(NOW, settings.timezone)
