@@ -422,3 +422,16 @@ async def test_what_is_missing_for_a_gift_is_the_cost_less_the_balance(chat):
     await chat.setup_building()
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 3 帮忙")
     assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸需要 10 分，你现在有 3 分，还差 7 分。"
+
+
+async def test_the_review_lists_claims_and_gifts_together_and_a_decided_claim_says_how(chat):
+    await chat.setup_building()
+    await pending_claim(chat)  # C1
+    await pending_claim(chat, who="老周", hours=1)  # C2
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 15 组织活动")
+    await chat.one("[12号楼群] 张阿姨: #兑换 抽纸")  # X1
+    assert await chat.one("[12号楼群] 李楼长: #审核") == (
+        "@李楼长 待审核（#通过 C编号 / #驳回 C编号 原因）：\nC1 张阿姨 志愿服务 2小时 20分\nC2 老周 志愿服务 1小时 10分\n"
+        "待发放礼品（#发放 X编号）：\nX1 张阿姨 抽纸")
+    await chat.one("[12号楼群] 李楼长: #驳回 C2 时长不对")
+    assert await chat.one("[12号楼群] 李楼长: #通过 C2") == "@李楼长 C2 已驳回，不能再审核。"
