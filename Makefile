@@ -1,5 +1,5 @@
 # louzu: `make run` to talk to the bot at this terminal, `make test` for the whole suite,
-# `make bench` for reply latency through the Wechaty puppet service.
+# `make bench` for reply latency through the Wechaty puppet service, `make mutate` for mutation testing.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed-stamp
 HARNESS := tests/e2e/harness
 NODE_STAMP := $(HARNESS)/node_modules/.package-lock.json
 
-.PHONY: run test bench db-upgrade clean
+MUTATE_STAMP := $(VENV)/.mutate-stamp
+MUTATE_ARGS ?= --fail-under 95
+
+.PHONY: run test bench mutate db-upgrade clean
 
 # The venv's Python, or the one that is to make it, must be one louzu runs on (pyproject.toml's
 # requires-python); said in one line before anything is made. Plain enough for any Python to read.
@@ -47,5 +50,13 @@ test: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) -m tests.bench $(BENCH_ARGS)
 
+$(MUTATE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,mutate]'
+	touch $(MUTATE_STAMP)
+
+# Mutation testing of the money and permission paths (tests/mutation/, README "Tests"; slow, not in CI).
+mutate: $(MUTATE_STAMP)
+	$(PY) -m tests.mutation $(MUTATE_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache $(HARNESS)/node_modules
+	rm -rf $(VENV) .pytest_cache $(HARNESS)/node_modules mutants

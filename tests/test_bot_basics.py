@@ -89,6 +89,11 @@ async def test_unknown_word_gets_one_hint_per_person_per_ten_minutes(chat, clock
     assert await chat("[12号楼群] 张阿姨: #签到") == [hint]
 
 
+async def test_an_unknown_word_is_repeated_back_cut_to_20_characters(chat):
+    word = "一二三四五六七八九十" * 3
+    assert await chat(f"[12号楼群] 张阿姨: #{word}") == [f"@张阿姨 没有“#{word[:20]}”这个指令，发送 #帮助 查看可用指令。"]
+
+
 async def test_the_same_message_delivered_twice_has_one_effect(chat):
     await chat.setup_building()
     message = chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾")
@@ -97,6 +102,16 @@ async def test_the_same_message_delivered_twice_has_one_effect(chat):
     assert len(first) == 1 and second == []
     assert await chat.count(LedgerEntry) == 1
 
+
+
+async def test_without_insert_returning_a_message_delivered_twice_still_has_one_effect(chat, monkeypatch):
+    """SQLite before 3.35 has no RETURNING: the processed mark counts the rows it wrote instead."""
+    await chat.setup_building()
+    monkeypatch.setattr(chat.app.engine.dialect, "insert_returning", False)
+    message = chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    assert [r.text for r in await chat.send(message)] == ["C1 已记录：捡垃圾 1次，+2 分，当前积分 2 分。谢谢你为楼里出力！"]
+    assert await chat.send(message) == []
+    assert await chat.count(LedgerEntry) == 1
 
 async def test_a_failing_handler_rolls_back_and_answers_politely(chat, monkeypatch, caplog):
     await chat.setup_building()

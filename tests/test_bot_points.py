@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Claim, LedgerEntry
+from storage.models import Activity, Claim, LedgerEntry
 
 
 async def test_claim_is_auto_approved_and_counts_toward_points(chat):
@@ -83,3 +83,117 @@ async def test_points_stay_with_their_building(chat):
     await chat.one("[11号楼群] 王主任: #绑定 11号楼")
     await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
     assert "还没有上榜" in await chat.one("[11号楼群] 老周: #我的积分")
+
+
+# Boundaries: each of these was once a changed comparison or constant that no test noticed --------
+
+async def test_a_new_member_is_told_all_zero_not_a_point_from_nowhere(chat):
+    await chat.setup_building()
+    assert await chat.one("[12号楼群] 新邻居: #我的积分") == (
+        "@新邻居 你的爱心积分：余额 0 分；本周 +0，本月 +0；本周还没有上榜，去 #打卡 吧。")
+
+
+async def test_a_claim_at_local_monday_midnight_is_this_weeks_not_last_weeks(chat, clock, settings):
+    await chat.setup_building()
+    tz = settings.timezone
+    clock.set_local("2026-11-29 23:59:59", tz)  # Sunday: the last second of last week
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    clock.set_local("2026-11-30 00:00", tz)  # Monday 00:00: the first moment of this week
+    await chat.one("[12号楼群] 老周: #打卡 清理楼道")
+    assert await chat.one("[12号楼群] 老周: #我的积分") == (
+        "@老周 你的爱心积分：余额 5 分；本周 +5，本月 +5；本周在12号楼排第 1 名（共 1 人上榜）。")
+    assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
+        "@张阿姨 你的爱心积分：余额 2 分；本周 +0，本月 +2；本周还没有上榜，去 #打卡 吧。")
+    # Four members have this building (王主任, 李楼长, 张阿姨, 老周); one has points this week.
+    assert await chat.one("[12号楼群] 老周: #排行") == (
+        "@老周 本周12号楼爱心积分榜：\n1. 老周 5 分\n"
+        "本楼星级：★★☆☆☆（2 星） 参与 25% · 巡查 0% · 报修及时 100% · 人均积分 6%")
+    # Last week's ranking, posted on Monday morning, has only last week's claim.
+    clock.set_local("2026-11-30 09:00", tz)
+    before = len(chat.transport.sent)
+    await chat.app.schedules.jobs.run("weekly_ranking")
+    await chat.app.outbox.drain()
+    assert [r.text for r in chat.transport.sent[before:]] == [
+        "【12号楼 上周爱心积分榜】11月23日–11月29日\n1. 张阿姨 2 分\n"
+        "本楼星级：★★☆☆☆（2 星） 参与 25% · 巡查 0% · 报修及时 100% · 人均积分 2%，与前一周持平。\n"
+        "谢谢大家！发送 #排行 可随时查看本周排行。"]
+
+
+async def test_a_claim_at_local_midnight_counts_toward_that_days_cap(chat, clock, settings):
+    await chat.setup_building()
+    clock.set_local("2026-11-26 00:00", settings.timezone)
+    assert "C1 已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾 3")
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾") == (
+        "@张阿姨 C2 已提交：捡垃圾 1次（2 分）。今天的捡垃圾已达每日上限（3次），这一条请楼组长审核。")
+
+
+async def test_one_thanks_is_enough_to_be_ranked_and_to_count_as_taking_part(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅 楼道扫得真干净")
+    assert await chat.one("[12号楼群] 王师傅: #我的积分") == (
+        "@王师傅 你的爱心积分：余额 1 分；本周 +1，本月 +1；本周在12号楼排第 1 名（共 1 人上榜）。")
+    # Four members have this building (王主任, 李楼长, 张阿姨, 王师傅): one took part.
+    assert await chat.one("[12号楼群] 王师傅: #排行") == (
+        "@王师傅 本周12号楼爱心积分榜：\n1. 王师傅 1 分\n"
+        "本楼星级：★★☆☆☆（2 星） 参与 25% · 巡查 0% · 报修及时 100% · 人均积分 1%")
+
+
+async def test_when_a_claim_is_decided_is_written_down(chat, clock):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")  # auto-approved: decided at once
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")  # waits for a leader
+    rows = [(c.status, c.points, c.decided_at, c.decided_by) for c in await chat.scalars(select(Claim).order_by(Claim.id))]
+    assert rows == [("approved", 2, clock(), None), ("pending", 20, None, None)]
+
+
+async def test_points_awarded_and_deducted_again_this_week_are_not_a_place_in_the_ranking(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 老周: #打卡 捡垃圾")
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 5 帮忙")
+    await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 5 记错了人")  # this week: +5 and -5
+    assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
+        "@张阿姨 你的爱心积分：余额 0 分；本周 +0，本月 +0；本周还没有上榜，去 #打卡 吧。")
+    assert (await chat.one("[12号楼群] 老周: #我的积分")).endswith("本周在12号楼排第 1 名（共 1 人上榜）。")
+    ranking = (await chat.one("[12号楼群] 老周: #排行")).split("\n")
+    assert ranking[:2] == ["@老周 本周12号楼爱心积分榜：", "1. 老周 2 分"] and ranking[2].startswith("本楼星级：")
+
+
+async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first_moment(chat, clock, settings):
+    await chat.setup_building()
+    tz = settings.timezone
+    clock.set_local("2026-11-30 23:59:59", tz)
+    await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")  # November's
+    clock.set_local("2026-12-01 00:00", tz)
+    await chat.one("[12号楼群] 老周: #打卡 捡垃圾")  # December's
+    clock.set_local("2026-12-01 10:00", tz)
+    before = len(chat.transport.sent)
+    await chat.app.schedules.jobs.run("honour_list")
+    await chat.app.outbox.drain()
+    assert [r.text for r in chat.transport.sent[before:]] == [
+        "【2026年11月光荣榜】\n◆ 爱心积分前十名\n1. 张阿姨（12号楼）5 分\n◆ 各楼第一名\n12号楼：张阿姨 5 分\n"
+        "◆ 保洁之星\n2026年11月还没有保洁员收到点赞\n◆ 星级楼组\n2026年11月还没有平均 4 星以上的楼栋\n谢谢大家为社区出力！"]
+    clock.set_local("2026-12-31 23:00", tz)  # December's last hour: the month runs to 1 January 2027
+    await chat.one("[12号楼群] 老周: #打卡 清理楼道")
+    assert await chat.one("[12号楼群] 老周: #我的积分") == (
+        "@老周 你的爱心积分：余额 7 分；本周 +5，本月 +7；本周在12号楼排第 1 名（共 1 人上榜）。")
+
+
+async def test_a_claim_waiting_for_a_leader_counts_toward_the_daily_cap_and_a_rejected_one_does_not(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        entry = await session.scalar(select(Activity).where(Activity.name == "宣传"))
+        entry.auto_approve = False  # 宣传: at most 2 a day, each checked by a leader
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传 2") == "@张阿姨 C1 已提交：宣传 2次（6 分），等待楼组长审核。"
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传") == (
+        "@张阿姨 C2 已提交：宣传 1次（3 分）。今天的宣传已达每日上限（2次），这一条请楼组长审核。")
+    await chat.one("[12号楼群] 李楼长: #驳回 C1")
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传") == "@张阿姨 C3 已提交：宣传 1次（3 分），等待楼组长审核。"
+
+
+async def test_the_longest_activity_name_the_words_start_with_wins(chat):
+    await chat.setup_building()
+    async with chat.app.sessions() as session, session.begin():
+        session.add(Activity(name="宣传栏布置", points=4, unit="次", auto_approve=True, daily_cap=1, max_quantity=1,
+                             active=True))
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 宣传栏布置") == (
+        "@张阿姨 C1 已记录：宣传栏布置 1次，+4 分，当前积分 4 分。谢谢你为楼里出力！")

@@ -569,3 +569,9 @@ def test_ages_and_times_read_naturally():
                                           {"days": 2}, {"days": 2, "hours": 1})] == [
         "不到1分钟", "5分钟", "3小时", "2天", "2天1小时"]
     assert local_time(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc), ZoneInfo("Asia/Shanghai")) == "11月25日 10:00"
+
+
+async def test_a_picture_in_a_group_not_bound_to_a_building_keeps_nothing(chat, tmp_path, settings):
+    assert await chat(f"[新群] 张阿姨: [图片 {picture(tmp_path)}]") == []
+    assert await chat.count(PendingPhoto) == 0
+    assert not settings.media_dir.exists() or list(settings.media_dir.iterdir()) == []

@@ -66,3 +66,13 @@ def test_permissions_combine_with_or_and_say_who_may():
     assert repr(either) == "admin() | patroller()" and either.label == "居委会管理员或党员、志愿者或楼组长"
     nobody = SimpleNamespace(is_admin=False, roles=frozenset())
     assert not either.allows(nobody) and (either | leader()).allows(SimpleNamespace(is_admin=True, roles=frozenset()))
+
+
+def test_a_rule_has_a_readable_repr_and_explains_itself():
+    from types import SimpleNamespace
+
+    from bot.core.rules import UNBOUND, bound_group
+
+    rule = bound_group()
+    assert repr(rule) == "boundgroup()"  # its class's name, as a permission's is ("leader()")
+    assert rule.refusal == UNBOUND and not rule.holds(SimpleNamespace(building=None))

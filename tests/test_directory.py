@@ -97,3 +97,49 @@ async def test_a_first_message_that_is_refused_leaves_no_one_half_remembered(cha
     owners = await chat.scalars(select(Member.wechat_id).join(Claim, Claim.member_id == Member.id))
     assert owners == ["小王"]
     assert await chat.count(Member, Member.wechat_id == "小王") == 1
+
+
+
+async def test_a_new_name_seen_first_in_a_refused_command_is_written_down_at_the_next_message(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #我的积分")
+    renamed = dict(sender_name="张阿姨（3楼）")
+    await chat.send(chat.message("[12号楼群] 张阿姨: #兑换 金条", **renamed))  # refused: rolled back, name too
+    await chat.send(chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾", **renamed))
+    assert await chat.scalars(select(Member.display_name).where(Member.wechat_id == "张阿姨")) == ["张阿姨（3楼）"]
+
+
+async def test_a_building_seen_first_in_a_refused_command_is_written_down_at_the_next_message(chat):
+    await chat("[新群] 张阿姨: #帮助")  # first seen in a group of no building
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #兑换 金条")  # refused: rolled back, her building too
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    assert await chat.scalars(select(Building.name).join(Member, Member.building_id == Building.id)
+                              .where(Member.wechat_id == "张阿姨")) == ["12号楼"]
+
+
+async def test_a_group_name_seen_first_in_a_refused_command_is_written_down_at_the_next_message(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #我的积分")
+    renamed = dict(room_topic="12号楼业主群")
+    await chat.send(chat.message("[12号楼群] 张阿姨: #兑换 金条", **renamed))  # refused: rolled back, the name too
+    await chat.send(chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾", **renamed))
+    assert await chat.scalars(select(Group.topic)) == ["12号楼业主群"]
+
+
+async def test_a_message_without_a_shown_name_keeps_the_name_already_known(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
+    await chat.send(chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾", sender_name=""))  # WeChat gave no name
+    assert await chat.scalars(select(Member.display_name).where(Member.wechat_id == "张阿姨")) == ["张阿姨"]
+    assert (await chat.one("[12号楼群] 老周: #排行")).split("\n")[:2] == ["@老周 本周12号楼爱心积分榜：", "1. 张阿姨 7 分"]
+
+
+async def test_a_member_stays_in_the_building_of_the_group_they_were_first_seen_in(chat):
+    await chat.setup_building()
+    await chat.setup_building("11号楼群", "11号楼", "周楼长")
+    await chat.one("[12号楼群] 张阿姨: #我的积分")
+    await chat("[新群] 张阿姨: #帮助")  # a group not bound to any building
+    await chat.one("[11号楼群] 张阿姨: #我的积分")  # a group of another building
+    assert await chat.scalars(select(Building.name).join(Member, Member.building_id == Building.id)
+                              .where(Member.wechat_id == "张阿姨")) == ["12号楼"]

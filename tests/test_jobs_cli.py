@@ -263,3 +263,12 @@ async def test_regression_a_bot_on_another_database_of_the_server_is_not_taken_f
     finally:
         await ours.dispose()
         await theirs.dispose()
+
+
+async def test_a_group_is_named_by_its_latest_name_which_a_message_without_one_keeps(chat, clock, settings):
+    await chat.send(chat.message("[r-12] 王主任: #绑定 12号楼", room_topic="12号楼群"))
+    await chat.send(chat.message("[r-12] 张阿姨: #打卡 捡垃圾", room_topic="12号楼业主群"))  # renamed in WeChat
+    await chat.send(chat.message("[r-12] 张阿姨: #我的积分", room_topic=""))  # WeChat gave no name this time
+    code, lines = await jobs(settings, clock, "run", "weekly_ranking")
+    assert (code, lines[0]) == (0, "weekly_ranking 已于 2026-11-25 10:00 运行，2 条消息已放进发件箱，发往："
+                                   f"r-12（12号楼业主群）、{COMMITTEE}（居委会）。")

@@ -15,7 +15,7 @@ from schedules.registry import JobContext
 from storage import ledger, queries
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Building, Claim, LedgerEntry, Member, Patrol, Redemption, Report
-from storage.ratings import cleaner_ranking, star_rating
+from storage.ratings import StarRating, cleaner_ranking, star_rating
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 
@@ -137,8 +137,8 @@ async def test_star_rating_of_an_empty_building(chat, settings):
     async with chat.app.sessions() as session, session.begin():
         building = await _building(session)
         rating = await star_rating(session, building, *queries.week_bounds(NOW, settings.timezone), settings)
-    assert (rating.stars, rating.members) == (1, 0)
-    assert "本周还没有成员数据" in rating.line()
+    assert rating == StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)  # the committee's table shows its parts as 0%
+    assert rating.line() == "本楼星级：★☆☆☆☆（1 星，本周还没有成员数据）"
 
 
 async def test_star_rating_of_a_one_member_building_doing_everything(chat, settings):
@@ -178,6 +178,69 @@ async def test_star_rating_counts_late_reports_and_weights(chat, settings):
     assert rating.stars == 2  # 1 + round(4/3)
 
 
+
+
+
+async def test_participation_is_at_most_everyone_even_with_neighbours_from_other_buildings(chat, settings):
+    """Points earned in this building's group by someone of another building count as activity here."""
+    week = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building, other = await _building(session), await _building(session, "11号楼")
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        neighbour = await queries.get_or_create_member(session, "w2", "乙", NOW, other.id)
+        for person in (member, neighbour):
+            await ledger.post(session, member_id=person.id, building_id=building.id, amount=5, kind="claim",
+                              reason="x", author_id=person.id, now=NOW)
+        rating = await star_rating(session, building, *week, settings)
+    assert (rating.members, rating.participation, rating.points) == (1, 1.0, 0.5)
+
+async def test_star_weights_need_not_add_up_to_one(chat, settings):
+    """LOUZU_STAR_WEIGHTS=participation:1,reports:1: the parts are averaged by their weights."""
+    week = queries.week_bounds(NOW, settings.timezone)
+    halves = Settings(database_url=settings.database_url, star_weights=(("participation", 1), ("patrol", 0),
+                                                                       ("reports", 1), ("points", 0)))
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        rating = await star_rating(session, building, *week, halves)
+    assert (rating.participation, rating.reports, rating.stars) == (0.0, 1.0, 3)  # 1 + round(4 × (0 + 1) / 2)
+
+async def test_a_report_resolved_exactly_at_the_handling_time_is_in_time(chat, settings):
+    week = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        for took in (timedelta(hours=48), timedelta(hours=48, seconds=1)):  # LOUZU_REPORT_HANDLING_HOURS is 48
+            session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                               status="resolved", created_at=NOW, updated_at=NOW, resolved_at=NOW + took))
+        await session.flush()
+        rating = await star_rating(session, building, *week, settings)
+    assert rating.reports == 0.5
+
+
+async def test_the_star_rating_week_runs_from_monday_0000_to_the_next_monday_0000(chat, settings):
+    """What happens at the first moment of a week is that week's; at the first moment of the next, the next's."""
+    start, end = queries.week_bounds(NOW, settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        building = await _building(session)
+        member = await queries.get_or_create_member(session, "w1", "甲", NOW, building.id)
+        other = await queries.get_or_create_member(session, "w2", "乙", NOW, building.id)
+        for moment in (start, end):
+            session.add(Patrol(member_id=member.id, building_id=building.id, note="", created_at=moment))
+        # Still open (not handled in time) at Monday 00:00; resolved within an hour at the next Monday.
+        session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                           status="open", created_at=start, updated_at=start))
+        session.add(Report(building_id=building.id, reporter_id=member.id, category="垃圾", description="x",
+                           status="resolved", created_at=end, updated_at=end, resolved_at=end + timedelta(hours=1)))
+        await ledger.post(session, member_id=member.id, building_id=building.id, amount=4, kind="claim", reason="x",
+                          author_id=member.id, now=start)
+        await ledger.post(session, member_id=other.id, building_id=building.id, amount=4, kind="claim", reason="x",
+                          author_id=other.id, now=end)
+        await session.flush()
+        rating = await star_rating(session, building, start, end, settings)
+    # 甲's patrol, report and points at Monday 00:00 count; 乙's points and the rest at the next Monday do not.
+    assert (rating.participation, rating.patrol, rating.reports, rating.points) == (0.5, 1 / 7, 0.0, 0.1)
+
 # Cleaners and claim expiry ----------------------------------------------------------
 
 async def test_cleaners_are_ranked_by_thanks_received(chat, settings):
@@ -191,6 +254,18 @@ async def test_cleaners_are_ranked_by_thanks_received(chat, settings):
     async with chat.app.sessions() as session:
         ranking = await cleaner_ranking(session, *queries.month_bounds(chat.app.clock(), settings.timezone))
     assert [(rank, m.display_name, n) for rank, m, n in ranking] == [(1, "王师傅", 2), (2, "刘师傅", 1)]
+
+
+async def test_a_cleaners_month_runs_from_the_first_moment_to_the_next_months_first(chat, clock, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @王师傅 保洁")
+    tz = settings.timezone
+    for moment, giver in (("2026-11-01 00:00", "张阿姨"), ("2026-12-01 00:00", "老周")):
+        clock.set_local(moment, tz)
+        await chat.one(f"[12号楼群] {giver}: #点赞 @王师傅")
+    async with chat.app.sessions() as session:
+        november = await cleaner_ranking(session, *queries.month_bounds(NOW, tz))
+    assert [(rank, m.display_name, n) for rank, m, n in november] == [(1, "王师傅", 1)]
 
 
 async def test_pending_claims_expire_after_seven_days(chat, clock, settings):
@@ -235,3 +310,22 @@ def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
     bad.write_text('[{"name": "伞", "cost": 0, "stock": 1}]', encoding="utf-8")
     assert main(["gifts", "load", str(bad)]) == 2
     assert "第 1 个礼品要有名称（name）、大于 0 的积分（cost）" in capsys.readouterr().err
+
+
+
+async def test_a_claim_pending_exactly_seven_days_has_not_expired_yet(chat, clock):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    clock.advance(days=7)  # 7 × 24 hours to the second: not yet "more than 7 days"
+    before = len(chat.transport.sent)
+    await chat.app.schedules.jobs.run("expire_claims")
+    await chat.app.outbox.drain()
+    assert chat.transport.sent[before:] == []
+    assert [c.status for c in await chat.scalars(select(Claim))] == ["pending"]
+    clock.advance(seconds=1)
+    await chat.app.schedules.jobs.run("expire_claims")
+    await chat.app.outbox.drain()
+    assert [(r.room_id, r.text, r.mention) for r in chat.transport.sent[before:]] == [(
+        "12号楼群", "C1（志愿服务 2小时）超过 7 天没有审核，已过期；如确有其事，请重新 #打卡 或联系楼组长。", ("张阿姨",))]
+    assert [(c.status, c.decided_at, c.decision_reason) for c in await chat.scalars(select(Claim))] == [
+        ("expired", clock(), "超过 7 天未审核")]

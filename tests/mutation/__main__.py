@@ -1,0 +1,205 @@
+"""`make mutate`: mutmut over the money and permission paths, in a copy of the work tree under mutants/.
+
+1. The work tree as it is (tracked files and new ones, not ignored ones) is copied to mutants/;
+   mutmut changes files in place, so it works there and never on the files being edited.
+2. The SQLite half of the tests runs once under coverage there: which tests run each line, how
+   long each takes (mutmut_config.py picks each mutant's tests from that) and which libraries
+   they import (server.py imports those once and forks each test run from there).
+3. `mutmut run` there, with the settings in pyproject.toml's [tool.mutmut].
+4. The score (score.py): mutants listed in equivalent.txt are left out.
+
+Arguments are passed on to score.py (e.g. --fail-under 95).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from tests.mutation import score
+from tests.mutation.run_tests import SQLITE_HALF
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / "mutants"
+
+
+def paths_to_mutate() -> list[str]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: mutmut 2 brings the toml package
+        import toml as tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    return [p.strip() for p in config["paths_to_mutate"].split(",") if p.strip()]
+
+
+def copy_work_tree() -> None:
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():  # a file deleted but not yet committed is listed too
+            (WORK / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, WORK / name)
+    shutil.copy2(Path(__file__).with_name("mutmut_config.py"), WORK / "mutmut_config.py")
+
+
+def _lines(node: ast.AST) -> range:
+    return range(node.lineno, (node.end_lineno or node.lineno) + 1)
+
+
+def _body_lines(function: ast.AST) -> set[int]:
+    return {n for statement in function.body for n in _lines(statement)}
+
+
+def _names(node: ast.AST, context: type) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+
+
+def witnesses(tree: ast.Module) -> dict[int, set[int]]:
+    """For each line, the lines whose tests stand for it: those that run its statement.
+
+    A statement in a function: its own lines (all of them: coverage sees a long statement on
+    some of its lines only). What runs only at import stands for where it is used: a decorator
+    or a def line for the function's body, a class attribute for the class's methods, a
+    module-level name for the functions that use it (through other module-level names too).
+    """
+    found: dict[int, set[int]] = {}
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for function in functions:
+        first = min([d.lineno for d in function.decorator_list] + [function.lineno])
+        for n in range(first, function.body[0].lineno):
+            found[n] = _body_lines(function)
+        for node in ast.walk(function):
+            if isinstance(node, ast.stmt) and node is not function:
+                body = getattr(node, "body", None)
+                if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                    span = range(node.lineno, body[0].lineno)  # a compound statement's header
+                else:
+                    span = _lines(node)
+                for n in span:
+                    found.setdefault(n, set()).update(span)
+    for klass in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        methods = set().union(*(_body_lines(f) for f in klass.body
+                                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), set())
+        for statement in klass.body:
+            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for n in _lines(statement):
+                    found[n] = methods
+    module_level = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    for statement in module_level:
+        names = _names(statement, ast.Store)
+        while True:  # the names it binds, and those of module-level statements built from them
+            more = set().union(*(_names(other, ast.Store) for other in module_level
+                                 if _names(other, ast.Load) & names), names)
+            if more == names:
+                break
+            names = more
+        users = set().union(*(_body_lines(f) for f in functions if _names(f, ast.Load) & names), set())
+        for n in _lines(statement):
+            found[n] = users
+    return found
+
+
+def learn_which_tests(env: dict[str, str]) -> None:
+    """The coverage run: writes .mutation-tests.json (tests by file and line, quickest first)."""
+    from coverage import CoverageData
+
+    targets = paths_to_mutate()
+    (WORK / ".mutation-coveragerc").write_text("[run]\ninclude =\n" + "".join(f"    {p}\n" for p in targets),
+                                               encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *SQLITE_HALF,
+                    "-p", "tests.mutation.timing", "--cov",
+                    "--cov-config=.mutation-coveragerc", "--cov-context=test", "--cov-report=", "tests"],
+                   cwd=WORK, env={**env, "LOUZU_MUTATION_TIMINGS": ".mutation-timings.json",
+                                  "LOUZU_MUTATION_PRELOAD": ".mutation-preload.json"}, check=True)
+    took = json.loads((WORK / ".mutation-timings.json").read_text(encoding="utf-8"))
+    data = CoverageData(basename=str(WORK / ".coverage"))
+    data.read()
+    lines: dict[str, dict[str, list[str]]] = {}
+    files: dict[str, list[str]] = {}
+    for target in targets:
+        by_line = defaultdict(set)
+        for number, contexts in (data.contexts_by_lineno(str(WORK / target)) or {}).items():
+            by_line[number].update(c.rpartition("|")[0] for c in contexts if "|" in c)
+        quickest = lambda tests: sorted(tests, key=lambda t: (took.get(t, 0.0), t))
+        tree = ast.parse((WORK / target).read_text(encoding="utf-8"))
+        lines[target] = {}
+        for number, others in witnesses(tree).items():
+            tests = set().union(*(by_line[n] for n in others), set())
+            if tests:  # else every test that runs the module (mutmut_config.py)
+                lines[target][str(number)] = quickest(tests)
+        files[target] = quickest(set().union(*by_line.values()))
+    (WORK / ".mutation-tests.json").write_text(json.dumps({"lines": lines, "files": files}), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def warm_server(env: dict[str, str]):
+    """server.py, running in mutants/ while mutmut does: LOUZU_MUTATION_SERVER in ``env`` names its socket."""
+    path = WORK / ".mutation-server.sock"
+    log = WORK / ".mutation-server.log"
+    with open(log, "w", encoding="utf-8") as errors:
+        server = subprocess.Popen([sys.executable, "-m", "tests.mutation.server", str(path), ".mutation-preload.json",
+                                   str(log)], cwd=WORK, stdout=subprocess.PIPE, stderr=errors, text=True,
+                                  env={**env, "LOUZU_MUTATION_KILLER": str(WORK / ".mutation-killer")},
+                                  start_new_session=True)
+        try:
+            if server.stdout is None or server.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"the test server did not start: see {log}")
+            yield {**env, "LOUZU_MUTATION_SERVER": str(path)}
+            if server.poll() is not None:
+                raise RuntimeError(f"the test server stopped during the run: see {log}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait()
+
+
+def run_mutmut(env: dict[str, str]) -> int:
+    """`mutmut run` in mutants/; interrupted, it stops whole and leaves no file changed."""
+    # mutmut ignores a mutmut_config.py that fails to import (and so would run every test for each mutant).
+    subprocess.run([sys.executable, "-c", "import mutmut, sys; sys.exit(mutmut.mutmut_config is None)"],
+                   cwd=WORK, env=env, check=True)
+    mutmut = subprocess.Popen([sys.executable, "-m", "mutmut", "run", "--simple-output", "--no-progress"],
+                              cwd=WORK, env=env, start_new_session=True)
+    try:
+        return mutmut.wait()
+    finally:
+        if mutmut.poll() is None:
+            os.killpg(mutmut.pid, signal.SIGTERM)
+            mutmut.wait()
+        for backup in WORK.rglob("*.py.bak"):  # mutmut's copy of a file it was changing
+            backup.replace(backup.with_suffix(""))
+
+
+def main(argv: list[str]) -> int:
+    started = time.monotonic()
+    env = {k: v for k, v in os.environ.items() if k not in ("LOUZU_TEST_POSTGRES_URL", "CI", "DATABASE_URL")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # mutmut runs `python`
+    print("mutate: copying the work tree to mutants/", flush=True)
+    copy_work_tree()
+    print("mutate: one run of the tests under coverage, to know which tests run which line", flush=True)
+    learn_which_tests(env)
+    print("mutate: mutmut run", flush=True)
+    with warm_server(env) as served:
+        code = run_mutmut(served)
+    if code & 1:  # 1: mutmut itself failed; 2, 4, 8: survivors, timeouts, slow ones
+        print(f"mutate: mutmut failed (exit code {code})", file=sys.stderr)
+        return 1
+    minutes, seconds = divmod(int(time.monotonic() - started), 60)
+    print(f"mutate: {minutes} min {seconds} s", flush=True)
+    return score.main(["--cache", str(WORK / ".mutmut-cache"), *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

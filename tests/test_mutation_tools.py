@@ -1,0 +1,68 @@
+"""`make mutate`'s own parts (tests/mutation/): how mutants are named, skipped, counted and given tests."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.mutation.__main__ import witnesses
+from tests.mutation.mutmut_config import in_order, only_words
+from tests.mutation.score import Mutant, place, read_equivalent, tally
+
+SOURCE = '''\
+LIMIT = 3
+TWICE = LIMIT * 2
+
+
+def over(n):
+    return n > TWICE
+
+
+def under(n):
+    x = 1
+    x = 1
+    return n < x
+'''
+
+
+def test_a_mutant_shows_its_change_in_place_and_keeps_its_name_when_other_lines_move():
+    mutant = Mutant("m.py", "over", "    return n > TWICE", "    return n >= TWICE", "bad_survived")
+    assert mutant.change() == "return n >[→=] TWICE"
+    moved = Mutant("m.py", "over", "        return n > TWICE", "        return n >= TWICE", "bad_survived")
+    assert moved.name == mutant.name and len(mutant.name) == 10
+    assert Mutant("m.py", "under", "x = 1", "x = 2", "", twin=1).name.endswith(".1")
+
+
+def test_lines_that_read_the_same_in_one_function_are_told_apart():
+    tree = ast.parse(SOURCE)
+    assert place(SOURCE, tree, 10) == ("under", 0) and place(SOURCE, tree, 11) == ("under", 1)
+    assert place(SOURCE, tree, 1) == ("<module>", 0) and place(SOURCE, tree, 6) == ("over", 0)
+
+
+def test_what_runs_at_import_is_witnessed_by_the_functions_that_use_it():
+    found = witnesses(ast.parse(SOURCE))
+    assert found[1] == found[2] == {6}  # LIMIT, through TWICE, is used by over()
+    assert found[5] == {6} and found[6] == {6}  # a def line: its body; a statement: itself
+    assert found[12] == {12}
+
+
+def test_only_changes_to_words_people_read_are_skipped():
+    assert only_words('    raise Refusal("请写上原因")', '    raise Refusal("XX请写上原因XX")')
+    assert not only_words('    kind="claim",', '    kind="XXclaimXX",')
+    assert not only_words('    if a < b: x = "原因"', '    if a <= b: x = "原因"')
+
+
+def test_tests_that_killed_before_go_first_and_only_chosen_ones_run():
+    assert in_order(["a", "b", "c"], ["c", "x", "c", "b"]) == ["c", "b", "a"]
+
+
+def test_the_score_leaves_out_listed_equivalents_and_counts_timeouts_as_killed(tmp_path):
+    survivor = Mutant("m.py", "over", "return n > TWICE", "return n >= TWICE", "bad_survived")
+    listed = Mutant("m.py", "under", "return n < x", "return n <= x", "bad_survived")
+    skipped = Mutant("m.py", "under", "x = 1", "x = 2", "skipped", twin=1)
+    mutants = [survivor, listed, skipped, Mutant("m.py", "over", "a", "b", "bad_timeout"),
+               Mutant("m.py", "over", "a", "c", "ok_killed")]
+    file = tmp_path / "equivalent.txt"
+    file.write_text(f"# a comment\n\n{listed.line()}  — why\n{skipped.name}  m.py under: why\n", encoding="utf-8")
+    counts, survivors = tally(mutants, read_equivalent(file))
+    assert dict(counts["m.py"]) == {"killed": 2, "survived": 1, "equivalent": 2}
+    assert survivors == [survivor]
