@@ -119,11 +119,16 @@ def learn_which_tests(env: dict[str, str]) -> None:
     targets = paths_to_mutate()
     (WORK / ".mutation-coveragerc").write_text("[run]\ninclude =\n" + "".join(f"    {p}\n" for p in targets),
                                                encoding="utf-8")
+    started = time.monotonic()
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *SQLITE_HALF,
                     "-p", "tests.mutation.timing", "--cov",
                     "--cov-config=.mutation-coveragerc", "--cov-context=test", "--cov-report=", "tests"],
                    cwd=WORK, env={**env, "LOUZU_MUTATION_TIMINGS": ".mutation-timings.json",
                                   "LOUZU_MUTATION_PRELOAD": ".mutation-preload.json"}, check=True)
+    # The tests passed, and how long they take is known: mutmut need not run them all again first.
+    subprocess.run([sys.executable, "-c", "import sys; from mutmut.cache import hash_of_tests, set_cached_test_time; "
+                    "set_cached_test_time(float(sys.argv[1]), hash_of_tests(['tests/']))",
+                    str(time.monotonic() - started)], cwd=WORK, env=env, check=True)
     took = json.loads((WORK / ".mutation-timings.json").read_text(encoding="utf-8"))
     data = CoverageData(basename=str(WORK / ".coverage"))
     data.read()
