@@ -1,0 +1,108 @@
+"""The committee's web desk: sign-in, sessions, CSRF, locked accounts, the audit trail, `louzu web add-user`."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from sqlalchemy import select
+
+from storage.db import make_engine, make_sessionmaker
+from storage.models import AuditEntry, StaffUser
+from tests.webkit import PASSWORD
+
+
+async def test_anonymous_visits_are_sent_to_sign_in_and_back(desk):
+    for path in ("/", "/nowhere-yet?x=1"):
+        response = await desk.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
+    await desk.add_user("王主任")
+    await desk.get("/login?next=/%3Fbuilding%3D1")
+    response = await desk.post("/login", {"name": "王主任", "password": PASSWORD, "next": "/?building=1"})
+    assert response.status_code == 303 and response.headers["location"] == "/?building=1"
+    page = await desk.get("/")
+    assert page.status_code == 200 and "概览" in page.text and "王主任" in page.text
+
+
+async def test_the_session_cookie_is_httponly_and_samesite_lax(desk):
+    await desk.add_user("王主任")
+    response = await desk.sign_in()
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+
+
+async def test_sign_in_never_sends_staff_to_another_site(desk):
+    await desk.add_user("王主任")
+    await desk.get("/login")
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        response = await desk.post("/login", {"name": "王主任", "password": PASSWORD, "next": target})
+        assert response.headers["location"] == "/"
+        await desk.get("/")
+        await desk.post("/logout")
+        await desk.get("/login")
+
+
+async def test_a_form_without_its_csrf_token_is_refused(desk):
+    await desk.add_user("王主任")
+    await desk.get("/login")
+    refused = await desk.post("/login", {"name": "王主任", "password": PASSWORD}, csrf=None)
+    assert refused.status_code == 403 and "表单已过期" in refused.text
+    forged = await desk.post("/login", {"name": "王主任", "password": PASSWORD}, csrf="forged")
+    assert forged.status_code == 403
+    await desk.sign_in()
+    assert (await desk.post("/logout", csrf=None)).status_code == 403
+    assert (await desk.get("/")).status_code == 200  # still signed in
+
+
+async def test_sign_out_ends_the_session(desk):
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    await desk.get("/")
+    response = await desk.post("/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert (await desk.get("/")).status_code == 303
+
+
+async def test_five_wrong_passwords_lock_the_account_and_are_audited(desk, clock):
+    await desk.add_user("王主任")
+    await desk.get("/login")
+    for _ in range(4):
+        wrong = await desk.post("/login", {"name": "王主任", "password": "wrong password"})
+        assert wrong.status_code == 401 and "用户名或密码不对" in wrong.text
+    fifth = await desk.post("/login", {"name": "王主任", "password": "wrong password"})
+    assert "已锁定" in fifth.text
+    desk.app.state.desk.limiter.locked.clear()  # this test is about the account, not the address
+    assert "已锁定" in (await desk.post("/login", {"name": "王主任", "password": PASSWORD})).text
+    clock.advance(minutes=16)
+    assert (await desk.post("/login", {"name": "王主任", "password": PASSWORD})).status_code == 303
+    async with make_sessionmaker(desk.app.state.desk.engine)() as session:
+        actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.target == "staff:王主任"))).all()
+    assert any("锁定" in action for action in actions)
+    assert "锁定" in (await desk.get("/")).text  # shown on the account's own page (the overview, for now)
+
+
+async def test_five_wrong_passwords_from_one_address_make_it_wait(desk):
+    await desk.add_user("王主任")
+    await desk.get("/login")
+    for name in ("甲", "乙", "丙", "丁", "戊"):  # five names: no account reaches its own limit
+        await desk.post("/login", {"name": name, "password": "wrong password"})
+    waiting = await desk.post("/login", {"name": "王主任", "password": PASSWORD})
+    assert waiting.status_code == 429 and "过一会儿" in waiting.text
+
+
+async def test_add_user_reads_the_password_from_stdin_and_hashes_it(louzu, monkeypatch, settings):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse 1\n"))
+    ran = await louzu("web", "add-user", "李干事")
+    assert ran.code == 0 and "已新建账号 李干事" in ran.out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    ran = await louzu("web", "add-user", "张干事")
+    assert ran.code == 2 and "密码太短" in ran.err
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            users = (await session.scalars(select(StaffUser))).all()
+    finally:
+        await engine.dispose()
+    assert [user.name for user in users] == ["李干事"]
+    assert users[0].password_hash.startswith("$argon2") and "correct horse" not in users[0].password_hash
