@@ -106,3 +106,16 @@ async def test_add_user_reads_the_password_from_stdin_and_hashes_it(louzu, monke
         await engine.dispose()
     assert [user.name for user in users] == ["李干事"]
     assert users[0].password_hash.startswith("$argon2") and "correct horse" not in users[0].password_hash
+
+
+async def test_the_overview_counts_open_and_overdue_reports_and_links_each_number(desk, chat, clock):
+    await chat.setup_building()
+    await chat.send(chat.message("[12号楼群] 张阿姨: #报修 3楼楼道堆了纸箱", sender_id="wxid_zhang001"))
+    clock.advance(days=3)
+    await chat.send(chat.message("[12号楼群] 老周: #报修 门口乱停车", sender_id="wxid_zhou002"))
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    page = (await desk.get("/")).text
+    assert '<strong>2</strong>未办结的报修' in page and '<strong>1</strong>超时未办的报修' in page
+    assert 'href="/reports?status=overdue"' in page and "12号楼" in page
+    assert '<strong>0</strong>发送失败的消息' in page

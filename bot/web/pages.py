@@ -7,14 +7,16 @@ from starlette.routing import Route
 
 from bot.web.desk import desk_of, staff_page
 from storage.staff import accounts
+from storage.staff.overview import overview as overview_of
 
 
 @staff_page
 async def overview(request: Request):
     desk = desk_of(request)
     async with desk.sessions() as session:
+        numbers = await overview_of(session, desk.clock(), desk.settings.overdue_hours, desk.settings)
         me = await accounts.audit_of(session, f"staff:{request.session['staff']}", limit=10)
-    return desk.render(request, "overview.html", audit=me)
+    return desk.render(request, "overview.html", numbers=numbers, audit=me)
 
 
 def routes() -> list[Route]:
