@@ -119,3 +119,30 @@ async def test_the_overview_counts_open_and_overdue_reports_and_links_each_numbe
     assert '<strong>2</strong>未办结的报修' in page and '<strong>1</strong>超时未办的报修' in page
     assert 'href="/reports?status=overdue"' in page and "12号楼" in page
     assert '<strong>0</strong>发送失败的消息' in page
+
+
+async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, chat, clock, tmp_path):
+    from PIL import Image
+
+    await chat.setup_building()
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), "red").save(photo)
+    await chat.send(chat.message(f"[12号楼群] 张阿姨: [图片 {photo}] #报修 3楼楼道堆了纸箱", sender_id="wxid_zhang001"))
+    clock.advance(days=3)
+    await chat.send(chat.message("[12号楼群] 老周: #报修 门口乱停车", sender_id="wxid_zhou002"))
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    overdue = (await desk.get("/reports?status=overdue")).text
+    assert "R1" in overdue and "R2" not in overdue and "共 1 条" in overdue
+    assert "共 2 条" in (await desk.get("/reports?status=open&building=1")).text
+    assert "共 0 条" in (await desk.get("/reports?status=closed")).text
+    page = (await desk.get("/reports/1")).text
+    assert "3楼楼道堆了纸箱" in page and "张阿姨" in page and "报修" in page
+    name = __import__("re").search(r'src="/media/([^"]+)"', page).group(1)
+    image = await desk.get(f"/media/{name}")
+    assert image.status_code == 200 and image.content == photo.read_bytes()
+    for bad in ("..%2F..%2Fdata.db", "..%2Fsecret.png", "a" * 64 + ".png"):
+        assert (await desk.get(f"/media/{bad}")).status_code == 404
+    assert (await desk.get("/reports/99")).status_code == 404
+    await desk.post("/logout")
+    assert (await desk.get(f"/media/{name}")).status_code == 303  # anonymous: to sign-in, no photo
