@@ -59,7 +59,14 @@ class Served:
 
 
 @pytest.fixture
-def browser():
+def downloads(tmp_path) -> Path:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def browser(downloads):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -68,6 +75,8 @@ def browser():
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,900", "--lang=zh-CN"):
         options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     try:
@@ -83,6 +92,7 @@ async def seeded(chat, clock, tmp_path, settings):
         pytest.skip("the browser walk needs one database; SQLite's")
     from storage.db import make_engine, make_sessionmaker
     from storage.staff.accounts import add_user
+    from storage.staff.activities import add_activity
 
     await chat.setup_building()
     photo = tmp_path / "纸箱.png"
@@ -98,6 +108,7 @@ async def seeded(chat, clock, tmp_path, settings):
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await add_user(session, "王主任", PASSWORD, clock())
+            await add_activity(session, "楼道清扫", points=5)
     finally:
         await engine.dispose()
     return settings
@@ -133,7 +144,8 @@ def _stale(element) -> bool:
     return False
 
 
-def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser):
+def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser, downloads):
+    from openpyxl import load_workbook
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -157,6 +169,21 @@ def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser):
         image = browser.find_element(By.CSS_SELECTOR, ".thumbs img")
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 640
         browser.save_screenshot(str(ARTIFACTS / "report.png"))
+
+        browser.find_element(By.LINK_TEXT, "爱心储蓄银行").click()
+        wait_for(browser, lambda d: d.current_url.endswith("/ledger"), "the love bank")
+        browser.find_element(By.ID, "download-workbook").click()
+        wait_for(browser, lambda d: any(p.suffix == ".xlsx" for p in downloads.iterdir()), "the ledger workbook")
+        assert load_workbook(next(p for p in downloads.iterdir() if p.suffix == ".xlsx")).sheetnames
+
+        browser.find_element(By.LINK_TEXT, "楼道清扫").click()
+        wait_for(browser, lambda d: "/activities/" in d.current_url, "the activity's page")
+        points = browser.find_element(By.NAME, "points")
+        points.clear()
+        points.send_keys("8")
+        browser.find_element(By.CSS_SELECTOR, "form.narrow-form button").click()
+        wait_for(browser, lambda d: "已修改活动 楼道清扫" in d.page_source, "the saved activity")
+        assert "积分 5 分 → 8 分" in browser.page_source
 
         # A form posted without its token (as another site would post it) is refused.
         browser.execute_script("document.querySelector('form.logout input[name=csrf]').remove();"

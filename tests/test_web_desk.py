@@ -146,3 +146,42 @@ async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, c
     assert (await desk.get("/reports/99")).status_code == 404
     await desk.post("/logout")
     assert (await desk.get(f"/media/{name}")).status_code == 303  # anonymous: to sign-in, no photo
+
+
+async def test_the_ledger_workbook_downloads_and_opens(desk, chat, clock):
+    from openpyxl import load_workbook
+
+    await chat.setup_building()
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    response = await desk.get("/ledger/workbook?month=2026-11")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames
+    assert (await desk.get("/ledger/workbook?month=2026-13")).status_code == 400
+
+
+async def test_an_activity_is_edited_with_the_clis_rules_and_audited(desk, clock):
+    from storage.staff.activities import add_activity
+
+    async with make_sessionmaker(desk.app.state.desk.engine)() as session, session.begin():
+        await add_activity(session, "楼道清扫", points=5)
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    ledger = (await desk.get("/ledger")).text
+    number = __import__("re").search(r'href="/activities/(\d+)">([^<]+)</a>', ledger)
+    page = await desk.get(f"/activities/{number.group(1)}")
+    name = number.group(2)
+    assert page.status_code == 200 and name in page.text
+    path = f"/activities/{number.group(1)}"
+    refused = await desk.post(path, {"name": name, "points": "99999", "unit": "次", "most": "1", "daily_cap": "", "active": "yes"})
+    assert refused.status_code == 400 and 'class="error"' in refused.text
+    bad = await desk.post(path, {"name": name, "points": "两分", "unit": "次", "most": "1", "active": "yes"})
+    assert bad.status_code == 400 and "积分 要填整数" in bad.text
+    assert (await desk.post(path, {"name": name, "points": "7", "most": "1"}, csrf=None)).status_code == 403
+    saved = await desk.post(path, {"name": name, "points": "7", "unit": "次", "most": "2", "daily_cap": "3",
+                                   "auto": "yes", "active": "yes"})
+    assert saved.status_code == 303
+    page = (await desk.get(path)).text
+    assert "已修改活动" in page and "7 分" in page and 'value="7"' in page
+    assert "王主任" in page.split("修改记录")[1]  # the audit, on the activity's page

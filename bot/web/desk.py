@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 import time
@@ -72,6 +73,7 @@ class Desk:
         return moment.astimezone(self.settings.timezone).strftime("%Y-%m-%d %H:%M")
 
     def render(self, request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+        context.setdefault("said", request.session.pop("said", ""))  # what the last change did, shown once
         context.update(request=request, staff=request.session.get("staff"), csrf=csrf_token(request),
                        local=self.local, bot_name=self.settings.bot_name)
         return HTMLResponse(self.templates.get_template(template).render(**context), status_code=status_code)
@@ -101,13 +103,12 @@ async def checked_form(request: Request):
 def staff_page(handler):
     """A page for signed-in staff only: anyone else is sent to the sign-in page (and back afterwards)."""
 
+    @functools.wraps(handler)  # the handler itself stays at .__wrapped__ (a form's page shown again with its error)
     async def guarded(request: Request) -> Response:
         if not request.session.get("staff"):
             return to_sign_in(request)
         return await handler(request)
 
-    guarded.__name__ = handler.__name__
-    guarded.__doc__ = handler.__doc__
     return guarded
 
 
