@@ -185,6 +185,17 @@ def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser, downloa
         wait_for(browser, lambda d: "已修改活动 楼道清扫" in d.page_source, "the saved activity")
         assert "积分 5 分 → 8 分" in browser.page_source
 
+        roster = downloads.parent / "名册.csv"
+        roster.write_text("楼栋,群ID,群名,门牌号,姓名,微信号,角色\n12号楼,,,1201,李楼长,,楼组长\n12号楼,,,1202,张阿姨,,组长\n",
+                          encoding="utf-8")
+        browser.find_element(By.LINK_TEXT, "名册").click()
+        wait_for(browser, lambda d: d.current_url.endswith("/roster"), "the roster page")
+        browser.find_element(By.NAME, "file").send_keys(str(roster))
+        browser.find_element(By.ID, "check-roster").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "problems"), "the roster's check")
+        problems = browser.find_element(By.ID, "problems").text
+        assert "第 3 行" in problems and "组长" in problems and not browser.find_elements(By.ID, "confirm-import")
+
         # A form posted without its token (as another site would post it) is refused.
         browser.execute_script("document.querySelector('form.logout input[name=csrf]').remove();"
                                "document.querySelector('form.logout').submit();")

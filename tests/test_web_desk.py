@@ -185,3 +185,32 @@ async def test_an_activity_is_edited_with_the_clis_rules_and_audited(desk, clock
     page = (await desk.get(path)).text
     assert "已修改活动" in page and "7 分" in page and 'value="7"' in page
     assert "王主任" in page.split("修改记录")[1]  # the audit, on the activity's page
+
+
+ROSTER_CSV = "楼栋,群ID,群名,门牌号,姓名,微信号,角色\n12号楼,,,1201,李楼长,,楼组长\n12号楼,,,1202,张阿姨,,组长\n"
+
+
+async def test_a_roster_is_checked_row_by_row_then_imported_on_confirmation(desk, settings):
+    from storage.models import Resident
+
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    await desk.get("/roster")
+    refused = await desk.post("/roster/check", files={"file": ("名册.csv", ROSTER_CSV.encode(), "text/csv")})
+    assert refused.status_code == 400 and "第 3 行" in refused.text and "组长" in refused.text
+    assert "确认导入" not in refused.text
+    good = ROSTER_CSV.replace(",组长\n", ",志愿者\n")
+    checked = await desk.post("/roster/check", files={"file": ("名册.csv", good.encode(), "text/csv")})
+    assert checked.status_code == 200 and "检查通过" in checked.text and "1202" in checked.text
+    async with make_sessionmaker(desk.app.state.desk.engine)() as session:
+        assert (await session.scalars(select(Resident))).all() == []  # a check changes nothing
+    assert (await desk.post("/roster/import", csrf=None)).status_code == 403
+    done = await desk.post("/roster/import")
+    assert done.status_code == 303
+    page = (await desk.get("/roster")).text
+    assert "已导入名册" in page and "导入名册：改动" in page.split("修改记录")[1]
+    async with make_sessionmaker(desk.app.state.desk.engine)() as session:
+        assert len((await session.scalars(select(Resident))).all()) == 2
+    assert not list((settings.data_dir / "web-uploads").iterdir())  # the upload does not stay
+    again = await desk.post("/roster/import")
+    assert again.status_code == 400 and "重新上传" in again.text

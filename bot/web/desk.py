@@ -96,6 +96,7 @@ async def checked_form(request: Request):
     sent = form.get("csrf")
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        await form.close()
         raise HTTPException(403, "表单已过期或来源不明，请刷新页面后再试。")
     return form
 
