@@ -363,6 +363,32 @@ class ReportAlert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class StaffUser(Base):
+    """A committee member who may sign in to the web desk (`louzu web add-user`); an argon2 hash, never the password.
+
+    Five wrong passwords in a row lock the account until ``locked_until`` (storage/staff/accounts.py).
+    """
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Who changed what, and when, at the web desk: one row per change, shown on the page of the thing changed."""
+
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_name: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64), index=True)  # "activity:3", "gift:2", "roster", "staff:王主任"
+    action: Mapped[str] = mapped_column(Text)  # in Chinese, as staff read it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # APScheduler's persistent job store (schedules/). APScheduler reads and writes the rows
 # (pickled jobs); the table is declared here so that the migrations create it like any other.
 scheduler_jobs = Table(

@@ -16,7 +16,7 @@ from storage.db import make_engine, upgrade
 
 PG_URL = normalise_database_url(os.environ.get("LOUZU_TEST_POSTGRES_URL", ""))
 
-pytest_plugins = ["tests.chat", "tests.clikit"]
+pytest_plugins = ["tests.chat", "tests.clikit", "tests.webkit"]
 
 
 def pytest_configure(config):

@@ -21,8 +21,9 @@ ROOMS = {
     "transport": {"core", "storage"},
     "schedules": {"core", "storage"},
     "handlers": {"core", "schedules", "storage"},
+    "web": {"core", "schedules", "storage"},
     "app": {"core", "transport", "handlers", "schedules", "storage"},
-    "cli": {"app", "core", "transport", "handlers", "schedules", "storage"},
+    "cli": {"app", "core", "transport", "web", "handlers", "schedules", "storage"},
 }
 
 
@@ -32,7 +33,7 @@ def room_of(module: str) -> str:
         return parts[0]
     if len(parts) == 1 or parts[1] in ("__main__", "cli"):
         return "cli"  # `python -m bot` is the command line
-    return {"core": "core", "transport": "transport", "app": "app"}[parts[1]]
+    return {"core": "core", "transport": "transport", "web": "web", "app": "app"}[parts[1]]
 
 
 def modules() -> dict[str, Path]:

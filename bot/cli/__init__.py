@@ -70,11 +70,11 @@ async def _serve(app) -> None:
 
 
 def _register() -> None:
-    from bot.cli import activities, buildings, demo, doctor, export, gifts, jobs, roster
+    from bot.cli import activities, buildings, demo, doctor, export, gifts, jobs, roster, web
     from bot.cli import db as db_cli
 
     for command in (roster.roster, export.export, activities.activities, gifts.gifts, buildings.buildings, db_cli.db, jobs.jobs,
-                    doctor.doctor_command, demo.demo_command):
+                    doctor.doctor_command, demo.demo_command, web.web):
         cli.add_command(command)
 
 

@@ -77,6 +77,10 @@ class Settings:
     open_reports_per_person: int = 5
     pending_claims_per_person: int = 5
     processed_retention_days: int = 30
+    # The committee's web desk (bot/web/): the key signing its session cookies (empty: a new one at
+    # each start, so staff sign in again after a restart), and whether it is reached over HTTPS.
+    web_secret: str = ""
+    web_https: bool = False
     notes: tuple[str, ...] = ()  # what the log should say once it is set up (an old setting's name, say)
 
     def __post_init__(self) -> None:
@@ -223,6 +227,8 @@ class Settings:
             open_reports_per_person=limits["LOUZU_OPEN_REPORTS_PER_PERSON"],
             pending_claims_per_person=limits["LOUZU_PENDING_CLAIMS_PER_PERSON"],
             processed_retention_days=limits["LOUZU_PROCESSED_RETENTION_DAYS"],
+            web_secret=get("LOUZU_WEB_SECRET"),
+            web_https=_on_off("LOUZU_WEB_HTTPS", get("LOUZU_WEB_HTTPS", "off")),
             notes=tuple(notes),
         )
 
@@ -283,6 +289,12 @@ def normalise_database_url(url: str) -> str:
     if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         return url
     raise SettingsError(f"DATABASE_URL: {url.split('://')[0]!r} is not supported (use sqlite:///path or postgresql://…)")
+
+
+def _on_off(key: str, text: str) -> bool:
+    if text.lower() not in ("on", "off"):
+        raise SettingsError(f"{key}: {text!r} is not on or off")
+    return text.lower() == "on"
 
 
 def _whole_number(key: str, text: str, low: int, high: int) -> int:

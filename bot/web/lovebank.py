@@ -1,0 +1,125 @@
+"""The desk's love bank: the month's ledger workbook as a download, and the activity catalogue edited in forms.
+
+The workbook is storage/staff's (the same as `louzu export ledger`); an activity is changed by
+storage/staff/activities.py's set_activity, so the desk refuses what the CLI refuses, and each
+change is audited on the activity's page.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.web.desk import checked_form, desk_of, staff_page
+from storage.models import Activity
+from storage.queries import month_bounds
+from storage.staff import StaffError, accounts
+from storage.staff.activities import approval_text, cap_text, list_activities, set_activity
+from storage.staff.ledger_month import month_statement
+from storage.staff.ledger_workbook import write_workbook
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@staff_page
+async def ledger(request: Request):
+    desk = desk_of(request)
+    async with desk.sessions() as session:
+        activities = await list_activities(session)
+    this_month = desk.clock().astimezone(desk.settings.timezone).strftime("%Y-%m")
+    return desk.render(request, "ledger.html", month=this_month, activities=activities,
+                       approval_text=approval_text, cap_text=cap_text)
+
+
+@staff_page
+async def workbook(request: Request):
+    desk = desk_of(request)
+    found = MONTH.match(request.query_params.get("month", ""))
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise HTTPException(400, "月份的写法是 2026-11。")
+    tz = desk.settings.timezone
+    start, end = month_bounds(datetime(int(found.group(1)), int(found.group(2)), 1, 12, tzinfo=tz), tz)
+    async with desk.sessions() as session:
+        statement = await month_statement(session, start, end, tz)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ledger.xlsx"
+        write_workbook(statement, path, tz)
+        data = path.read_bytes()
+    name = f"爱心储蓄银行台账-{found.group(0)}.xlsx"
+    return Response(data, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"ledger-{found.group(0)}.xlsx\"; filename*=UTF-8''{_quoted(name)}"})
+
+
+def _quoted(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+async def _activity(session, number: int) -> Activity:
+    activity = await session.get(Activity, number)
+    if activity is None:
+        raise HTTPException(404)
+    return activity
+
+
+@staff_page
+async def activity_page(request: Request, *, error: str = "", status_code: int = 200):
+    desk = desk_of(request)
+    number = request.path_params["number"]
+    async with desk.sessions() as session:
+        activity = await _activity(session, number)
+        audit = await accounts.audit_of(session, f"activity:{number}")
+    return desk.render(request, "activity.html", status_code, activity=activity, audit=audit, error=error)
+
+
+def _number(form, key: str, empty_is_none: bool = False) -> int | None:
+    text = str(form.get(key, "")).strip()
+    if not text and empty_is_none:
+        return None
+    if not text.isdigit() or len(text) > 6:
+        raise StaffError(f"{key} 要填整数")
+    return int(text)
+
+
+@staff_page
+async def activity_save(request: Request):
+    desk = desk_of(request)
+    form = await checked_form(request)
+    number = request.path_params["number"]
+    labels = {"points": "积分", "most": "一次最多", "daily_cap": "每天上限"}
+    try:
+        async with desk.sessions() as session, session.begin():
+            activity = await _activity(session, number)
+            try:
+                points = _number(form, "points")
+                most = _number(form, "most")
+                cap = _number(form, "daily_cap", empty_is_none=True)
+            except StaffError as error:
+                key = str(error).split(" ")[0]
+                raise StaffError(f"{labels.get(key, key)} 要填整数") from None
+            change = await set_activity(session, activity.name, new_name=str(form.get("name", "")).strip() or None,
+                                        points=points, unit=str(form.get("unit", "")).strip() or None,
+                                        auto=form.get("auto") == "yes", daily_cap=cap, most=most,
+                                        active=form.get("active") == "yes")
+            if change.changes:
+                await accounts.audit(session, request.session["staff"], f"activity:{number}", change.text(), desk.clock())
+    except StaffError as error:
+        return await activity_page.__wrapped__(request, error=str(error), status_code=400)
+    request.session["said"] = change.text()
+    return RedirectResponse(f"/activities/{number}", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [Route("/ledger", ledger, methods=["GET"]),
+            Route("/ledger/workbook", workbook, methods=["GET"]),
+            Route("/activities/{number:int}", activity_page, methods=["GET"]),
+            Route("/activities/{number:int}", activity_save, methods=["POST"])]

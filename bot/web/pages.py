@@ -1,0 +1,84 @@
+"""The desk's pages, each for signed-in staff only (bot/web/app.py's ``staff_page``)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Route
+
+from bot.web.desk import desk_of, staff_page
+from storage.staff import accounts
+from storage.models import Building
+from storage.reports import name_of, status_label, step_text
+from storage.staff.overview import overview as overview_of
+from storage.staff.report_list import STATUSES, ReportFilter, categories, is_report_photo, list_reports, report_page
+
+PHOTO_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{2,5}$")  # how storage/reports.py names a saved photo
+STATUS_WORDS = {"open": "未办结", "overdue": "超时未办", "assigned": "已指派", "resolved": "已处理待确认", "closed": "已关闭"}
+
+
+@staff_page
+async def overview(request: Request):
+    desk = desk_of(request)
+    async with desk.sessions() as session:
+        numbers = await overview_of(session, desk.clock(), desk.settings.overdue_hours, desk.settings)
+        me = await accounts.audit_of(session, f"staff:{request.session['staff']}", limit=10)
+    return desk.render(request, "overview.html", numbers=numbers, audit=me)
+
+
+def _whole(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 9 else None
+
+
+@staff_page
+async def reports(request: Request):
+    desk = desk_of(request)
+    query = request.query_params
+    status = query.get("status", "")
+    wanted = ReportFilter(building_id=_whole(query.get("building")), status=status if status in STATUSES else "",
+                          category=query.get("category", "")[:32], older_than_days=_whole(query.get("age")))
+    async with desk.sessions() as session:
+        lines = await list_reports(session, wanted, desk.clock(), desk.settings.overdue_hours)
+        buildings = list(await session.scalars(select(Building).order_by(Building.name)))
+        known = await categories(session)
+    return desk.render(request, "reports.html", lines=lines, wanted=wanted, buildings=buildings, categories=known,
+                       statuses=STATUS_WORDS, status_label=status_label, name_of=name_of)
+
+
+@staff_page
+async def report(request: Request):
+    desk = desk_of(request)
+    number = request.path_params["number"]
+    async with desk.sessions() as session:
+        page = await report_page(session, number)
+        audit = await accounts.audit_of(session, f"report:{number}")
+    if page is None:
+        raise HTTPException(404)
+    return desk.render(request, "report.html", page=page, audit=audit, status_label=status_label, name_of=name_of,
+                       step_text=step_text)
+
+
+@staff_page
+async def media(request: Request):
+    """A report's photo, to signed-in staff only: a name as storage/reports.py makes them, of a known photo."""
+    desk = desk_of(request)
+    name = request.path_params["name"]
+    if not PHOTO_NAME.match(name):
+        raise HTTPException(404)
+    async with desk.sessions() as session:
+        known = await is_report_photo(session, name)
+    path = desk.settings.media_dir / name
+    if not known or not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(path, headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+def routes() -> list[Route]:
+    return [Route("/", overview, methods=["GET"]),
+            Route("/reports", reports, methods=["GET"]),
+            Route("/reports/{number:int}", report, methods=["GET"]),
+            Route("/media/{name}", media, methods=["GET"])]
