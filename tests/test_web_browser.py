@@ -133,15 +133,21 @@ def sign_in(driver, base: str | None, name: str, password: str) -> None:
 
 
 def _stale(element) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Whether the page ``element`` was on has been replaced (Chromium says so in two ways)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     try:
         element.tag_name
     except StaleElementReferenceException:
         return True
+    except WebDriverException as error:  # "Node with given id does not belong to the document"
+        if "does not belong to the document" in str(error):
+            return True
+        raise
     return False
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # one database is enough for a browser walk
 def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser, downloads):
     from openpyxl import load_workbook
     from selenium.webdriver.common.by import By
