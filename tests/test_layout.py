@@ -63,7 +63,8 @@ def imports_of(path: Path, known: dict[str, Path]) -> set[str]:
     return found
 
 
-GRAPH = {name: imports_of(path, modules()) for name, path in modules().items()}
+MODULES = modules()
+GRAPH = {name: imports_of(path, MODULES) for name, path in MODULES.items()}
 
 
 def test_the_walk_sees_every_room():
