@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Awaitable, Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.app import App
 from bot.transport.memory import MemoryTransport
@@ -28,30 +29,46 @@ async def database_url(postgres_database_url) -> str:
 
 
 class Together:
-    """Lets ``parties`` coroutines on only when all of them have arrived (asyncio.Barrier is 3.11+)."""
+    """Lets ``parties`` coroutines on only when all of them have arrived (asyncio.Barrier is 3.11+).
 
-    def __init__(self, parties: int = 2) -> None:
+    One person's own messages take turns (the dispatcher's per-person advisory lock on PostgreSQL),
+    so those never meet: the first goes on alone as soon as the database shows the other waiting
+    for that lock (``waiting``), and ``met`` stays False. No clock decides either way.
+    """
+
+    def __init__(self, waiting: Callable[[], Awaitable[bool]], parties: int = 2) -> None:
         self.parties = parties
         self.arrived = 0
         self.everyone = asyncio.Event()
+        self.waiting = waiting
+        self.went_alone = False
 
     async def arrive(self) -> None:
-        """Wait for the others; one person's own messages take turns (the dispatcher's per-person lock on
-        PostgreSQL), so those never meet: after a moment the first goes on alone and ``met`` stays False."""
+        """Wait for the others, or go on alone once another message waits for the per-person lock."""
         self.arrived += 1
         if self.arrived == self.parties:
             self.everyone.set()
-        try:
-            await asyncio.wait_for(self.everyone.wait(), 3)
-        except asyncio.TimeoutError:
-            self.went_alone = True
-
-    went_alone = False
+        for _ in range(3000):  # looks again every 20 ms; a minute of neither is a hang, not an answer
+            if self.everyone.is_set():
+                return
+            if await self.waiting():
+                self.went_alone = True
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.everyone.wait(), 0.02)
+        raise AssertionError("neither did the other message arrive nor did it wait for the per-person lock")
 
     @property
     def met(self) -> bool:
         """Whether the two transactions were open at the same time."""
         return self.everyone.is_set() and not self.went_alone
+
+
+async def someone_waits_for_a_person(engine) -> bool:
+    """Whether a transaction waits for a per-person lock (queries.one_at_a_time's advisory lock)."""
+    async with engine.connect() as connection:
+        return bool(await connection.scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")))
 
 
 def meet_before_the_handler(app: App, together: Together) -> None:
@@ -75,7 +92,7 @@ async def two_bots(chat, settings):
     second = App(settings, transport, clock=chat.app.clock, engine=engine)
     try:
         await second.on_message(transport.parse("[12号楼群] 老周: #礼品"))  # connected before the race
-        together = Together()
+        together = Together(lambda: someone_waits_for_a_person(engine))
         meet_before_the_handler(chat.app, together)
         meet_before_the_handler(second, together)
         second.together = together
