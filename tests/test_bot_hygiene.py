@@ -39,6 +39,19 @@ async def test_a_number_too_big_for_any_record_is_not_found_not_an_error(chat, l
     assert "出了点问题" not in reply
 
 
+async def test_the_largest_number_a_record_can_have_still_names_it(chat):
+    """R2147483647 is the last number PostgreSQL's integer ids reach: it is looked up, not refused unseen."""
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #报修 3楼楼道堆了纸箱")
+    [first] = await chat.scalars(select(Report))
+    async with chat.app.sessions() as session, session.begin():
+        session.add(Report(id=2**31 - 1, building_id=first.building_id, reporter_id=first.reporter_id,
+                           category=first.category, description="5楼楼道堆了纸箱", status="open", room_id=first.room_id,
+                           created_at=first.created_at, updated_at=first.updated_at))
+    assert await chat.one("[12号楼群] 张阿姨: #进度 R2147483647") == (
+        "@张阿姨 R2147483647 · 楼道堆物 · 待处理\n5楼楼道堆了纸箱")
+
+
 async def test_a_number_of_thousands_of_digits_is_refused_too(chat):
     await chat.setup_building()
     for line in ("#进度 R" + "9" * 5000, "#打卡 捡垃圾 " + "9" * 5000, "#加分 @张阿姨 " + "9" * 5000 + " 帮忙"):

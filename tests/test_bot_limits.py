@@ -85,6 +85,29 @@ async def test_past_ten_commands_a_minute_one_polite_line_then_silence(chat, clo
     assert await chat("[12号楼群] 张阿姨: #我的积分") == []  # over again within 10 minutes: not told twice
 
 
+async def test_commands_exactly_a_minute_ago_still_count(chat, clock):
+    await chat.setup_building()
+    clock.advance(minutes=1)
+    for _ in range(10):
+        await chat("[12号楼群] 张阿姨: #我的积分")
+    clock.advance(minutes=1)  # the ten were a minute ago to the second: still within the minute
+    assert await chat("[12号楼群] 张阿姨: #我的积分") == ["@张阿姨 你发得太快了，请歇一会儿，过一分钟再发。"]
+    clock.advance(seconds=1)
+    assert "余额" in await chat.one("[12号楼群] 张阿姨: #我的积分")
+
+
+async def test_the_polite_line_is_said_again_only_after_ten_whole_minutes(chat, clock):
+    await chat.setup_building()
+    clock.advance(minutes=1)
+    said = [await chat("[12号楼群] 张阿姨: #我的积分") for _ in range(11)]
+    assert said[-1] == ["@张阿姨 你发得太快了，请歇一会儿，过一分钟再发。"]
+    clock.advance(minutes=10)  # told ten minutes ago to the second: not yet again
+    said = [await chat("[12号楼群] 张阿姨: #我的积分") for _ in range(11)]
+    assert [len(s) for s in said] == [1] * 10 + [0]
+    clock.advance(seconds=1)
+    assert await chat("[12号楼群] 张阿姨: #我的积分") == ["@张阿姨 你发得太快了，请歇一会儿，过一分钟再发。"]
+
+
 async def test_bare_mentions_count_like_commands(chat, clock):
     """Regression: 50 bare @楼组小助手 gave 50 help texts."""
     await chat.setup_building()
