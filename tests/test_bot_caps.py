@@ -116,6 +116,22 @@ async def test_a_leader_rejects_several_claims_at_once(chat):
         "@居民00 C4（志愿服务 2小时）未通过，原因：2小时不对。（审核：李楼长）")
 
 
+async def test_a_page_that_is_not_a_number_is_refused(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    for page in ("第二页", "0"):
+        assert await chat.one(f"[12号楼群] 李楼长: #审核 {page}") == "@李楼长 请写页码，例如：#审核 2"
+
+
+async def test_at_most_fifty_claims_are_rejected_at_once(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    numbers = " ".join(f"C{n}" for n in range(1, 52))
+    assert await chat.one(f"[12号楼群] 李楼长: #驳回 {numbers} 重复") == "@李楼长 一次最多驳回 50 条，请分几次发。"
+    assert await chat.one(f"[12号楼群] 李楼长: #驳回 {numbers.replace(' C51', '')} 重复") == "@李楼长 本楼没有申请 C2，发送 #审核 查看待审核的申请。"
+    assert await chat.count(Claim, Claim.status == "pending") == 1
+
+
 def test_the_readme_command_table_shows_the_new_forms():
     table = "\n".join(line for line in README.splitlines() if line.startswith("| `#"))
     assert "`#审核 2`" in table and "`#驳回 C5 C6 原因`" in table

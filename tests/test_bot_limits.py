@@ -96,6 +96,15 @@ async def test_commands_exactly_a_minute_ago_still_count(chat, clock):
     assert "余额" in await chat.one("[12号楼群] 张阿姨: #我的积分")
 
 
+async def test_commands_spread_over_the_minute_count_together(chat, clock):
+    await chat.setup_building()
+    for _ in range(10):
+        clock.advance(seconds=5)
+        await chat("[12号楼群] 张阿姨: #我的积分")
+    clock.advance(seconds=5)
+    assert await chat("[12号楼群] 张阿姨: #我的积分") == ["@张阿姨 你发得太快了，请歇一会儿，过一分钟再发。"]
+
+
 async def test_the_polite_line_is_said_again_only_after_ten_whole_minutes(chat, clock):
     await chat.setup_building()
     clock.advance(minutes=1)
