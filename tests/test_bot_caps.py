@@ -116,6 +116,23 @@ async def test_a_leader_rejects_several_claims_at_once(chat):
         "@居民00 C4（志愿服务 2小时）未通过，原因：2小时不对。（审核：李楼长）")
 
 
+async def test_two_pages_say_so_and_the_hint_comes_only_with_several_claims_on_the_page(chat):
+    await chat.setup_building()
+    await many_pending(chat, 2)  # C1-C10
+    await chat.one("[12号楼群] 居民02: #打卡 志愿服务 2")
+    first = await chat.one("[12号楼群] 李楼长: #审核")
+    assert first.splitlines()[:2] == ["@李楼长 待审核申请 11 条、待发放礼品 0 件，第 1/2 页：",
+                                      "待审核（#通过 C编号 / #驳回 C编号 原因）："]
+    assert first.endswith("C10 居民01 志愿服务 2小时 20分\n几条一起驳回：#驳回 C5 C6 原因\n发送 #审核 2 看下一页。")
+    assert await chat.one("[12号楼群] 李楼长: #审核 2") == (
+        "@李楼长 待审核申请 11 条、待发放礼品 0 件，第 2/2 页：\n待审核（#通过 C编号 / #驳回 C编号 原因）：\n"
+        "C11 居民02 志愿服务 2小时 20分")
+    await chat.one("[12号楼群] 居民02: #打卡 志愿服务 2")
+    assert await chat.one("[12号楼群] 李楼长: #审核 2") == (
+        "@李楼长 待审核申请 12 条、待发放礼品 0 件，第 2/2 页：\n待审核（#通过 C编号 / #驳回 C编号 原因）：\n"
+        "C11 居民02 志愿服务 2小时 20分\nC12 居民02 志愿服务 2小时 20分\n几条一起驳回：#驳回 C5 C6 原因")
+
+
 async def test_a_page_that_is_not_a_number_is_refused(chat):
     await chat.setup_building()
     await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
@@ -126,6 +143,8 @@ async def test_a_page_that_is_not_a_number_is_refused(chat):
 async def test_at_most_fifty_claims_are_rejected_at_once(chat):
     await chat.setup_building()
     await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    assert await chat.one("[12号楼群] 李楼长: #驳回 时长不对") == (
+        "@李楼长 请写上申请编号，例如：#驳回 C5 时长不对（几条一起：#驳回 C5 C6 时长不对）")
     numbers = " ".join(f"C{n}" for n in range(1, 52))
     assert await chat.one(f"[12号楼群] 李楼长: #驳回 {numbers} 重复") == "@李楼长 一次最多驳回 50 条，请分几次发。"
     assert await chat.one(f"[12号楼群] 李楼长: #驳回 {numbers.replace(' C51', '')} 重复") == "@李楼长 本楼没有申请 C2，发送 #审核 查看待审核的申请。"

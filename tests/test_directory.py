@@ -77,6 +77,24 @@ async def test_a_role_given_by_another_program_holds_at_the_very_next_message(ch
     assert await chat.one("[12号楼群] 张阿姨: #审核") == "@张阿姨 本楼没有待审核的申请，也没有待发放的礼品。"
 
 
+async def test_a_role_given_by_another_program_holds_whenever_the_next_message_comes(chat, clock, database_url):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #我的积分")  # first seen: written down
+    clock.advance(minutes=1)
+    assert "爱心积分" in await chat.one("[12号楼群] 张阿姨: #我的积分")  # remembered as a resident
+    other = make_engine(database_url)
+    try:
+        async with make_sessionmaker(other)() as session, session.begin():
+            member = await session.scalar(select(Member).where(Member.display_name == "张阿姨"))
+            building = await session.scalar(select(Building).where(Building.name == "12号楼"))
+            session.add(RoleGrant(member_id=member.id, building_id=building.id, role="leader", granted_by="x",
+                                  granted_at=NOW))
+    finally:
+        await other.dispose()
+    clock.advance(minutes=1)  # her next message, like her last, the first of its minute
+    assert await chat.one("[12号楼群] 张阿姨: #审核") == "@张阿姨 本楼没有待审核的申请，也没有待发放的礼品。"
+
+
 async def test_a_rebound_group_and_a_renamed_member_are_seen_at_once(chat):
     await chat.setup_building()
     assert "已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
