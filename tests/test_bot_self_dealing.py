@@ -60,6 +60,17 @@ async def test_a_deduction_takes_points_held_for_a_gift_so_a_cancel_cannot_undo_
     assert kinds == ["award", "redemption", "redemption_reversal", "deduction"]
 
 
+async def test_a_deduction_releases_only_the_newest_holds_it_needs_with_the_free_points_first(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 30 组织活动")
+    for _ in range(2):
+        await chat.one("[12号楼群] 张阿姨: #兑换 抽纸")  # X1 and X2 hold 10 each; 10 are free
+    assert await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 15 重复打卡") == (
+        "@张阿姨 李楼长 扣除你 15 分：重复打卡。积分不够，已取消兑换 X2（抽纸），退回的积分用于扣分。如有疑问请联系楼组长。")
+    assert await chat.scalars(select(Redemption.status).order_by(Redemption.id)) == ["held", "cancelled"]
+    assert await balance(chat, "张阿姨") == 5
+
+
 async def test_a_deduction_bigger_than_all_points_held_or_not_is_refused_and_changes_nothing(chat):
     await chat.setup_building()
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 25 组织活动")
