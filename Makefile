@@ -55,8 +55,9 @@ $(MUTATE_STAMP): $(STAMP)
 	touch $(MUTATE_STAMP)
 
 # Mutation testing of the money and permission paths (tests/mutation/, README "Tests"; slow, not in CI).
+# AGAIN=1: keep the last run's results and test again only the mutants it did not kill.
 mutate: $(MUTATE_STAMP)
-	$(PY) -m tests.mutation $(MUTATE_ARGS)
+	$(PY) -m tests.mutation $(if $(AGAIN),--again) $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(HARNESS)/node_modules mutants

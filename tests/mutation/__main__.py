@@ -8,7 +8,10 @@
 3. `mutmut run` there, with the settings in pyproject.toml's [tool.mutmut].
 4. The score (score.py): mutants listed in equivalent.txt are left out.
 
-Arguments are passed on to score.py (e.g. --fail-under 95).
+With --again (`make mutate AGAIN=1`), mutants/ is kept and the work tree copied over it: mutmut then
+runs again only what was not killed last time (it keeps its results in mutants/.mutmut-cache), with
+the tests and equivalent.txt as they are now. Other arguments are passed on to score.py (e.g.
+--fail-under 95).
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ def paths_to_mutate() -> list[str]:
     return [p.strip() for p in config["paths_to_mutate"].split(",") if p.strip()]
 
 
-def copy_work_tree() -> None:
-    if WORK.exists():
+def copy_work_tree(again: bool = False) -> None:
+    """The work tree into mutants/: afresh, or (``again``) over the last run's copy and its results."""
+    if WORK.exists() and not (again and (WORK / ".mutmut-cache").exists()):
         shutil.rmtree(WORK)
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
                             check=True, capture_output=True).stdout.decode().split("\0")
@@ -189,10 +193,13 @@ def run_mutmut(env: dict[str, str]) -> int:
 
 def main(argv: list[str]) -> int:
     started = time.monotonic()
+    again = "--again" in argv
+    argv = [a for a in argv if a != "--again"]
     env = {k: v for k, v in os.environ.items() if k not in ("LOUZU_TEST_POSTGRES_URL", "CI", "DATABASE_URL")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # mutmut runs `python`
-    print("mutate: copying the work tree to mutants/", flush=True)
-    copy_work_tree()
+    print("mutate: copying the work tree to mutants/" + (" (again: the last run's results kept)" if again else ""),
+          flush=True)
+    copy_work_tree(again)
     print("mutate: one run of the tests under coverage, to know which tests run which line", flush=True)
     learn_which_tests(env)
     print("mutate: mutmut run", flush=True)
