@@ -310,6 +310,9 @@ def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
     bad.write_text('[{"name": "伞", "cost": 0, "stock": 1}]', encoding="utf-8")
     assert main(["gifts", "load", str(bad)]) == 2
     assert "第 1 个礼品要有名称（name）、大于 0 的积分（cost）" in capsys.readouterr().err
+    bad.write_text("不是 JSON", encoding="utf-8")
+    assert main(["gifts", "load", str(bad)]) == 2
+    assert capsys.readouterr().err == f"louzu: {bad}: Expecting value: line 1 column 1 (char 0)\n"
 
 
 

@@ -140,3 +140,13 @@ async def test_handled_message_ids_are_pruned_after_the_retention_period(chat, c
     assert await chat.count(ProcessedMessage) == 1
     assert old >= 3
     assert await chat.send(redelivered) == []  # a recent id still guards against a redelivery
+
+
+async def test_a_message_id_exactly_as_old_as_the_retention_period_is_still_kept(chat, clock, settings):
+    await chat.setup_building()
+    clock.advance(days=1)
+    redelivered = chat.message("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    assert len(await chat.send(redelivered)) == 1
+    clock.advance(days=settings.processed_retention_days)
+    await chat.app.schedules.jobs.run("prune_processed")
+    assert await chat.send(redelivered) == []  # still known: not handled twice
