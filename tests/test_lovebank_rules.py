@@ -313,6 +313,10 @@ def test_gifts_command_line_edits_the_catalogue(tmp_path, monkeypatch, capsys):
     bad.write_text("不是 JSON", encoding="utf-8")
     assert main(["gifts", "load", str(bad)]) == 2
     assert capsys.readouterr().err == f"louzu: {bad}: Expecting value: line 1 column 1 (char 0)\n"
+    smallest = tmp_path / "smallest.json"  # 1 point and none in stock are allowed
+    smallest.write_text('[{"name": "伞", "cost": 1, "stock": 0}]', encoding="utf-8")
+    assert main(["gifts", "load", str(smallest)]) == 0
+    assert capsys.readouterr().out == "已添加礼品 伞：1 分，库存 0 件。\n"
 
 
 
