@@ -45,24 +45,6 @@ async def ensure_gifts(session: AsyncSession, path: Path = DEFAULT_GIFTS) -> int
     return len(items)
 
 
-async def upsert_gift(session: AsyncSession, name: str, *, cost: int | None = None, stock: int | None = None,
-                      active: bool | None = None) -> Gift:
-    gift = await session.scalar(select(Gift).where(Gift.name == name))
-    if gift is None:
-        if cost is None or stock is None:
-            raise GiftFileError(f"新礼品 {name} 要写上 --cost（积分）和 --stock（库存）")
-        gift = Gift(name=name, cost=cost, stock=stock, active=True if active is None else active)
-        session.add(gift)
-        return gift
-    if cost is not None:
-        gift.cost = cost
-    if stock is not None:
-        gift.stock = stock
-    if active is not None:
-        gift.active = active
-    return gift
-
-
 async def held_of(session: AsyncSession, member_id: int) -> list[Redemption]:
     """A member's redemptions whose points are held (not yet handed over), newest first, locked."""
     return list(await session.scalars(select(Redemption).where(
