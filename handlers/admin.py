@@ -11,11 +11,11 @@ from bot.core.router import Router
 from storage.models import ROLE_LABELS, ROLE_WORDS, Building, RoleGrant, RoleName
 from storage.staff.buildings import building_name  # one reading of 12 / 12号 / 12号楼 for chat and roster
 
-router = Router("admin")
+router = Router("admin", topic="管理")
 
 
 
-@router.command("绑定", "bind", permission=admin(), bound=False, usage="#绑定 <楼号>",
+@router.command("绑定", "bind", permission=admin(), bound=False, usage="#绑定 <楼号>", example="#绑定 12号楼", common=True,
                 summary="把本群绑定到一栋楼（管理员）")
 async def bind(ctx: Context, args: str) -> str:
     """Bind this group to a building, created if new."""
@@ -62,13 +62,13 @@ async def _revoke(ctx: Context, role: RoleName) -> str:
     return f"已撤销 {target.display_name} 在 {ctx.building.name} 的{label}身份。"
 
 
-@router.command("设楼组长", "setleader", permission=admin(), usage="#设楼组长 @某人", summary="指定本楼楼组长（管理员）")
+@router.command("设楼组长", "setleader", permission=admin(), usage="#设楼组长 @某人", example="#设楼组长 @李阿姨", common=True, summary="指定本楼楼组长（管理员）")
 async def set_leader(ctx: Context) -> str:
     """Grant the leader role in this building."""
     return await _grant(ctx, RoleName.LEADER)
 
 
-@router.command("撤楼组长", "unsetleader", permission=admin(), usage="#撤楼组长 @某人", summary="撤销楼组长（管理员）")
+@router.command("撤楼组长", "unsetleader", permission=admin(), usage="#撤楼组长 @某人", example="#撤楼组长 @李阿姨", summary="撤销楼组长（管理员）")
 async def unset_leader(ctx: Context) -> str:
     """Remove the leader role in this building."""
     return await _revoke(ctx, RoleName.LEADER)
@@ -81,14 +81,14 @@ def _role_from(args: str) -> RoleName:
     return role
 
 
-@router.command("设角色", "setrole", permission=admin(), usage="#设角色 @某人 <角色>",
+@router.command("设角色", "setrole", permission=admin(), usage="#设角色 @某人 <角色>", example="#设角色 @吴大爷 志愿者",
                 summary="设党员、志愿者、保洁、网格长等角色（管理员）")
 async def set_role(ctx: Context, args: str) -> str:
     """Grant a role in this building."""
     return await _grant(ctx, _role_from(args))
 
 
-@router.command("撤角色", "unsetrole", permission=admin(), usage="#撤角色 @某人 <角色>", summary="撤销角色（管理员）")
+@router.command("撤角色", "unsetrole", permission=admin(), usage="#撤角色 @某人 <角色>", example="#撤角色 @吴大爷 志愿者", summary="撤销角色（管理员）")
 async def unset_role(ctx: Context, args: str) -> str:
     """Remove a role in this building."""
     return await _revoke(ctx, _role_from(args))

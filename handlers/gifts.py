@@ -13,12 +13,12 @@ from storage import gifts as gift_store
 from storage import ledger
 from storage.models import Gift, Member, Redemption
 
-router = Router("gifts")
+router = Router("gifts", topic="礼品")
 
 STATUS_WORDS = {"handed_over": "已发放", "cancelled": "已取消"}
 
 
-@router.command("礼品", "gifts", usage="#礼品", summary="查看可兑换的礼品")
+@router.command("礼品", "gifts", usage="#礼品", common=True, summary="查看可兑换的礼品")
 async def catalogue(ctx: Context) -> str:
     """The gift catalogue: name, cost, stock."""
     gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active).order_by(Gift.cost, Gift.id)))
@@ -29,7 +29,7 @@ async def catalogue(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-@router.command("兑换", "redeem", usage="#兑换 <礼品>", summary="用积分兑换礼品")
+@router.command("兑换", "redeem", usage="#兑换 <礼品>", example="#兑换 毛巾", summary="用积分兑换礼品")
 async def redeem(ctx: Context, args: str) -> str:
     """Redeem a gift: the points are held at once, a leader hands the gift over."""
     name = normalise(args)
@@ -73,7 +73,7 @@ async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Memb
     return redemption, owner
 
 
-@router.command("取消", "cancel", usage="#取消 X<n>", summary="领取前取消兑换，积分退回")
+@router.command("取消", "cancel", usage="#取消 X<n>", example="#取消 X3", summary="领取前取消兑换，积分退回")
 async def cancel(ctx: Context, args: str):
     """Cancel a redemption before hand-over (its owner or a leader); the points come back."""
     redemption, owner = await _held(ctx, args, "#取消 X3")
@@ -86,7 +86,7 @@ async def cancel(ctx: Context, args: str):
                      mention=(owner.wechat_id,))
 
 
-@router.command("发放", "handover", permission=leader(), usage="#发放 X<n>", summary="礼品已交给居民")
+@router.command("发放", "handover", permission=leader(), usage="#发放 X<n>", example="#发放 X3", summary="礼品已交给居民")
 async def hand_over(ctx: Context, args: str):
     """Mark a redemption handed over."""
     redemption, owner = await _held(ctx, args, "#发放 X3")

@@ -16,7 +16,7 @@ from storage import ledger
 from storage.ledger import NotEnoughPoints
 from storage.models import Claim, Member, Redemption
 
-router = Router("leaders")
+router = Router("leaders", topic="审核")
 
 STATUS_WORDS = {"approved": "已通过", "rejected": "已驳回", "expired": "已过期", "pending": "待审核"}
 
@@ -25,7 +25,7 @@ PAGE = 10  # items of #审核 per page
 MOST_AT_ONCE = 50  # claims one #驳回 may reject
 
 
-@router.command("审核", "pending", permission=leader(), usage="#审核 [页]",
+@router.command("审核", "pending", permission=leader(), usage="#审核 [页]", example="#审核", common=True,
                 summary="本楼待审核的积分申请和待发放的礼品（每页 10 条，#审核 2 看下一页）")
 async def pending(ctx: Context, args: str) -> str:
     """Pending claims and redemptions of this building, 10 a page (`#审核 2` the next 10)."""
@@ -76,7 +76,7 @@ async def _pending_claim(ctx: Context, args: str, example: str) -> tuple[Claim, 
     return claim, claimant, rest
 
 
-@router.command("通过", "approve", permission=leader(), usage="#通过 C<n>", summary="通过积分申请")
+@router.command("通过", "approve", permission=leader(), usage="#通过 C<n>", example="#通过 C5", summary="通过积分申请")
 async def approve(ctx: Context, args: str):
     """Approve a pending claim: its points go into the claimant's ledger."""
     claim, claimant, _ = await _pending_claim(ctx, args, "#通过 C5")
@@ -91,7 +91,7 @@ async def approve(ctx: Context, args: str):
 _MORE_CLAIMS = re.compile(r"^[,，、\s]*C\s*(\d{1,30})\b\s*", re.I)
 
 
-@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [C<m>…] [原因]",
+@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [C<m>…] [原因]", example="#驳回 C5 时长不对",
                 summary="驳回积分申请，可一次几条：#驳回 C5 C6 原因")
 async def reject(ctx: Context, args: str):
     """Reject pending claims (one, or several: `#驳回 C5 C6 C7 原因`), the reason told to each claimant.
@@ -142,7 +142,7 @@ async def _amount_and_reason(ctx: Context, args: str, example: str) -> tuple[Mem
     return target, amount, ctx.as_typed(reason)
 
 
-@router.command("加分", "award", permission=leader(), usage="#加分 @某人 <分> <原因>", summary="给居民加分")
+@router.command("加分", "award", permission=leader(), usage="#加分 @某人 <分> <原因>", example="#加分 @张阿姨 5 帮忙清理楼道", summary="给居民加分")
 async def award(ctx: Context, args: str):
     """Award points to a member of this group, with a reason."""
     target, amount, reason = await _amount_and_reason(ctx, args, "#加分 @张阿姨 5 帮忙清理楼道")
@@ -152,7 +152,7 @@ async def award(ctx: Context, args: str):
     return ctx.reply(f"{ctx.member.display_name} 为你加 {amount} 分：{reason}。谢谢你！", mention=(target.wechat_id,))
 
 
-@router.command("扣分", "deduct", permission=leader(), usage="#扣分 @某人 <分> <原因>", summary="扣除居民积分")
+@router.command("扣分", "deduct", permission=leader(), usage="#扣分 @某人 <分> <原因>", example="#扣分 @张阿姨 5 重复打卡", summary="扣除居民积分")
 async def deduct(ctx: Context, args: str):
     """Deduct points from a member of this group, with a reason; never below zero."""
     target, amount, reason = await _amount_and_reason(ctx, args, "#扣分 @张阿姨 5 重复打卡")

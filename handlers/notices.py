@@ -23,7 +23,7 @@ from storage import outbox
 from storage.models import ScheduledNotice
 from storage.queries import bound_rooms
 
-router = Router("notices")
+router = Router("notices", topic="通知")
 
 EVERYWHERE = "全部"
 MAX_TEXT = 1000
@@ -39,7 +39,7 @@ def _content(text: str, example: str) -> str:
     return text
 
 
-@router.command("通知", "notice", permission=leader(), bound=False, usage="#通知 <内容>",
+@router.command("通知", "notice", permission=leader(), bound=False, usage="#通知 <内容>", example="#通知 本周六上午9点楼道大扫除",
                 summary="在本群发通知（管理员写 #通知 全部 <内容> 发到所有楼组群）")
 async def notice(ctx: Context, args: str):
     """Post a notice in this group now; an administrator's `#通知 全部 <内容>` goes to every bound group."""
@@ -65,7 +65,7 @@ async def notice(ctx: Context, args: str):
     return [ctx.reply(f"通知已排队发往 {len(rooms)} 个楼组群，逐个发出，约 {minutes} 分钟发完。"), AfterCommit("outbox")]
 
 
-@router.command("定时", "schedule", permission=leader(), usage="#定时 <何时> <内容>",
+@router.command("定时", "schedule", permission=leader(), usage="#定时 <何时> <内容>", example="#定时 每周六 09:00 请大家清理门前杂物",
                 summary="定时通知 S编号：每天 07:30、每周六 09:00、每月1日 10:00、明天 08:30、12月1日 09:00")
 async def schedule(ctx: Context, args: str):
     """A scheduled notice S<n> in this group, once or repeating."""
@@ -112,7 +112,7 @@ async def list_scheduled(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-@router.command("取消定时", "unschedule", permission=leader(), usage="#取消定时 S<n>", summary="取消本群的定时通知")
+@router.command("取消定时", "unschedule", permission=leader(), usage="#取消定时 S<n>", example="#取消定时 S3", summary="取消本群的定时通知")
 async def unschedule(ctx: Context, args: str):
     """Cancel one of this group's scheduled notices."""
     number, _ = take_ref(args, "S")

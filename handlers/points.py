@@ -15,7 +15,7 @@ from storage.catalogue import PATROL
 from storage.models import Activity, Claim
 from storage.ratings import star_rating
 
-router = Router("points")
+router = Router("points", topic="积分")
 
 
 async def claimable_activities(ctx: Context) -> list[Activity]:
@@ -28,7 +28,7 @@ def _catalogue_line(activities: list[Activity]) -> str:
     return "、".join(f"{a.name}（{a.points}分/{a.unit}）" for a in activities)
 
 
-@router.command("打卡", "claim", "积分申请", usage="#打卡 <活动> [数量]", summary="记录志愿活动，赚爱心积分")
+@router.command("打卡", "claim", "积分申请", usage="#打卡 <活动> [数量]", example="#打卡 捡垃圾", common=True, summary="记录志愿活动，赚爱心积分")
 async def claim(ctx: Context, args: str) -> str:
     """Claim points for an activity from the catalogue."""
     text = normalise(args)
@@ -78,7 +78,7 @@ async def claim(ctx: Context, args: str) -> str:
     return f"C{record.id} 已提交：{amount}（{points} 分），等待楼组长审核。"
 
 
-@router.command("我的积分", "积分", "points", usage="#我的积分", summary="查看自己的积分和本周排名")
+@router.command("我的积分", "积分", "points", usage="#我的积分", common=True, summary="查看自己的积分和本周排名")
 async def my_points(ctx: Context) -> str:
     """Balance, this week's and this month's points, rank in the building this week."""
     assert ctx.building is not None
@@ -95,7 +95,7 @@ PER_PAGE = 10
 LEDGER_EXAMPLE = "#积分明细 2"
 
 
-@router.command("积分明细", "ledger", usage="#积分明细 [页]", summary="自己最近的积分记录，每页 10 条（楼组长可 @某人）")
+@router.command("积分明细", "ledger", usage="#积分明细 [页]", example="#积分明细", summary="自己最近的积分记录，每页 10 条（楼组长可 @某人）")
 async def ledger_lines(ctx: Context, args: str) -> str:
     """One's last 10 ledger lines (#积分明细 2: the 10 before); a leader may @ a person of this building."""
     assert ctx.building is not None
@@ -127,7 +127,7 @@ async def ledger_lines(ctx: Context, args: str) -> str:
     return "\n".join(out)
 
 
-@router.command("排行", "排行榜", "rank", usage="#排行", summary="本周本楼积分前 10 名和本楼星级")
+@router.command("排行", "排行榜", "rank", usage="#排行", common=True, summary="本周本楼积分前 10 名和本楼星级")
 async def ranking(ctx: Context) -> str:
     """This week's top 10 of this building, and the building's star rating."""
     assert ctx.building is not None

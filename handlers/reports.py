@@ -16,7 +16,7 @@ from storage import reports as store
 from storage.models import Member, Report
 from storage.reports import ASSIGNED, CLOSED, OPEN, RESOLVED
 
-router = Router("reports")
+router = Router("reports", topic="报修")
 
 # Category, and the words that suggest it; the first category with a matching word wins, so
 # hazards come first ("电动车在楼道充电" is a fire risk before it is a parking problem).
@@ -149,7 +149,7 @@ async def photo_sent(ctx: Context) -> str | None:
 
 # Commands ------------------------------------------------------------------------------------
 
-@router.command("报修", "反映", "随手拍", "report", usage="#报修 <描述>", summary="反映楼里的问题（可附照片）")
+@router.command("报修", "反映", "随手拍", "report", usage="#报修 <描述>", example="#报修 3楼楼道堆了纸箱", common=True, summary="反映楼里的问题（可附照片）")
 async def open_report(ctx: Context, args: str) -> str:
     """Open a report for this building."""
     description = ctx.as_typed(args)
@@ -200,7 +200,7 @@ async def open_report(ctx: Context, args: str) -> str:
     return "\n".join(lines)
 
 
-@router.command("进度", "status", usage="#进度 [R<n>]", summary="查看报修进度；不写编号看自己的报修")
+@router.command("进度", "status", usage="#进度 [R<n>]", example="#进度 R5", summary="查看报修进度；不写编号看自己的报修")
 async def progress(ctx: Context, args: str) -> str:
     """A report's state and history; without a number, one's open reports (a leader: the building's)."""
     assert ctx.building is not None
@@ -244,7 +244,7 @@ async def _details(ctx: Context, report: Report) -> str:
     return "\n".join(lines)
 
 
-@router.command("指派", "assign", permission=leader(), usage="#指派 R<n> @某人", summary="把报修指派给某人处理")
+@router.command("指派", "assign", permission=leader(), usage="#指派 R<n> @某人", example="#指派 R5 @王师傅", summary="把报修指派给某人处理")
 async def assign(ctx: Context, args: str) -> Reply:
     """Assign a report to someone who will fix it."""
     report, _ = await _numbered(ctx, args, "#指派 R5 @王师傅")
@@ -262,7 +262,7 @@ async def assign(ctx: Context, args: str) -> Reply:
     return ctx.reply(text, mention=_unique(ctx.member.wechat_id, person.wechat_id))
 
 
-@router.command("处理", "resolve", usage="#处理 R<n> [说明]", summary="把报修标为已处理（楼组长或被指派的人）")
+@router.command("处理", "resolve", usage="#处理 R<n> [说明]", example="#处理 R5 已清理", summary="把报修标为已处理（楼组长或被指派的人）")
 async def resolve(ctx: Context, args: str) -> Reply:
     """Mark a report resolved; its reporter is asked to confirm."""
     report, rest = await _numbered(ctx, args, "#处理 R5 纸箱已清走")
@@ -287,7 +287,7 @@ async def resolve(ctx: Context, args: str) -> Reply:
     return ctx.reply(text, mention=_unique(name_id(reporter), *(m.wechat_id for m in others.values())))
 
 
-@router.command("确认", "confirm", usage="#确认 R<n>", summary="确认自己的报修已解决")
+@router.command("确认", "confirm", usage="#确认 R<n>", example="#确认 R5", summary="确认自己的报修已解决")
 async def confirm(ctx: Context, args: str) -> str:
     """The reporter confirms a resolved report: it closes, and they earn the report bonus once."""
     report, _ = await _awaiting_answer(
@@ -309,7 +309,7 @@ async def confirm(ctx: Context, args: str) -> str:
     return text
 
 
-@router.command("未解决", "reopen", usage="#未解决 R<n> [情况]", summary="报修处理后问题还在，重新打开")
+@router.command("未解决", "reopen", usage="#未解决 R<n> [情况]", example="#未解决 R5 纸箱还在", summary="报修处理后问题还在，重新打开")
 async def reopen(ctx: Context, args: str) -> Reply:
     """The reporter says a resolved report is not fixed: it opens again, with their words."""
     report, rest = await _awaiting_answer(
@@ -324,7 +324,7 @@ async def reopen(ctx: Context, args: str) -> Reply:
     return ctx.reply(text, mention=_unique(ctx.member.wechat_id, name_id(resolver), name_id(assignee)))
 
 
-@router.command("合并", "merge", permission=leader(), usage="#合并 R<n> R<m>", summary="把重复的报修 R<n> 并入 R<m>")
+@router.command("合并", "merge", permission=leader(), usage="#合并 R<n> R<m>", example="#合并 R9 R7", summary="把重复的报修 R<n> 并入 R<m>")
 async def merge(ctx: Context, args: str) -> Reply:
     """Close a report as a duplicate of another; both reporters are told."""
     example = "#合并 R9 R7（把 R9 并入 R7）"

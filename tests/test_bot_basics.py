@@ -62,8 +62,23 @@ async def test_help_is_role_aware(chat):
     admin = await chat.one("[12号楼群] 王主任: #help")
     for command in ("#报修", "#打卡", "#我的积分"):
         assert command in resident and command in admin
-    assert "#绑定" not in resident and "#设楼组长" not in resident
-    assert "#绑定" in admin and "#设楼组长" in admin and "#设角色" in admin
+    assert "#绑定" not in resident and "#设楼组长" not in resident and "#审核" not in resident
+    assert "#绑定" in admin and "#设楼组长" in admin and "#帮助 管理" in admin
+    assert "#设角色 @吴大爷 志愿者" in await chat.one("[12号楼群] 王主任: #帮助 管理")
+    assert "#帮助 管理" not in resident and "只有居委会管理员" not in resident
+
+
+async def test_a_residents_help_fits_a_phone_screen_and_shows_lines_to_send(chat):
+    """Regression: a resident's #帮助 was 14 lines of <placeholders>, commands they could not use among them."""
+    await chat.setup_building()
+    resident = await chat.one("[12号楼群] 张阿姨: #帮助")
+    lines = resident.splitlines()
+    assert len(lines) <= 10 and "<" not in resident and "[" not in resident
+    assert lines[1].startswith("#报修 3楼楼道堆了纸箱") and lines[-1] == "更多：#帮助 报修、#帮助 积分、#帮助 礼品"
+    topic = await chat.one("[12号楼群] 张阿姨: #帮助 积分")
+    assert "#积分明细" in topic and "#点赞 @王师傅 楼道扫得真干净" in topic and "#报修" not in topic
+    assert "#巡查" not in topic  # 张阿姨 is no party member or volunteer
+    assert len((await chat.one("[12号楼群] 王主任: #帮助")).splitlines()) <= 10
 
 
 async def test_mentioning_the_bot_reads_as_a_command(chat):
