@@ -11,6 +11,7 @@ from bot.core.lookup import in_this_building, one_mentioned
 from bot.core.parser import normalise, parse_points, parse_quantity, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
+from bot.core.text import short
 from storage import gifts as gift_store
 from storage import ledger
 from storage.ledger import NotEnoughPoints
@@ -41,7 +42,8 @@ async def pending(ctx: Context, args: str) -> str:
         .where(Redemption.building_id == ctx.building.id, Redemption.status == "held").order_by(Redemption.id))).all()
     if not claims and not gifts:
         return "本楼没有待审核的申请，也没有待发放的礼品。"
-    items = ([("claim", f"C{c.id} {m.display_name} {c.described()} {c.points}分") for c, m in claims]
+    items = ([("claim", f"C{c.id} {m.display_name} {c.described()} {c.points}分" + (f"（{short(c.note, 20)}）" if c.note else ""))
+              for c, m in claims]
              + [("gift", f"X{r.id} {m.display_name} {r.gift.name}") for r, m in gifts])
     pages = -(-len(items) // PAGE)
     if page > pages:

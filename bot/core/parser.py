@@ -43,11 +43,14 @@ def simplified(text: str) -> str:
     return _to_simplified().convert(text) if text and not text.isascii() else text
 
 
+def undecorated(text: str) -> str:
+    """``text`` normalised, without WeChat's emoji text and the sentence's closing punctuation ("捡垃圾。[强]" → "捡垃圾")."""
+    return normalise(_EMOJI.sub(" ", normalise(text))).rstrip(_TRAILING)
+
+
 def for_matching(text: str) -> str:
-    """What a name or keyword is compared by: normalised, simplified, WeChat's emoji text and the
-    sentence's closing punctuation taken off ("捡垃圾。[强]" → "捡垃圾")."""
-    text = normalise(_EMOJI.sub(" ", simplified(normalise(text))))
-    return text.rstrip(_TRAILING)
+    """What a name or keyword is compared by: ``undecorated``, then simplified (撿垃圾 → 捡垃圾)."""
+    return simplified(undecorated(text))
 
 
 def placeholder_in(text: str) -> str | None:
