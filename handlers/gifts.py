@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+
 from sqlalchemy import select, update
 
 from bot.core.context import Context, Refusal
-from bot.core.parser import normalise
+from bot.core.parser import closest, for_matching, simplified
 from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
+from bot.core.text import short
 from storage import gifts as gift_store
 from storage import ledger
 from storage.models import Gift, Member, Redemption
 
 router = Router("gifts", topic="礼品")
 
+NONE_OFFERED = "暂时没有可兑换的礼品，请留意居委会通知。"
 STATUS_WORDS = {"handed_over": "已发放", "cancelled": "已取消"}
 
 
@@ -23,8 +26,8 @@ async def catalogue(ctx: Context) -> str:
     """The gift catalogue: name, cost, stock."""
     gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active).order_by(Gift.cost, Gift.id)))
     if not gifts:
-        return "暂时没有可兑换的礼品，请留意居委会通知。"
-    lines = ["爱心积分可兑换（#兑换 礼品名）："]
+        return NONE_OFFERED
+    lines = [f"爱心积分可兑换（例如：#兑换 {gifts[0].name}）："]
     lines += [f"{g.name} {g.cost} 分" + ("（已兑完）" if g.stock <= 0 else f"（剩 {g.stock} 件）") for g in gifts]
     return "\n".join(lines)
 
@@ -32,13 +35,12 @@ async def catalogue(ctx: Context) -> str:
 @router.command("兑换", "redeem", usage="#兑换 <礼品>", example="#兑换 毛巾", summary="用积分兑换礼品")
 async def redeem(ctx: Context, args: str) -> str:
     """Redeem a gift: the points are held at once, a leader hands the gift over."""
-    name = normalise(args)
-    gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active)))
-    gift = next((g for g in gifts if g.name == name), None) or next(
-        (g for g in sorted(gifts, key=lambda g: -len(g.name)) if name and name.startswith(g.name)), None)
+    name = for_matching(args)
+    gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active).order_by(Gift.cost, Gift.id)))
+    gift = next((g for g in gifts if simplified(g.name) == name), None) or next(
+        (g for g in sorted(gifts, key=lambda g: -len(g.name)) if name and name.startswith(simplified(g.name))), None)
     if gift is None:
-        names = "、".join(g.name for g in gifts) or "暂无"
-        raise Refusal(f"请写上礼品名称，例如：#兑换 {gifts[0].name if gifts else '毛巾'}。可兑换：{names}")
+        raise Refusal(_no_such_gift(name, gifts))
     assert ctx.building is not None
     await ledger.lock_member(ctx.session, ctx.member.id)
     balance = await ledger.balance_of(ctx.session, ctx.member.id)
@@ -61,6 +63,19 @@ async def redeem(ctx: Context, args: str) -> str:
         raise Refusal(f"{gift.name}已经兑完了，发送 #礼品 看看别的。")
     return (f"X{redemption.id} 已兑换 {gift.name}（-{gift.cost} 分，余额 {balance - gift.cost} 分），请找楼组长领取；"
             f"领取前可发 #取消 X{redemption.id}。")
+
+
+def _no_such_gift(name: str, gifts: list[Gift]) -> str:
+    """The refusal for a name that is no gift: the closest ones, or the catalogue."""
+    names = [g.name for g in gifts]
+    if not names:
+        return NONE_OFFERED
+    if not name:
+        return f"请写上礼品名称，例如：#兑换 {names[0]}。可兑换：{'、'.join(names)}"
+    close = closest(name, names)
+    if close:
+        return f"没有“{short(name, 10)}”这个礼品，相近的有：{'、'.join(close)}。例如：#兑换 {close[0]}"
+    return f"没有“{short(name, 10)}”这个礼品。可兑换：{'、'.join(names)}；发送 #礼品 看所需积分。"
 
 
 async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Member]:

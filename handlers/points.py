@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from sqlalchemy import func, select
 
 from bot.core.context import Context, Refusal
 from bot.core.lookup import one_mentioned
-from bot.core.parser import Amount, normalise, parse_quantity, simplified, take_amount, undecorated
+from bot.core.parser import Amount, closest, normalise, parse_quantity, simplified, take_amount, undecorated
 from bot.core.router import Router
 from bot.core.rules import leader
 from bot.core.text import local_time, short
@@ -134,7 +133,7 @@ def _no_such_activity(text: str, activities: list[Activity]) -> str:
     names = [a.name for a in activities]
     if not named:
         return f"请写上做了什么活动，例如：#打卡 {names[0] if names else '捡垃圾'}。可打卡的活动：{_catalogue_line(activities)}"
-    close = difflib.get_close_matches(named, names, n=3, cutoff=0.3) or [n for n in names if set(n) & set(named)][:3]
+    close = closest(named, names)
     if close:
         return f"没有“{short(named, 10)}”这个活动，相近的有：{'、'.join(close)}。例如：#打卡 {close[0]}"
     return f"没有“{short(named, 10)}”这个活动。可打卡的活动：{_catalogue_line(activities)}"

@@ -9,7 +9,7 @@ from storage.models import Group, LedgerEntry, ProcessedMessage, Report, RoleGra
 
 async def test_admin_binds_a_group_and_names_a_leader(chat):
     assert await chat.one("[12号楼群] 王主任: #绑定 12号楼") == (
-        "@王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可用 #设楼组长 @某人 指定楼组长。")
+        "@王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可发 #设楼组长 @李阿姨 指定楼组长（@ 后从名单里点选）。")
     assert await chat.one("[12号楼群] 王主任: #设楼组长 @李楼长") == "@王主任 已设 李楼长 为 12号楼 的楼组长。"
     assert await chat.one("[12号楼群] 王主任: #设楼组长 @李楼长") == "@王主任 李楼长 已经是 12号楼 的楼组长。"
     assert await chat.count(RoleGrant) == 1
@@ -41,8 +41,8 @@ async def test_unbound_group_is_told_to_bind_first(chat):
 
 async def test_set_leader_needs_exactly_one_mention(chat):
     await chat.one("[12号楼群] 王主任: #绑定 12号楼")
-    assert await chat.one("[12号楼群] 王主任: #设楼组长 李楼长") == "@王主任 请@一位群成员，例如：#设楼组长 @某人"
-    assert "请@一位群成员" in await chat.one("[12号楼群] 王主任: #设楼组长 @甲 @乙")
+    assert await chat.one("[12号楼群] 王主任: #设楼组长 李楼长") == "@王主任 请@一位群成员（先打 @，再从名单里点选这个人），例如：#设楼组长 @李楼长"
+    assert "请只@一位群成员" in await chat.one("[12号楼群] 王主任: #设楼组长 @甲 @乙")
     assert await chat.count(RoleGrant) == 0
 
 
@@ -85,7 +85,7 @@ async def test_mentioning_the_bot_reads_as_a_command(chat):
     await chat.setup_building()
     reply = await chat.one("[12号楼群] 张阿姨: @楼组小助手 打卡 捡垃圾")
     assert reply.startswith("@张阿姨 C1 已记录")
-    assert "可用指令" in await chat.one("[12号楼群] 张阿姨: @楼组小助手")
+    assert "常用指令" in await chat.one("[12号楼群] 张阿姨: @楼组小助手")
 
 
 async def test_ordinary_chat_is_never_answered(chat):

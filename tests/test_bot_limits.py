@@ -75,7 +75,7 @@ async def test_past_ten_commands_a_minute_one_polite_line_then_silence(chat, clo
     clock.advance(minutes=1)
     answers = [await chat("[12号楼群] 张阿姨: #帮助") for _ in range(60)]
     assert [len(a) for a in answers] == [1] * 11 + [0] * 49
-    assert all("可用指令" in a[0] for a in answers[:10])
+    assert all("常用指令" in a[0] for a in answers[:10])
     assert answers[10] == ["@张阿姨 你发得太快了，请歇一会儿，过一分钟再发。"]
     assert "余额" in await chat.one("[12号楼群] 老周: #我的积分")  # others are not held back
     clock.advance(seconds=61)

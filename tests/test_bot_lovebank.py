@@ -87,7 +87,7 @@ async def test_award_refusals_change_nothing(chat):
         "#加分 @张阿姨 51 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
         "#加分 @张阿姨 -3 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
         "#加分 @张阿姨 五 好": "@李楼长 分数应为 1 到 50 之间的整数，例如：#加分 @张阿姨 5 帮忙清理楼道",
-        "#加分 5 好": "@李楼长 请@一位群成员，例如：#加分 @张阿姨 5 帮忙清理楼道",
+        "#加分 5 好": "@李楼长 请@一位群成员（先打 @，再从名单里点选这个人），例如：#加分 @张阿姨 5 帮忙清理楼道",
         "#加分 @李楼长 5 辛苦": "@李楼长 不能给自己加分或扣分，请另一位楼组长操作。",
         "#扣分 @张阿姨 5 违规停车": "@李楼长 张阿姨 只有 0 分，最多扣 0 分。",
     }
@@ -114,7 +114,7 @@ async def test_thanks_gives_a_point_with_limits(chat, clock):
     assert await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅 又扫了一遍") == (
         "@张阿姨 你今天已经为 王师傅 点过赞了，明天再来吧。")
     assert await chat.one("[12号楼群] 张阿姨: #点赞 @张阿姨") == "@张阿姨 不能给自己点赞哦，去感谢一下帮过你的邻居吧。"
-    assert await chat.one("[12号楼群] 张阿姨: #点赞 谢谢大家") == "@张阿姨 请@一位群成员，例如：#点赞 @王师傅 楼道扫得真干净"
+    assert await chat.one("[12号楼群] 张阿姨: #点赞 谢谢大家") == "@张阿姨 请@一位群成员（先打 @，再从名单里点选这个人），例如：#点赞 @王师傅 楼道扫得真干净"
     assert "+1 分" in await chat.one("[12号楼群] 张阿姨: #thanks @小李")
     assert "+1 分" in await chat.one("[12号楼群] 张阿姨: #点赞 @小赵")
     assert await chat.one("[12号楼群] 张阿姨: #点赞 @小钱") == (
@@ -149,7 +149,7 @@ async def test_patrol_by_party_members_and_volunteers(chat, clock):
 async def test_gift_catalogue_redeem_hand_over(chat):
     await chat.setup_building()
     assert await chat.one("[12号楼群] 张阿姨: #礼品") == (
-        "@张阿姨 爱心积分可兑换（#兑换 礼品名）：\n抽纸 10 分（剩 50 件）\n环保购物袋 15 分（剩 50 件）\n"
+        "@张阿姨 爱心积分可兑换（例如：#兑换 抽纸）：\n抽纸 10 分（剩 50 件）\n环保购物袋 15 分（剩 50 件）\n"
         "毛巾 20 分（剩 30 件）\n洗洁精 30 分（剩 20 件）")
     assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸需要 10 分，你现在有 0 分，还差 10 分。"
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 12 组织楼道清扫")
@@ -185,7 +185,7 @@ async def test_out_of_stock_and_unknown_gift(chat):
         gift.stock = 0
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 50 组织活动")
     assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 抽纸已经兑完了，发送 #礼品 看看别的。"
-    assert (await chat.one("[12号楼群] 张阿姨: #兑换 金条")).startswith("@张阿姨 请写上礼品名称，例如：#兑换 ")
+    assert (await chat.one("[12号楼群] 张阿姨: #兑换 金条")).startswith("@张阿姨 没有“金条”这个礼品。")
     assert await chat.count(Redemption) == 0
     assert await balance(chat) == "50"
 
@@ -232,7 +232,7 @@ async def test_the_last_one_in_stock_is_shown_and_can_be_redeemed(chat):
         gift.stock = 1
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 25 组织活动")
     assert await chat.one("[12号楼群] 张阿姨: #礼品") == (
-        "@张阿姨 爱心积分可兑换（#兑换 礼品名）：\n抽纸 10 分（剩 1 件）\n环保购物袋 15 分（剩 50 件）\n"
+        "@张阿姨 爱心积分可兑换（例如：#兑换 抽纸）：\n抽纸 10 分（剩 1 件）\n环保购物袋 15 分（剩 50 件）\n"
         "毛巾 20 分（剩 30 件）\n洗洁精 30 分（剩 20 件）")
     assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == (
         "@张阿姨 X1 已兑换 抽纸（-10 分，余额 15 分），请找楼组长领取；领取前可发 #取消 X1。")
@@ -375,12 +375,12 @@ async def test_tenth_place_is_on_the_rankings_and_eleventh_is_not(chat, clock):
 async def test_an_unknown_gift_is_answered_with_the_catalogue_and_none_offered_is_said(chat):
     await chat.setup_building()
     assert await chat.one("[12号楼群] 张阿姨: #兑换 金条") == (
-        "@张阿姨 请写上礼品名称，例如：#兑换 抽纸。可兑换：抽纸、环保购物袋、毛巾、洗洁精")
+        "@张阿姨 没有“金条”这个礼品。可兑换：抽纸、环保购物袋、毛巾、洗洁精；发送 #礼品 看所需积分。")
     async with chat.app.sessions() as session, session.begin():
         for gift in await session.scalars(select(Gift)):
             gift.active = False  # the committee offers none for now
     assert await chat.one("[12号楼群] 张阿姨: #礼品") == "@张阿姨 暂时没有可兑换的礼品，请留意居委会通知。"
-    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 请写上礼品名称，例如：#兑换 毛巾。可兑换：暂无"
+    assert await chat.one("[12号楼群] 张阿姨: #兑换 抽纸") == "@张阿姨 暂时没有可兑换的礼品，请留意居委会通知。"
 
 
 async def test_who_decided_and_when_is_written_down_with_each_decision(chat, clock):

@@ -237,7 +237,7 @@ async def test_assign_refusals(chat):
     await chat.setup_building()
     await opened(chat)
     assert "只有楼组长可以使用" in await chat.one(f"[{ROOM}] 张阿姨: #指派 R1 @王师傅")
-    assert await chat.one(f"[{ROOM}] 李楼长: #指派 R1") == "@李楼长 请@一位群成员，例如：#指派 R1 @王师傅"
+    assert await chat.one(f"[{ROOM}] 李楼长: #指派 R1") == "@李楼长 请@一位群成员（先打 @，再从名单里点选这个人），例如：#指派 R1 @王师傅"
     assert await chat.one(f"[{ROOM}] 李楼长: #指派 @王师傅") == "@李楼长 请写上报修编号，例如：#指派 R5 @王师傅"
     assert "没有找到 R7" in await chat.one(f"[{ROOM}] 李楼长: #指派 R7 @王师傅")
     await chat.one(f"[{ROOM}] 李楼长: #指派 R1 @王师傅")

@@ -35,7 +35,7 @@ def test_piped_script_is_a_whole_session(tmp_path):
     assert result.returncode == 0, result.stderr
     bot_lines = [line for line in result.stdout.splitlines() if "楼组小助手: " in line]
     assert bot_lines == [
-        "[12号楼群] 楼组小助手: @王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可用 #设楼组长 @某人 指定楼组长。",
+        "[12号楼群] 楼组小助手: @王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可发 #设楼组长 @李阿姨 指定楼组长（@ 后从名单里点选）。",
         "[12号楼群] 楼组小助手: @王主任 已设 李楼长 为 12号楼 的楼组长。",
         "[12号楼群] 楼组小助手: @张阿姨 已登记 R1（楼道堆物）：3楼楼道堆了纸箱",
         "[12号楼群] 楼组小助手: @张阿姨 C1 已记录：捡垃圾 1次，+2 分，当前积分 2 分。谢谢你为楼里出力！",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ def undecorated(text: str) -> str:
 def for_matching(text: str) -> str:
     """What a name or keyword is compared by: ``undecorated``, then simplified (撿垃圾 → 捡垃圾)."""
     return simplified(undecorated(text))
+
+
+def closest(word: str, names: Iterable[str], most: int = 3) -> list[str]:
+    """The names nearest to ``word`` as people mistype them (垃圾分类值守 → 捡垃圾), best first; [] when none is near."""
+    names = list(names)
+    by_letters = [name for name in names if set(simplified(name)) & set(word)]
+    return (difflib.get_close_matches(word, names, n=most, cutoff=0.3) or by_letters)[:most]
 
 
 def placeholder_in(text: str) -> str | None:

@@ -29,7 +29,7 @@ async def test_roles_patrols_reviews_deductions_and_gifts(louzu, residents):
     # A deduction, then gifts: the catalogue, a redemption cancelled, another handed over.
     reply = await ask(ZHANG, R1, "#扣分 " + mention_text("3-201 李四", "3 重复巡查"), [LI])
     assert said_to(reply, "李四", LI) == "张三 扣除你 3 分：重复巡查。如有疑问请联系楼组长。"
-    assert said_to(await ask(LI, R1, "#礼品"), "李四", LI).startswith("爱心积分可兑换（#兑换 礼品名）：\n抽纸 10 分")
+    assert said_to(await ask(LI, R1, "#礼品"), "李四", LI).startswith("爱心积分可兑换（例如：#兑换 抽纸）：\n抽纸 10 分")
     assert said_to(await ask(LI, R1, "#兑换 毛巾"), "李四", LI).startswith("X1 已兑换 毛巾（-20 分，余额 0 分）")
     assert said_to(await ask(LI, R1, "#取消 X1"), "李四", LI) == "X1（毛巾）已取消，20 分已退回，余额 20 分。"
     assert said_to(await ask(LI, R1, "#兑换 抽纸"), "李四", LI).startswith("X2 已兑换 抽纸（-10 分，余额 10 分）")
