@@ -154,6 +154,12 @@ async def award(ctx: Context, args: str):
     return ctx.reply(f"{ctx.member.display_name} 为你加 {amount} 分：{reason}。谢谢你！", mention=(target.wechat_id,))
 
 
+def _too_few(target: Member, most: int, holding: str = "") -> str:
+    if most <= 0:
+        return f"{target.display_name} 现在没有积分，扣不了分。"
+    return f"{target.display_name} 只有 {most} 分{holding}，最多扣 {most} 分。"
+
+
 @router.command("扣分", "deduct", permission=leader(), usage="#扣分 @某人 <分> <原因>", example="#扣分 @张阿姨 5 重复打卡", summary="扣除居民积分")
 async def deduct(ctx: Context, args: str):
     """Deduct points from a member of this group, with a reason; never below zero."""
@@ -166,7 +172,7 @@ async def deduct(ctx: Context, args: str):
     if balance + sum(r.cost for r in held) < amount:
         most = balance + sum(r.cost for r in held)
         holding = f"（含兑换中冻结的 {most - balance} 分）" if held else ""
-        raise Refusal(f"{target.display_name} 只有 {most} 分{holding}，最多扣 {most} 分。")
+        raise Refusal(_too_few(target, most, holding))
     released = []
     for redemption in held:
         if balance >= amount:
@@ -180,7 +186,7 @@ async def deduct(ctx: Context, args: str):
                           amount=-amount, kind="deduction", reason=reason, author_id=ctx.member.id, now=ctx.now,
                           message_id=ctx.message.id)
     except NotEnoughPoints as short:  # cannot happen under the lock; the ledger's own rule all the same
-        raise Refusal(f"{target.display_name} 只有 {short.balance} 分，最多扣 {short.balance} 分。") from None
+        raise Refusal(_too_few(target, short.balance)) from None
     cancelled = ""
     if released:
         gifts = "、".join(f"X{r.id}（{r.gift.name}）" for r in released)

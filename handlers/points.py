@@ -149,7 +149,14 @@ async def my_points(ctx: Context) -> str:
     mine = await queries.points_summary(ctx.session, ctx.member, ctx.building, week, month)
     place = (f"本周在{ctx.building.name}排第 {mine.rank} 名（共 {mine.ranked} 人上榜）" if mine.rank
              else "本周还没有上榜，去 #打卡 吧")
-    return f"你的爱心积分：余额 {mine.balance} 分；本周 {mine.week:+d}，本月 {mine.month:+d}；{place}。"
+    return f"你的爱心积分：余额 {mine.balance} 分；{_gained('本周', mine.week)}，{_gained('本月', mine.month)}；{place}。"
+
+
+def _gained(period: str, points: int) -> str:
+    """本周得 12 分 / 本周还没得分 / 本周少了 3 分 (deductions outweighed): never "本周 +0"."""
+    if points > 0:
+        return f"{period}得 {points} 分"
+    return f"{period}少了 {-points} 分" if points else f"{period}还没得分"
 
 
 PER_PAGE = 10

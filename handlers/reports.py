@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from bot.core.messages import Reply
 from bot.core.settings import CategoryTable
-from bot.core.text import age, headline, local_time, short
+from bot.core.text import headline, local_time, short, waited
 from bot.core.context import Context, Refusal
 from bot.core.lookup import one_mentioned
 from bot.core.parser import normalise, take_ref
@@ -23,11 +23,13 @@ router = Router("reports", topic="报修")
 # LOUZU_REPORT_CATEGORIES can name a JSON file with another table.
 CATEGORY_WORDS: CategoryTable = (
     ("安全/消防", ("安全", "消防", "灭火器", "电线", "飞线", "充电", "漏电", "冒烟", "起火", "煤气", "燃气")),
-    ("楼道堆物", ("堆物", "杂物", "堆放", "纸箱", "楼道堆")),
+    ("楼道堆物", ("堆物", "杂物", "堆放", "纸箱", "楼道堆", "堆了", "堆着", "乱堆", "堆满", "旧家具", "占用楼道")),
     ("乱停车", ("停车", "电动车", "自行车", "车辆", "占道")),
     ("垃圾", ("垃圾",)),
     ("环境卫生", ("卫生", "清洁", "脏", "异味", "臭")),
     ("噪音", ("噪音", "噪声", "吵")),
+    ("设施", ("灯", "电梯", "门禁", "单元门", "门锁", "水管", "漏水", "渗水", "下水道", "扶手", "窗", "坏了",
+            "损坏", "坏掉", "不亮", "维修", "信箱", "监控")),
 )
 OTHER = "其他"
 MAX_DESCRIPTION = 500
@@ -102,7 +104,7 @@ async def _awaiting_answer(ctx: Context, args: str, example: str, *, not_reporte
 def _closed(report: Report) -> Refusal:
     if report.duplicate_of_id:
         return Refusal(f"R{report.id} 已合并到 R{report.duplicate_of_id}，请发送 #进度 R{report.duplicate_of_id} 查看。")
-    return Refusal(f"R{report.id} 已关闭。如果问题又出现了，请重新发送 #报修 <描述>。")
+    return Refusal(f"R{report.id} 已关闭。如果问题又出现了，请重新发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱。")
 
 
 def _note(text: str) -> str:
@@ -215,18 +217,18 @@ async def progress(ctx: Context, args: str) -> str:
         if not reports:
             return f"{ctx.building.name}目前没有未关闭的报修。"
         lines = [f"{ctx.building.name}未关闭的报修 {len(reports)} 件（最早的在前）："]
-        lines += [f"R{r.id} {r.category} · {store.status_label(r)} · 已等{age(ctx.now - r.created_at)} · {short(r.description)}"
+        lines += [f"R{r.id} {r.category} · {store.status_label(r)} · {waited(ctx.now - r.created_at)} · {short(r.description)}"
                   for r in reports[:LIST_LIMIT]]
     else:
         reports = await store.not_closed_of(ctx.session, ctx.member, ctx.building.id)
         if not reports:
-            return "你目前没有未关闭的报修。发现问题请发送 #报修 <描述>。"
+            return "你目前没有未关闭的报修。发现问题请发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱"
         lines = [f"你未关闭的报修 {len(reports)} 件："]
         lines += [f"R{r.id} {r.category} · {store.status_label(r)} · {local_time(r.created_at, tz)} 登记 · "
                   f"{short(r.description)}" for r in reports[:LIST_LIMIT]]
     if len(reports) > LIST_LIMIT:
         lines.append(f"……还有 {len(reports) - LIST_LIMIT} 件。")
-    lines.append("发送 #进度 R<编号> 查看详情。")
+    lines.append(f"看某一件的详情，例如：#进度 R{reports[0].id}")
     return "\n".join(lines)
 
 
@@ -258,7 +260,7 @@ async def assign(ctx: Context, args: str) -> Reply:
     await store.record(ctx.session, report, store.ASSIGN, ctx.now, actor=ctx.member, status=ASSIGNED,
                        assignee=person)
     text = (f"{headline(report)}已指派给 {store.name_of(person)}。"
-            f"处理好后请发送 #处理 R{report.id} [说明]。")
+            f"处理好后请发送 #处理 R{report.id} 和处理情况，例如：#处理 R{report.id} 已清理。")
     return ctx.reply(text, mention=_unique(ctx.member.wechat_id, person.wechat_id))
 
 
@@ -313,7 +315,7 @@ async def confirm(ctx: Context, args: str) -> str:
 async def reopen(ctx: Context, args: str) -> Reply:
     """The reporter says a resolved report is not fixed: it opens again, with their words."""
     report, rest = await _awaiting_answer(
-        ctx, args, "#未解决 R5 纸箱还在", not_reporter="只有 R{n} 的报修人可以反馈未解决；发现新问题请发送 #报修 <描述>。",
+        ctx, args, "#未解决 R5 纸箱还在", not_reporter="只有 R{n} 的报修人可以反馈未解决；发现新问题请发送 #报修 和问题。",
         not_resolved="R{n} 还在处理中（{status}），不用重新打开；发送 #进度 R{n} 查看。")
     note = _note(ctx.as_typed(rest))
     resolver = await store.last_actor(ctx.session, report.id, store.RESOLVE)

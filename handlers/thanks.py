@@ -65,8 +65,9 @@ async def patrol(ctx: Context, args: str) -> str:
                           now=ctx.now, ref=("patrol", record.id), message_id=ctx.message.id)
         earned = f"，+{entry.points} 分"
     elif entry is not None:
-        earned = f"（今天的巡查积分已满 {entry.daily_cap} 次，记录照常保存）"
+        earned = f"。巡查每天最多加 {entry.daily_cap} 次分，这次不加分，记录照样留着"
     week_start, week_end = queries.week_bounds(ctx.now, ctx.settings.timezone)
     days = await patrol_days(ctx.session, ctx.building.id, week_start, week_end, ctx.settings.timezone)
     said = f"：{note}" if note else ""
-    return f"已记录巡查（今天第 {done_today + 1} 次）{said}{earned}。本周{ctx.building.name}巡查覆盖 {days}/7 天。"
+    return (f"已记录巡查（今天第 {done_today + 1} 次）{said}{earned}。"
+            f"本周{ctx.building.name} 7 天里已有 {days} 天有人巡查。")

@@ -57,7 +57,7 @@ async def test_overdue_reports_are_one_post_per_group_per_run(chat, clock):
     posts = await overdue(chat)
     assert [p.split("]")[0] for p in posts] == ["[12号楼群", "[9号楼群"]
     twelve = posts[0]
-    assert twelve.startswith("[12号楼群] @李楼长 10 件报修超时未处理，请楼组长跟进；处理后发送 #处理 R编号 [说明]：\nR1（")
+    assert twelve.startswith("[12号楼群] @李楼长 10 件报修超时未处理，请楼组长跟进；处理后发送 #处理 和编号，例如：#处理 R1 已清理：\nR1（")
     assert twelve.count("\n") == 10 and twelve.count("@") == 1 and len(twelve) < 800
     assert posts[1].startswith("[9号楼群] @赵楼长 R11（乱停车：车棚电动车乱停）已2天1小时未处理，请楼组长跟进")
     clock.advance(hours=48)

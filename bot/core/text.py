@@ -35,3 +35,8 @@ def age(delta: timedelta) -> str:
 def headline(report: Report, limit: int = 24) -> str:
     """R5（垃圾：3楼楼道堆了纸箱…）: the number, the category and the start of the description."""
     return f"R{report.id}（{report.category}：{short(report.description, limit)}）"
+
+
+def waited(delta: timedelta) -> str:
+    """How long something has waited, as a phrase: 已等2天3小时; 刚刚登记 under a minute (never 已等不到1分钟)."""
+    return "刚刚登记" if delta < timedelta(minutes=1) else f"已等{age(delta)}"

@@ -15,7 +15,7 @@ async def test_roles_patrols_reviews_deductions_and_gifts(louzu, residents):
 
     # A party member patrols; volunteer hours wait for the leader, who approves one and rejects one.
     reply = await ask(LI, R1, "#巡查 消防通道畅通")
-    assert said_to(reply, "李四", LI) == "已记录巡查（今天第 1 次）：消防通道畅通，+3 分。本周1号楼巡查覆盖 1/7 天。"
+    assert said_to(reply, "李四", LI) == "已记录巡查（今天第 1 次）：消防通道畅通，+3 分。本周1号楼 7 天里已有 1 天有人巡查。"
     assert "等待楼组长审核" in said_to(await ask(LI, R1, "#打卡 志愿服务 2"), "李四", LI)
     assert "等待楼组长审核" in said_to(await ask(LI, R1, "#打卡 志愿服务 1"), "李四", LI)
     pending = said_to(await ask(ZHANG, R1, "#审核"), "张三", ZHANG)
