@@ -51,7 +51,10 @@ async def pending(ctx: Context, args: str) -> str:
     lines = []
     if pages > 1:
         lines.append(f"待审核申请 {len(claims)} 条、待发放礼品 {len(gifts)} 件，第 {page}/{pages} 页：")
-    heads = {"claim": "待审核（#通过 C编号 / #驳回 C编号 原因）：", "gift": "待发放礼品（#发放 X编号）："}
+    first_claim = claims[0][0].id if claims else 0
+    first_gift = gifts[0][0].id if gifts else 0
+    heads = {"claim": f"待审核（例如：#通过 C{first_claim}，#驳回 C{first_claim} 时长不对）：",
+             "gift": f"待发放礼品（例如：#发放 X{first_gift}）："}
     shown = None
     on_page = items[(page - 1) * PAGE: page * PAGE]
     for kind, line in on_page:
@@ -60,7 +63,7 @@ async def pending(ctx: Context, args: str) -> str:
             shown = kind
         lines.append(line)
     if pages > 1 and sum(kind == "claim" for kind, _ in on_page) > 1:  # many waiting: deciding them one by one is slow
-        lines.append("几条一起驳回：#驳回 C5 C6 原因")
+        lines.append("几条一起驳回，例如：#驳回 C5 C6 时长不对")
     if page < pages:
         lines.append(f"发送 #审核 {page + 1} 看下一页。")
     return "\n".join(lines)

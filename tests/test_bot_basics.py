@@ -34,7 +34,7 @@ async def test_residents_cannot_bind_or_set_leaders(chat):
 
 async def test_unbound_group_is_told_to_bind_first(chat):
     reply = await chat.one("[3号楼群] 张阿姨: #报修 楼道堆了纸箱")
-    assert reply == "@张阿姨 本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"
+    assert reply == "@张阿姨 本群还没有绑定楼栋，请居委会管理员发送 #绑定 和本群的楼号，例如：#绑定 12号楼"
     assert await chat.count(Report) == 0
     assert "还没有绑定楼栋" in await chat.one("[3号楼群] 张阿姨: #帮助")
 

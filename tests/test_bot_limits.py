@@ -96,7 +96,7 @@ async def test_bare_mentions_count_like_commands(chat, clock):
 async def test_an_unbound_group_is_told_how_to_bind_once_in_ten_minutes(chat, clock):
     """Regression: 50 × #报修 in an unbound group gave 50 replies."""
     answers = [await chat(f"[新群] 居民{n}: #报修 楼道灯坏了") for n in range(50)]
-    assert [a for a in answers if a] == [["@居民0 本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"]]
+    assert [a for a in answers if a] == [["@居民0 本群还没有绑定楼栋，请居委会管理员发送 #绑定 和本群的楼号，例如：#绑定 12号楼"]]
     clock.advance(minutes=10)
     assert "本群还没有绑定楼栋" in await chat.one("[新群] 居民0: #打卡 捡垃圾")
     assert "已绑定" in await chat.one("[新群] 王主任: #绑定 8号楼")  # binding is never held back

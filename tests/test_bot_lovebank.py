@@ -24,7 +24,7 @@ async def test_leader_reviews_and_approves_a_claim(chat):
     await chat.setup_building()
     await pending_claim(chat)
     assert await chat.one("[12号楼群] 李楼长: #审核") == (
-        "@李楼长 待审核（#通过 C编号 / #驳回 C编号 原因）：\nC1 张阿姨 志愿服务 2小时 20分")
+        "@李楼长 待审核（例如：#通过 C1，#驳回 C1 时长不对）：\nC1 张阿姨 志愿服务 2小时 20分")
     assert await chat.one("[12号楼群] 李楼长: #通过 C1") == (
         "@张阿姨 C1 已通过：志愿服务 2小时，+20 分。（审核：李楼长）")
     assert await balance(chat) == "20"
@@ -431,7 +431,7 @@ async def test_the_review_lists_claims_and_gifts_together_and_a_decided_claim_sa
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 15 组织活动")
     await chat.one("[12号楼群] 张阿姨: #兑换 抽纸")  # X1
     assert await chat.one("[12号楼群] 李楼长: #审核") == (
-        "@李楼长 待审核（#通过 C编号 / #驳回 C编号 原因）：\nC1 张阿姨 志愿服务 2小时 20分\nC2 老周 志愿服务 1小时 10分\n"
-        "待发放礼品（#发放 X编号）：\nX1 张阿姨 抽纸")
+        "@李楼长 待审核（例如：#通过 C1，#驳回 C1 时长不对）：\nC1 张阿姨 志愿服务 2小时 20分\nC2 老周 志愿服务 1小时 10分\n"
+        "待发放礼品（例如：#发放 X1）：\nX1 张阿姨 抽纸")
     await chat.one("[12号楼群] 李楼长: #驳回 C2 时长不对")
     assert await chat.one("[12号楼群] 李楼长: #通过 C2") == "@李楼长 C2 已驳回，不能再审核。"

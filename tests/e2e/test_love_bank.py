@@ -19,7 +19,7 @@ async def test_roles_patrols_reviews_deductions_and_gifts(louzu, residents):
     assert "等待楼组长审核" in said_to(await ask(LI, R1, "#打卡 志愿服务 2"), "李四", LI)
     assert "等待楼组长审核" in said_to(await ask(LI, R1, "#打卡 志愿服务 1"), "李四", LI)
     pending = said_to(await ask(ZHANG, R1, "#审核"), "张三", ZHANG)
-    assert pending == ("待审核（#通过 C编号 / #驳回 C编号 原因）：\n"
+    assert pending == ("待审核（例如：#通过 C1，#驳回 C1 时长不对）：\n"
                        "C1 3-201 李四 志愿服务 2小时 20分\nC2 3-201 李四 志愿服务 1小时 10分")
     reply = await ask(ZHANG, R1, "#通过 C1")
     assert said_to(reply, "李四", LI) == "C1 已通过：志愿服务 2小时，+20 分。（审核：张三）"
