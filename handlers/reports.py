@@ -8,7 +8,7 @@ from bot.core.settings import CategoryTable
 from bot.core.text import headline, local_time, short, waited
 from bot.core.context import Context, Refusal
 from bot.core.lookup import one_mentioned
-from bot.core.parser import normalise, take_ref
+from bot.core.parser import normalise, simplified, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
 from storage import ledger, queries
@@ -164,7 +164,7 @@ async def open_report(ctx: Context, args: str) -> str:
     waiting = [r for r in await store.not_closed_of(ctx.session, ctx.member, ctx.building.id) if r.status != RESOLVED]
     if len(waiting) >= ctx.settings.open_reports_per_person:
         raise Refusal(f"你已有 {len(waiting)} 件报修还在等处理，处理好后再报新的吧；发送 #进度 查看。")
-    category = guess_category(description, ctx.settings.report_categories)
+    category = guess_category(simplified(description), ctx.settings.report_categories)
     report = await store.open_report(ctx.session, building=ctx.building, reporter=ctx.member,
                                      room_id=ctx.message.room_id, category=category, description=description,
                                      now=ctx.now)

@@ -39,7 +39,7 @@ def asked_for(table: CommandTable, text: str) -> tuple[Command, str] | str | Non
         return None
     if "args" not in command.params:
         return command, ""
-    return f"{command.summary}请这样发：{command.example}"
+    return f"{command.summary}，请这样发：{command.example}"
 
 
 def mentioned_command(table: CommandTable, text: str) -> Command | None:

@@ -100,7 +100,7 @@ class Dispatcher:
         """An unknown #word: one line, naming the command the words point to when they point to one."""
         text = f"没有“#{word[:20]}”这个指令，"
         meant = mentioned_command(self.table, f"{word} {rest}")
-        text += f"{meant.summary}请这样发：{meant.example}" if meant else "发送 #帮助 查看可用指令。"
+        text += f"{meant.summary}，请这样发：{meant.example}" if meant else "发送 #帮助 查看可用指令。"
         return self._hint(message, text, UNKNOWN_HINT_EVERY)
 
     def _hint(self, message: IncomingMessage, text: str, every: timedelta) -> list[Reply]:
