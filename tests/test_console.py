@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 from bot.transport.console import ConsoleTransport, ParseError
 
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
 
 SCRIPT = """\
 [12号楼群] 王主任: #绑定 12号楼
@@ -65,3 +68,23 @@ def test_console_needs_a_speaker_first_and_a_real_picture():
         console.parse("#帮助")
     with pytest.raises(ParseError, match="找不到图片"):
         console.parse("[12号楼群] 张阿姨: [图片 /no/such.jpg]")
+
+
+def test_the_readmes_first_example_works_as_written(tmp_path):
+    """Regression: the README's first console example needed an administrator setting it did not show, and a
+    photo that did not ship."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"```sh\n(.*make run)\n```", readme).group(1)
+    admins = dict(re.findall(r"(LOUZU_\w+)=(\S+)", command))
+    lines = re.search(r"and type \(or paste\) these lines:\n\n```text\n(.*?)```", readme, re.S).group(1)
+    env = {**os.environ, "LOUZU_DATA_DIR": str(tmp_path / "data"), "LOUZU_TRANSPORT": "console",
+           "DATABASE_URL": "", "LOUZU_ADMIN_IDS": "", **admins}
+    env.pop("WECHATY_PUPPET_SERVICE_TOKEN", None)
+    result = subprocess.run([sys.executable, "-m", "bot", "run", "--console"], input=lines, text=True,
+                            capture_output=True, cwd=REPO, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    said = [line.split("楼组小助手: ", 1)[1] for line in result.stdout.splitlines() if "楼组小助手: @" in line]
+    assert [line.split(" ", 1)[0] for line in said] == ["@王主任", "@王主任", "@张阿姨", "@张阿姨", "@张阿姨"], said
+    assert said[0].startswith("@王主任 本群已绑定 12号楼。") and said[1] == "@王主任 已设 李楼长 为 12号楼 的楼组长。"
+    assert said[2] == "@张阿姨 已登记 R1（楼道堆物）：3楼楼道堆了纸箱"
+    assert said[3] == "@张阿姨 照片已附到 R1。" and said[4].startswith("@张阿姨 C1 已记录：捡垃圾 1次")
