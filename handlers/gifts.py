@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.core.context import Context, Refusal
-from bot.core.parser import closest, for_matching, simplified
+from bot.core.parser import for_matching, simplified
 from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
-from bot.core.text import short
+from bot.core.text import no_such
 from storage import gifts as gift_store
 from storage import ledger
 from storage.models import Gift, Member, Redemption
@@ -72,10 +72,7 @@ def _no_such_gift(name: str, gifts: list[Gift]) -> str:
         return NONE_OFFERED
     if not name:
         return f"请写上礼品名称，例如：#兑换 {names[0]}。可兑换：{'、'.join(names)}"
-    close = closest(name, names)
-    if close:
-        return f"没有“{short(name, 10)}”这个礼品，相近的有：{'、'.join(close)}。例如：#兑换 {close[0]}"
-    return f"没有“{short(name, 10)}”这个礼品。可兑换：{'、'.join(names)}；发送 #礼品 看所需积分。"
+    return no_such("礼品", name, names, "兑换", f"可兑换：{'、'.join(names)}；发送 #礼品 看所需积分。")
 
 
 async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Member]:

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from bot.core.context import Context, Refusal
 from bot.core.lookup import one_mentioned
-from bot.core.parser import Amount, closest, normalise, parse_quantity, simplified, take_amount, undecorated
+from bot.core.parser import Amount, normalise, parse_quantity, simplified, take_amount, undecorated
 from bot.core.router import Router
 from bot.core.rules import leader
-from bot.core.text import local_time, short
+from bot.core.text import local_time, no_such, short
 from storage import ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Claim
@@ -129,14 +129,11 @@ def _whole_units(amount: Amount | None, activity: Activity) -> tuple[int, str]:
 
 def _no_such_activity(text: str, activities: list[Activity]) -> str:
     """The refusal for a name that is no activity: the closest ones, or the list."""
-    named = re.split(r"[\s\d零一二两三四五六七八九十半]", text, maxsplit=1)[0] if text else ""
+    named = re.split(r"[\s\d]", text, maxsplit=1)[0] if text else ""
     names = [a.name for a in activities]
     if not named:
         return f"请写上做了什么活动，例如：#打卡 {names[0] if names else '捡垃圾'}。可打卡的活动：{_catalogue_line(activities)}"
-    close = closest(named, names)
-    if close:
-        return f"没有“{short(named, 10)}”这个活动，相近的有：{'、'.join(close)}。例如：#打卡 {close[0]}"
-    return f"没有“{short(named, 10)}”这个活动。可打卡的活动：{_catalogue_line(activities)}"
+    return no_such("活动", named, names, "打卡", f"可打卡的活动：{_catalogue_line(activities)}")
 
 
 @router.command("我的积分", "积分", "points", usage="#我的积分", common=True, summary="查看自己的积分和本周排名")
