@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from bot.core.context import Context, Refusal
 from bot.core.parser import for_matching
-from bot.core.router import Command, CommandTable, Router
+from bot.core.router import CommandTable, Router
 
 UNBOUND_HEAD = "本群还没有绑定楼栋，请居委会管理员发送 #绑定 12号楼（写本群的楼号），之后就能报修、打卡了。"
-
-
-def _line(command: Command) -> str:
-    return f"{command.example}  {command.summary}"
 
 
 def help_text(table: CommandTable, ctx: Context, topic: str = "") -> str:
@@ -26,14 +22,14 @@ def help_text(table: CommandTable, ctx: Context, topic: str = "") -> str:
         if not listed:
             found = table.lookup(wanted)
             if found is not None and not found[1] and found[0] in usable:
-                return f"{_line(found[0])}\n格式：{found[0].usage}（< > 和 [ ] 里的换成你的内容，[ ] 里的可以不写）"
+                return f"{found[0].line()}\n格式：{found[0].usage}（< > 和 [ ] 里的换成你的内容，[ ] 里的可以不写）"
             raise Refusal(f"没有“{wanted[:10]}”这个帮助主题。" + (f"可以发送：{more[3:]}" if more else "发送 #帮助 查看指令。"))
-        return "\n".join([f"{wanted}相关指令（照着发，把内容换成你的）：", *map(_line, listed)])
+        return "\n".join([f"{wanted}相关指令（照着发，把内容换成你的）：", *(c.line() for c in listed)])
     lines = [UNBOUND_HEAD] if ctx.building is None else []
     common = [command for command in usable if command.common]
     if common:
         lines.append("常用指令，照着发就行：")
-        lines += map(_line, common)
+        lines += [c.line() for c in common]
     if more:
         lines.append(more)
     return "\n".join(lines)

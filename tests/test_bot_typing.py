@@ -60,9 +60,9 @@ async def test_a_greeting_gets_a_friendly_pointer_and_the_next_plain_request_is_
     await chat.setup_building()
     assert await chat.one(f"[{ROOM}] 张阿姨: @楼组小助手 你好") == (
         "@张阿姨 你好！我是楼组小助手，可以这样发：\n"
-        "#报修 3楼楼道堆了纸箱（反映楼里的问题（可附照片））\n"
-        "#打卡 捡垃圾（记录志愿活动，赚爱心积分）\n"
-        "#我的积分（查看自己的积分和本周排名）\n"
+        "#报修 3楼楼道堆了纸箱  反映楼里的问题（可附照片）\n"
+        "#打卡 捡垃圾  记录志愿活动，赚爱心积分\n"
+        "#我的积分  查看自己的积分和本周排名\n"
         "全部指令请发 #帮助")
     reply = await chat.one(f"[{ROOM}] 张阿姨: @楼组小助手 我要报修 地库入口又被电动车堵了")
     assert reply.startswith("@张阿姨 已登记 R1（乱停车）：地库入口又被电动车堵了\n")

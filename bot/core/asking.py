@@ -52,8 +52,8 @@ def mentioned_command(table: CommandTable, text: str) -> Command | None:
 
 def pointer(table: CommandTable, bot_name: str) -> str:
     """The answer to a greeting: who the bot is and the few lines people send most."""
-    common = [command for command in table.commands if command.common and command.permission.label == "居民"]
+    common = [command for command in table.commands if command.common and repr(command.permission) == "anyone()"]
     lines = [f"你好！我是{bot_name}，可以这样发："]
-    lines += [f"{command.example}（{command.summary}）" for command in common[:POINTER_COMMANDS]]
+    lines += [command.line() for command in common[:POINTER_COMMANDS]]
     lines.append("全部指令请发 #帮助")
     return "\n".join(lines)

@@ -45,6 +45,10 @@ class Command:
             return f"#{self.keyword} 只有{self.permission.label}可以使用。发送 #帮助 查看你可用的指令。"
         return None
 
+    def line(self) -> str:
+        """How #帮助 and a greeting show it: the line to send, then what it does."""
+        return f"{self.example}  {self.summary}"
+
     async def call(self, ctx: Context) -> Any:
         kwargs = {name: (ctx if name == "ctx" else getattr(ctx, name)) for name in self.params}
         return await self.func(**kwargs)
