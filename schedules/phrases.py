@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import cn2an
-
+from bot.core.parser import chinese_number
 from bot.core.text import local_time
 
 WEEKDAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat", "日": "sun", "天": "sun"}
@@ -109,12 +108,7 @@ def _clock(match: re.Match[str], implied: str) -> tuple[int, int] | None:
 
 
 def _number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    try:
-        return int(cn2an.cn2an(text, "normal"))
-    except (ValueError, KeyError):
-        return None
+    return int(text) if text.isdigit() else chinese_number(text)
 
 
 def _when(kind: str, day: re.Match[str], hour: int, minute: int, now: datetime, tz: ZoneInfo) -> When | None:

@@ -207,3 +207,10 @@ async def test_common_wording_finds_its_category(chat):
     await chat.setup_building()
     assert (await chat.one(f"[{ROOM}] 张阿姨: #报修 楼道里又堆了东西")).startswith("@张阿姨 已登记 R1（楼道堆物）")
     assert (await chat.one(f"[{ROOM}] 老周: #报修 楼道灯坏了")).startswith("@老周 已登记 R2（设施）")
+
+
+async def test_chinese_numerals_count_wherever_a_number_goes(chat):
+    await chat.setup_building()
+    assert await chat.one(f"[{ROOM}] 李楼长: #加分 @张阿姨 五 帮忙清理楼道") == (
+        "@张阿姨 李楼长 为你加 5 分：帮忙清理楼道。谢谢你！")
+    assert (await chat.one(f"[{ROOM}] 张阿姨: #打卡 捡垃圾 两次")).startswith("@张阿姨 C1 已记录：捡垃圾 2次，+4 分")

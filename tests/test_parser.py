@@ -52,13 +52,13 @@ def test_any_text_is_a_command_or_not_never_an_error(text, mentions_bot, names):
 
 @pytest.mark.parametrize("text, expected", [
     ("1", 1), ("3次", 3), ("２", 2), ("两小时", 2), ("十", 10), ("十二", 12), ("2 小时", 2),
-    ("0", 0), ("-1", None), ("1.5", None), ("abc", None), ("", None), ("一百", None),
+    ("0", 0), ("-1", None), ("1.5", None), ("abc", None), ("", None), ("一百", 100), ("十十", None),
 ])
 def test_parse_quantity(text, expected):
     assert parse_quantity(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("5", 5), ("-3", -3), ("5分", 5), ("五", None), ("2.5", None)])
+@pytest.mark.parametrize("text, expected", [("5", 5), ("-3", -3), ("5分", 5), ("五", 5), ("-三分", -3), ("二十", 20), ("很多", None), ("2.5", None)])
 def test_parse_points(text, expected):
     assert parse_points(text) == expected
 

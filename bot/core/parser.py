@@ -13,7 +13,6 @@ import cn2an
 import opencc
 
 SPACES = re.compile(r"[\s\u2005\u3000\u200b\u00a0]+")
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 # Longer digit strings are no number anyone meant; int() of thousands of digits is refused by Python.
 MOST_DIGITS = 30
 TOO_BIG = 10**MOST_DIGITS  # what a longer one counts as: more than any limit
@@ -108,7 +107,7 @@ def parse_quantity(text: str) -> int | None:
     number = match.group(1)
     if number.isdigit():
         return _whole(number)
-    return _chinese_number(number)
+    return chinese_number(number)
 
 
 _AMOUNT = re.compile(r"^(?P<number>半|\d+(?:\.\d+)?|[零一二两三四五六七八九十百]+(?:点[零一二三四五六七八九])?)"
@@ -139,10 +138,11 @@ def take_amount(text: str) -> Amount | None:
     elif number[0].isdigit():
         value = float(number) if len(number) <= MOST_DIGITS else float(TOO_BIG)
     else:
-        try:
-            value = float(cn2an.cn2an(number, "normal"))
-        except (ValueError, KeyError):
+        whole, _, tenth = number.partition("点")
+        units = chinese_number(whole)
+        if units is None or (tenth and chinese_number(tenth) is None):
             return None
+        value = units + (chinese_number(tenth) / 10 if tenth else 0)
     if match["half"]:
         value += 0.5
     return Amount(value, match.group(0).strip(), text[match.end():].strip())
@@ -150,28 +150,27 @@ def take_amount(text: str) -> Amount | None:
 
 def parse_points(text: str) -> int | None:
     """A signed whole number of points ("5", "-3", "5分"), or None."""
-    match = re.fullmatch(r"([+-]?)(\d+)\s*分?", normalise(text))
+    match = re.fullmatch(r"([+-]?)(\d+|[零一二两三四五六七八九十百]+)\s*分?", normalise(text))
     if not match:
         return None
-    return -_whole(match.group(2)) if match.group(1) == "-" else _whole(match.group(2))
+    number = match.group(2)
+    value = _whole(number) if number.isdigit() else chinese_number(number)
+    if value is None:
+        return None
+    return -value if match.group(1) == "-" else value
 
 
 def _whole(digits: str) -> int:
     return int(digits) if len(digits) <= MOST_DIGITS else TOO_BIG
 
 
-def _chinese_number(text: str) -> int | None:
-    if text == "十":
-        return 10
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        if len(tens) > 1 or len(ones) > 1:
-            return None
-        value = (_CN_DIGITS.get(tens, -100) if tens else 1) * 10 + (_CN_DIGITS.get(ones, -100) if ones else 0)
-        return value if value >= 0 else None
-    if len(text) == 1:
-        return _CN_DIGITS.get(text)
-    return None
+def chinese_number(text: str) -> int | None:
+    """A whole number written in Chinese numerals (两, 十二, 二十, 一百), or None (cn2an reads it)."""
+    try:
+        value = cn2an.cn2an(text, "normal")
+    except (ValueError, KeyError):
+        return None
+    return int(value) if value == int(value) else None
 
 
 def take_ref(text: str, letter: str) -> tuple[int | None, str]:
