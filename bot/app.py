@@ -61,7 +61,7 @@ def private_files() -> None:
     os.umask(PRIVATE_UMASK)
 
 
-GREETING = "大家好，我是{bot}。请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）把本群绑定到楼栋，之后发送 #帮助 查看指令。"
+GREETING = "大家好，我是{bot}。请居委会管理员发送 #绑定 和本群的楼号（例如：#绑定 12号楼）把本群绑定到楼栋，之后发送 #帮助 查看指令。"
 
 
 class App:

@@ -2,43 +2,45 @@
 
 from __future__ import annotations
 
+
 from sqlalchemy import select, update
 
 from bot.core.context import Context, Refusal
-from bot.core.parser import normalise
+from bot.core.parser import for_matching, simplified
 from bot.core.lookup import in_this_building
 from bot.core.router import Router
 from bot.core.rules import leader
+from bot.core.text import no_such
 from storage import gifts as gift_store
 from storage import ledger
 from storage.models import Gift, Member, Redemption
 
-router = Router("gifts")
+router = Router("gifts", topic="礼品")
 
+NONE_OFFERED = "暂时没有可兑换的礼品，请留意居委会通知。"
 STATUS_WORDS = {"handed_over": "已发放", "cancelled": "已取消"}
 
 
-@router.command("礼品", "gifts", usage="#礼品", summary="查看可兑换的礼品")
+@router.command("礼品", "gifts", usage="#礼品", common=True, summary="查看可兑换的礼品")
 async def catalogue(ctx: Context) -> str:
     """The gift catalogue: name, cost, stock."""
     gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active).order_by(Gift.cost, Gift.id)))
     if not gifts:
-        return "暂时没有可兑换的礼品，请留意居委会通知。"
-    lines = ["爱心积分可兑换（#兑换 礼品名）："]
+        return NONE_OFFERED
+    lines = [f"爱心积分可兑换（例如：#兑换 {gifts[0].name}）："]
     lines += [f"{g.name} {g.cost} 分" + ("（已兑完）" if g.stock <= 0 else f"（剩 {g.stock} 件）") for g in gifts]
     return "\n".join(lines)
 
 
-@router.command("兑换", "redeem", usage="#兑换 <礼品>", summary="用积分兑换礼品")
+@router.command("兑换", "redeem", usage="#兑换 <礼品>", example="#兑换 毛巾", summary="用积分兑换礼品")
 async def redeem(ctx: Context, args: str) -> str:
     """Redeem a gift: the points are held at once, a leader hands the gift over."""
-    name = normalise(args)
-    gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active)))
-    gift = next((g for g in gifts if g.name == name), None) or next(
-        (g for g in sorted(gifts, key=lambda g: -len(g.name)) if name and name.startswith(g.name)), None)
+    name = for_matching(args)
+    gifts = list(await ctx.session.scalars(select(Gift).where(Gift.active).order_by(Gift.cost, Gift.id)))
+    gift = next((g for g in gifts if simplified(g.name) == name), None) or next(
+        (g for g in sorted(gifts, key=lambda g: -len(g.name)) if name and name.startswith(simplified(g.name))), None)
     if gift is None:
-        names = "、".join(g.name for g in gifts) or "暂无"
-        raise Refusal(f"请写上礼品名称，例如：#兑换 {gifts[0].name if gifts else '毛巾'}。可兑换：{names}")
+        raise Refusal(_no_such_gift(name, gifts))
     assert ctx.building is not None
     await ledger.lock_member(ctx.session, ctx.member.id)
     balance = await ledger.balance_of(ctx.session, ctx.member.id)
@@ -63,6 +65,16 @@ async def redeem(ctx: Context, args: str) -> str:
             f"领取前可发 #取消 X{redemption.id}。")
 
 
+def _no_such_gift(name: str, gifts: list[Gift]) -> str:
+    """The refusal for a name that is no gift: the closest ones, or the catalogue."""
+    names = [g.name for g in gifts]
+    if not names:
+        return NONE_OFFERED
+    if not name:
+        return f"请写上礼品名称，例如：#兑换 {names[0]}。可兑换：{'、'.join(names)}"
+    return no_such("礼品", name, names, "兑换", f"可兑换：{'、'.join(names)}；发送 #礼品 看所需积分。")
+
+
 async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Member]:
     redemption, _ = await in_this_building(ctx, Redemption, "X", args, noun="兑换", example=example,
                                            missing="发送 #审核 查看待发放的礼品。")
@@ -73,7 +85,7 @@ async def _held(ctx: Context, args: str, example: str) -> tuple[Redemption, Memb
     return redemption, owner
 
 
-@router.command("取消", "cancel", usage="#取消 X<n>", summary="领取前取消兑换，积分退回")
+@router.command("取消", "cancel", usage="#取消 X<n>", example="#取消 X3", summary="领取前取消兑换，积分退回")
 async def cancel(ctx: Context, args: str):
     """Cancel a redemption before hand-over (its owner or a leader); the points come back."""
     redemption, owner = await _held(ctx, args, "#取消 X3")
@@ -86,7 +98,7 @@ async def cancel(ctx: Context, args: str):
                      mention=(owner.wechat_id,))
 
 
-@router.command("发放", "handover", permission=leader(), usage="#发放 X<n>", summary="礼品已交给居民")
+@router.command("发放", "handover", permission=leader(), usage="#发放 X<n>", example="#发放 X3", summary="礼品已交给居民")
 async def hand_over(ctx: Context, args: str):
     """Mark a redemption handed over."""
     redemption, owner = await _held(ctx, args, "#发放 X3")

@@ -11,12 +11,13 @@ from bot.core.lookup import in_this_building, one_mentioned
 from bot.core.parser import normalise, parse_points, parse_quantity, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
+from bot.core.text import short
 from storage import gifts as gift_store
 from storage import ledger
 from storage.ledger import NotEnoughPoints
 from storage.models import Claim, Member, Redemption
 
-router = Router("leaders")
+router = Router("leaders", topic="审核")
 
 STATUS_WORDS = {"approved": "已通过", "rejected": "已驳回", "expired": "已过期", "pending": "待审核"}
 
@@ -25,7 +26,7 @@ PAGE = 10  # items of #审核 per page
 MOST_AT_ONCE = 50  # claims one #驳回 may reject
 
 
-@router.command("审核", "pending", permission=leader(), usage="#审核 [页]",
+@router.command("审核", "pending", permission=leader(), usage="#审核 [页]", example="#审核", common=True,
                 summary="本楼待审核的积分申请和待发放的礼品（每页 10 条，#审核 2 看下一页）")
 async def pending(ctx: Context, args: str) -> str:
     """Pending claims and redemptions of this building, 10 a page (`#审核 2` the next 10)."""
@@ -41,7 +42,8 @@ async def pending(ctx: Context, args: str) -> str:
         .where(Redemption.building_id == ctx.building.id, Redemption.status == "held").order_by(Redemption.id))).all()
     if not claims and not gifts:
         return "本楼没有待审核的申请，也没有待发放的礼品。"
-    items = ([("claim", f"C{c.id} {m.display_name} {c.described()} {c.points}分") for c, m in claims]
+    items = ([("claim", f"C{c.id} {m.display_name} {c.described()} {c.points}分" + (f"（{short(c.note, 20)}）" if c.note else ""))
+              for c, m in claims]
              + [("gift", f"X{r.id} {m.display_name} {r.gift.name}") for r, m in gifts])
     pages = -(-len(items) // PAGE)
     if page > pages:
@@ -49,7 +51,10 @@ async def pending(ctx: Context, args: str) -> str:
     lines = []
     if pages > 1:
         lines.append(f"待审核申请 {len(claims)} 条、待发放礼品 {len(gifts)} 件，第 {page}/{pages} 页：")
-    heads = {"claim": "待审核（#通过 C编号 / #驳回 C编号 原因）：", "gift": "待发放礼品（#发放 X编号）："}
+    first_claim = claims[0][0].id if claims else 0
+    first_gift = gifts[0][0].id if gifts else 0
+    heads = {"claim": f"待审核（例如：#通过 C{first_claim}，#驳回 C{first_claim} 时长不对）：",
+             "gift": f"待发放礼品（例如：#发放 X{first_gift}）："}
     shown = None
     on_page = items[(page - 1) * PAGE: page * PAGE]
     for kind, line in on_page:
@@ -58,7 +63,7 @@ async def pending(ctx: Context, args: str) -> str:
             shown = kind
         lines.append(line)
     if pages > 1 and sum(kind == "claim" for kind, _ in on_page) > 1:  # many waiting: deciding them one by one is slow
-        lines.append("几条一起驳回：#驳回 C5 C6 原因")
+        lines.append("几条一起驳回，例如：#驳回 C5 C6 时长不对")
     if page < pages:
         lines.append(f"发送 #审核 {page + 1} 看下一页。")
     return "\n".join(lines)
@@ -76,7 +81,7 @@ async def _pending_claim(ctx: Context, args: str, example: str) -> tuple[Claim, 
     return claim, claimant, rest
 
 
-@router.command("通过", "approve", permission=leader(), usage="#通过 C<n>", summary="通过积分申请")
+@router.command("通过", "approve", permission=leader(), usage="#通过 C<n>", example="#通过 C5", summary="通过积分申请")
 async def approve(ctx: Context, args: str):
     """Approve a pending claim: its points go into the claimant's ledger."""
     claim, claimant, _ = await _pending_claim(ctx, args, "#通过 C5")
@@ -91,7 +96,7 @@ async def approve(ctx: Context, args: str):
 _MORE_CLAIMS = re.compile(r"^[,，、\s]*C\s*(\d{1,30})\b\s*", re.I)
 
 
-@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [C<m>…] [原因]",
+@router.command("驳回", "reject", permission=leader(), usage="#驳回 C<n> [C<m>…] [原因]", example="#驳回 C5 时长不对",
                 summary="驳回积分申请，可一次几条：#驳回 C5 C6 原因")
 async def reject(ctx: Context, args: str):
     """Reject pending claims (one, or several: `#驳回 C5 C6 C7 原因`), the reason told to each claimant.
@@ -142,7 +147,7 @@ async def _amount_and_reason(ctx: Context, args: str, example: str) -> tuple[Mem
     return target, amount, ctx.as_typed(reason)
 
 
-@router.command("加分", "award", permission=leader(), usage="#加分 @某人 <分> <原因>", summary="给居民加分")
+@router.command("加分", "award", permission=leader(), usage="#加分 @某人 <分> <原因>", example="#加分 @张阿姨 5 帮忙清理楼道", summary="给居民加分")
 async def award(ctx: Context, args: str):
     """Award points to a member of this group, with a reason."""
     target, amount, reason = await _amount_and_reason(ctx, args, "#加分 @张阿姨 5 帮忙清理楼道")
@@ -152,7 +157,13 @@ async def award(ctx: Context, args: str):
     return ctx.reply(f"{ctx.member.display_name} 为你加 {amount} 分：{reason}。谢谢你！", mention=(target.wechat_id,))
 
 
-@router.command("扣分", "deduct", permission=leader(), usage="#扣分 @某人 <分> <原因>", summary="扣除居民积分")
+def _too_few(target: Member, most: int, holding: str = "") -> str:
+    if most <= 0:
+        return f"{target.display_name} 现在没有积分，扣不了分。"
+    return f"{target.display_name} 只有 {most} 分{holding}，最多扣 {most} 分。"
+
+
+@router.command("扣分", "deduct", permission=leader(), usage="#扣分 @某人 <分> <原因>", example="#扣分 @张阿姨 5 重复打卡", summary="扣除居民积分")
 async def deduct(ctx: Context, args: str):
     """Deduct points from a member of this group, with a reason; never below zero."""
     target, amount, reason = await _amount_and_reason(ctx, args, "#扣分 @张阿姨 5 重复打卡")
@@ -164,7 +175,7 @@ async def deduct(ctx: Context, args: str):
     if balance + sum(r.cost for r in held) < amount:
         most = balance + sum(r.cost for r in held)
         holding = f"（含兑换中冻结的 {most - balance} 分）" if held else ""
-        raise Refusal(f"{target.display_name} 只有 {most} 分{holding}，最多扣 {most} 分。")
+        raise Refusal(_too_few(target, most, holding))
     released = []
     for redemption in held:
         if balance >= amount:
@@ -178,7 +189,7 @@ async def deduct(ctx: Context, args: str):
                           amount=-amount, kind="deduction", reason=reason, author_id=ctx.member.id, now=ctx.now,
                           message_id=ctx.message.id)
     except NotEnoughPoints as short:  # cannot happen under the lock; the ledger's own rule all the same
-        raise Refusal(f"{target.display_name} 只有 {short.balance} 分，最多扣 {short.balance} 分。") from None
+        raise Refusal(_too_few(target, short.balance)) from None
     cancelled = ""
     if released:
         gifts = "、".join(f"X{r.id}（{r.gift.name}）" for r in released)

@@ -23,7 +23,7 @@ from storage import outbox
 from storage.models import ScheduledNotice
 from storage.queries import bound_rooms
 
-router = Router("notices")
+router = Router("notices", topic="通知")
 
 EVERYWHERE = "全部"
 MAX_TEXT = 1000
@@ -39,14 +39,14 @@ def _content(text: str, example: str) -> str:
     return text
 
 
-@router.command("通知", "notice", permission=leader(), bound=False, usage="#通知 <内容>",
+@router.command("通知", "notice", permission=leader(), bound=False, usage="#通知 <内容>", example="#通知 本周六上午9点楼道大扫除",
                 summary="在本群发通知（管理员写 #通知 全部 <内容> 发到所有楼组群）")
 async def notice(ctx: Context, args: str):
     """Post a notice in this group now; an administrator's `#通知 全部 <内容>` goes to every bound group."""
     first, _, rest = normalise(args).partition(" ")
     everywhere = first == EVERYWHERE
     if everywhere and not ctx.is_admin:
-        raise Refusal("#通知 全部 只有居委会管理员可以使用；在本群发通知请发送 #通知 <内容>。")
+        raise Refusal("#通知 全部 只有居委会管理员可以使用；在本群发通知请发送，例如：#通知 本周六上午9点楼道大扫除")
     text = _content(rest if everywhere else normalise(args), "#通知 全部 本周六上午9点消防演练" if everywhere
                     else "#通知 本周六上午9点楼道大扫除")
     text = ctx.as_typed(text)
@@ -57,7 +57,7 @@ async def notice(ctx: Context, args: str):
         return AfterCommit("outbox")
     rooms = [room for room, _ in await bound_rooms(ctx.session)]
     if not rooms:
-        raise Refusal("还没有绑定楼栋的群，先在各楼组群发送 #绑定 <楼号>。")
+        raise Refusal("还没有绑定楼栋的群，先在各楼组群发送 #绑定 和楼号，例如：#绑定 12号楼")
     await outbox.enqueue(ctx.session, [Reply(room, signed) for room in rooms], batch=f"通知全部 {ctx.message.id}",
                          now=ctx.now, hold_quiet=False)
     low, high = ctx.settings.pace_seconds
@@ -65,8 +65,8 @@ async def notice(ctx: Context, args: str):
     return [ctx.reply(f"通知已排队发往 {len(rooms)} 个楼组群，逐个发出，约 {minutes} 分钟发完。"), AfterCommit("outbox")]
 
 
-@router.command("定时", "schedule", permission=leader(), usage="#定时 <何时> <内容>",
-                summary="定时通知 S编号：每天 07:30、每周六 09:00、每月1日 10:00、明天 08:30、12月1日 09:00")
+@router.command("定时", "schedule", permission=leader(), usage="#定时 <何时> <内容>", example="#定时 每周六 09:00 请大家清理门前杂物",
+                summary="定时通知：每天 7:30、每周三 下午2点、明早8点、下周一 9点、12月1日 9:00")
 async def schedule(ctx: Context, args: str):
     """A scheduled notice S<n> in this group, once or repeating."""
     assert ctx.building is not None
@@ -82,7 +82,7 @@ async def schedule(ctx: Context, args: str):
     if when.run_at is not None and when.run_at <= ctx.now:
         raise Refusal(f"{when.text} 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 {text[:10]}")
     if await store.count_of_room(ctx.session, ctx.message.room_id) >= MAX_PER_GROUP:
-        raise Refusal(f"本群已有 {MAX_PER_GROUP} 条定时通知，请先用 #取消定时 S编号 取消不需要的。")
+        raise Refusal(f"本群已有 {MAX_PER_GROUP} 条定时通知，请先取消不需要的（#定时列表 查看编号，例如：#取消定时 S3）。")
     row = ScheduledNotice(room_id=ctx.message.room_id, building_id=ctx.building.id, author_id=ctx.member.id,
                           text=text, when_text=when.text, cron=when.cron, run_at=when.run_at, status=store.ACTIVE,
                           created_at=ctx.now)
@@ -103,8 +103,8 @@ async def list_scheduled(ctx: Context) -> str:
     tz = ctx.settings.timezone
     rows = await store.of_room(ctx.session, ctx.message.room_id)
     if not rows:
-        return "本群没有定时通知。设定请发送：#定时 每周六 09:00 <内容>"
-    lines = ["本群的定时通知（#取消定时 S编号 取消）："]
+        return "本群没有定时通知。设定请发送，例如：#定时 每周六 09:00 请大家清理门前杂物"
+    lines = [f"本群的定时通知（取消发送，例如：#取消定时 S{rows[0].id}）："]
     for row in rows:
         upcoming = next_time(row, ctx.now, tz)
         after = f"，下次 {local_time(upcoming, tz)}" if upcoming and row.cron else ""
@@ -112,7 +112,7 @@ async def list_scheduled(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-@router.command("取消定时", "unschedule", permission=leader(), usage="#取消定时 S<n>", summary="取消本群的定时通知")
+@router.command("取消定时", "unschedule", permission=leader(), usage="#取消定时 S<n>", example="#取消定时 S3", summary="取消本群的定时通知")
 async def unschedule(ctx: Context, args: str):
     """Cancel one of this group's scheduled notices."""
     number, _ = take_ref(args, "S")

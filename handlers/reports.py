@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from bot.core.messages import Reply
 from bot.core.settings import CategoryTable
-from bot.core.text import age, headline, local_time, short
+from bot.core.text import headline, local_time, short, waited
 from bot.core.context import Context, Refusal
 from bot.core.lookup import one_mentioned
-from bot.core.parser import normalise, take_ref
+from bot.core.parser import normalise, simplified, take_ref
 from bot.core.router import Router
 from bot.core.rules import leader
 from storage import ledger, queries
@@ -16,18 +16,20 @@ from storage import reports as store
 from storage.models import Member, Report
 from storage.reports import ASSIGNED, CLOSED, OPEN, RESOLVED
 
-router = Router("reports")
+router = Router("reports", topic="报修")
 
 # Category, and the words that suggest it; the first category with a matching word wins, so
 # hazards come first ("电动车在楼道充电" is a fire risk before it is a parking problem).
 # LOUZU_REPORT_CATEGORIES can name a JSON file with another table.
 CATEGORY_WORDS: CategoryTable = (
     ("安全/消防", ("安全", "消防", "灭火器", "电线", "飞线", "充电", "漏电", "冒烟", "起火", "煤气", "燃气")),
-    ("楼道堆物", ("堆物", "杂物", "堆放", "纸箱", "楼道堆")),
+    ("楼道堆物", ("堆物", "杂物", "堆放", "纸箱", "楼道堆", "堆了", "堆着", "乱堆", "堆满", "旧家具", "占用楼道")),
     ("乱停车", ("停车", "电动车", "自行车", "车辆", "占道")),
     ("垃圾", ("垃圾",)),
     ("环境卫生", ("卫生", "清洁", "脏", "异味", "臭")),
     ("噪音", ("噪音", "噪声", "吵")),
+    ("设施", ("灯", "电梯", "门禁", "单元门", "门锁", "水管", "漏水", "渗水", "下水道", "扶手", "窗", "坏了",
+            "损坏", "坏掉", "不亮", "维修", "信箱", "监控")),
 )
 OTHER = "其他"
 MAX_DESCRIPTION = 500
@@ -102,7 +104,7 @@ async def _awaiting_answer(ctx: Context, args: str, example: str, *, not_reporte
 def _closed(report: Report) -> Refusal:
     if report.duplicate_of_id:
         return Refusal(f"R{report.id} 已合并到 R{report.duplicate_of_id}，请发送 #进度 R{report.duplicate_of_id} 查看。")
-    return Refusal(f"R{report.id} 已关闭。如果问题又出现了，请重新发送 #报修 <描述>。")
+    return Refusal(f"R{report.id} 已关闭。如果问题又出现了，请重新发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱。")
 
 
 def _note(text: str) -> str:
@@ -149,7 +151,7 @@ async def photo_sent(ctx: Context) -> str | None:
 
 # Commands ------------------------------------------------------------------------------------
 
-@router.command("报修", "反映", "随手拍", "report", usage="#报修 <描述>", summary="反映楼里的问题（可附照片）")
+@router.command("报修", "反映", "随手拍", "report", usage="#报修 <描述>", example="#报修 3楼楼道堆了纸箱", common=True, summary="反映楼里的问题（可附照片）")
 async def open_report(ctx: Context, args: str) -> str:
     """Open a report for this building."""
     description = ctx.as_typed(args)
@@ -162,7 +164,7 @@ async def open_report(ctx: Context, args: str) -> str:
     waiting = [r for r in await store.not_closed_of(ctx.session, ctx.member, ctx.building.id) if r.status != RESOLVED]
     if len(waiting) >= ctx.settings.open_reports_per_person:
         raise Refusal(f"你已有 {len(waiting)} 件报修还在等处理，处理好后再报新的吧；发送 #进度 查看。")
-    category = guess_category(description, ctx.settings.report_categories)
+    category = guess_category(simplified(description), ctx.settings.report_categories)
     report = await store.open_report(ctx.session, building=ctx.building, reporter=ctx.member,
                                      room_id=ctx.message.room_id, category=category, description=description,
                                      now=ctx.now)
@@ -200,7 +202,7 @@ async def open_report(ctx: Context, args: str) -> str:
     return "\n".join(lines)
 
 
-@router.command("进度", "status", usage="#进度 [R<n>]", summary="查看报修进度；不写编号看自己的报修")
+@router.command("进度", "status", usage="#进度 [R<n>]", example="#进度 R5", summary="查看报修进度；不写编号看自己的报修")
 async def progress(ctx: Context, args: str) -> str:
     """A report's state and history; without a number, one's open reports (a leader: the building's)."""
     assert ctx.building is not None
@@ -215,18 +217,18 @@ async def progress(ctx: Context, args: str) -> str:
         if not reports:
             return f"{ctx.building.name}目前没有未关闭的报修。"
         lines = [f"{ctx.building.name}未关闭的报修 {len(reports)} 件（最早的在前）："]
-        lines += [f"R{r.id} {r.category} · {store.status_label(r)} · 已等{age(ctx.now - r.created_at)} · {short(r.description)}"
+        lines += [f"R{r.id} {r.category} · {store.status_label(r)} · {waited(ctx.now - r.created_at)} · {short(r.description)}"
                   for r in reports[:LIST_LIMIT]]
     else:
         reports = await store.not_closed_of(ctx.session, ctx.member, ctx.building.id)
         if not reports:
-            return "你目前没有未关闭的报修。发现问题请发送 #报修 <描述>。"
+            return "你目前没有未关闭的报修。发现问题请发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱"
         lines = [f"你未关闭的报修 {len(reports)} 件："]
         lines += [f"R{r.id} {r.category} · {store.status_label(r)} · {local_time(r.created_at, tz)} 登记 · "
                   f"{short(r.description)}" for r in reports[:LIST_LIMIT]]
     if len(reports) > LIST_LIMIT:
         lines.append(f"……还有 {len(reports) - LIST_LIMIT} 件。")
-    lines.append("发送 #进度 R<编号> 查看详情。")
+    lines.append(f"看某一件的详情，例如：#进度 R{reports[0].id}")
     return "\n".join(lines)
 
 
@@ -244,7 +246,7 @@ async def _details(ctx: Context, report: Report) -> str:
     return "\n".join(lines)
 
 
-@router.command("指派", "assign", permission=leader(), usage="#指派 R<n> @某人", summary="把报修指派给某人处理")
+@router.command("指派", "assign", permission=leader(), usage="#指派 R<n> @某人", example="#指派 R5 @王师傅", summary="把报修指派给某人处理")
 async def assign(ctx: Context, args: str) -> Reply:
     """Assign a report to someone who will fix it."""
     report, _ = await _numbered(ctx, args, "#指派 R5 @王师傅")
@@ -258,11 +260,11 @@ async def assign(ctx: Context, args: str) -> Reply:
     await store.record(ctx.session, report, store.ASSIGN, ctx.now, actor=ctx.member, status=ASSIGNED,
                        assignee=person)
     text = (f"{headline(report)}已指派给 {store.name_of(person)}。"
-            f"处理好后请发送 #处理 R{report.id} [说明]。")
+            f"处理好后请发送 #处理 R{report.id} 和处理情况，例如：#处理 R{report.id} 已清理。")
     return ctx.reply(text, mention=_unique(ctx.member.wechat_id, person.wechat_id))
 
 
-@router.command("处理", "resolve", usage="#处理 R<n> [说明]", summary="把报修标为已处理（楼组长或被指派的人）")
+@router.command("处理", "resolve", usage="#处理 R<n> [说明]", example="#处理 R5 已清理", summary="把报修标为已处理（楼组长或被指派的人）")
 async def resolve(ctx: Context, args: str) -> Reply:
     """Mark a report resolved; its reporter is asked to confirm."""
     report, rest = await _numbered(ctx, args, "#处理 R5 纸箱已清走")
@@ -287,7 +289,7 @@ async def resolve(ctx: Context, args: str) -> Reply:
     return ctx.reply(text, mention=_unique(name_id(reporter), *(m.wechat_id for m in others.values())))
 
 
-@router.command("确认", "confirm", usage="#确认 R<n>", summary="确认自己的报修已解决")
+@router.command("确认", "confirm", usage="#确认 R<n>", example="#确认 R5", summary="确认自己的报修已解决")
 async def confirm(ctx: Context, args: str) -> str:
     """The reporter confirms a resolved report: it closes, and they earn the report bonus once."""
     report, _ = await _awaiting_answer(
@@ -309,11 +311,11 @@ async def confirm(ctx: Context, args: str) -> str:
     return text
 
 
-@router.command("未解决", "reopen", usage="#未解决 R<n> [情况]", summary="报修处理后问题还在，重新打开")
+@router.command("未解决", "reopen", usage="#未解决 R<n> [情况]", example="#未解决 R5 纸箱还在", summary="报修处理后问题还在，重新打开")
 async def reopen(ctx: Context, args: str) -> Reply:
     """The reporter says a resolved report is not fixed: it opens again, with their words."""
     report, rest = await _awaiting_answer(
-        ctx, args, "#未解决 R5 纸箱还在", not_reporter="只有 R{n} 的报修人可以反馈未解决；发现新问题请发送 #报修 <描述>。",
+        ctx, args, "#未解决 R5 纸箱还在", not_reporter="只有 R{n} 的报修人可以反馈未解决；发现新问题请发送 #报修 和问题。",
         not_resolved="R{n} 还在处理中（{status}），不用重新打开；发送 #进度 R{n} 查看。")
     note = _note(ctx.as_typed(rest))
     resolver = await store.last_actor(ctx.session, report.id, store.RESOLVE)
@@ -324,7 +326,7 @@ async def reopen(ctx: Context, args: str) -> Reply:
     return ctx.reply(text, mention=_unique(ctx.member.wechat_id, name_id(resolver), name_id(assignee)))
 
 
-@router.command("合并", "merge", permission=leader(), usage="#合并 R<n> R<m>", summary="把重复的报修 R<n> 并入 R<m>")
+@router.command("合并", "merge", permission=leader(), usage="#合并 R<n> R<m>", example="#合并 R9 R7", summary="把重复的报修 R<n> 并入 R<m>")
 async def merge(ctx: Context, args: str) -> Reply:
     """Close a report as a duplicate of another; both reporters are told."""
     example = "#合并 R9 R7（把 R9 并入 R7）"

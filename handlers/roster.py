@@ -12,12 +12,12 @@ from bot.core.rules import leader
 from storage import roster
 from storage.models import Resident
 
-router = Router("roster")
+router = Router("roster", topic="审核")
 
 EXAMPLE = "#门牌 @张阿姨 1201"
 
 
-@router.command("门牌", "door", permission=leader(), usage="#门牌 @某人 <门牌号> [姓名]",
+@router.command("门牌", "door", permission=leader(), usage="#门牌 @某人 <门牌号> [姓名]", example=EXAMPLE,
                 summary="登记某人的门牌号，对上名册（楼组长）")
 async def door(ctx: Context, args: str) -> str:
     """Link a member of this group to a roster line of this building (made if there is none)."""

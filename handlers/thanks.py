@@ -13,12 +13,12 @@ from storage.catalogue import PATROL
 from storage.models import Activity, Patrol, Thanks
 from storage.ratings import patrol_days
 
-router = Router("thanks")
+router = Router("thanks", topic="积分")
 
 THANKS_POINTS = 1
 
 
-@router.command("点赞", "thanks", usage="#点赞 @某人 [理由]", summary="感谢保洁员、志愿者（对方 +1 分）")
+@router.command("点赞", "thanks", usage="#点赞 @某人 [理由]", example="#点赞 @王师傅 楼道扫得真干净", summary="感谢保洁员、志愿者（对方 +1 分）")
 async def thank(ctx: Context, args: str):
     """Thank someone: a point to them, a few per giver per day, never to oneself."""
     target = await one_mentioned(ctx, "#点赞 @王师傅 楼道扫得真干净")
@@ -45,7 +45,7 @@ async def thank(ctx: Context, args: str):
     return ctx.reply(f"{ctx.member.display_name} 为你点赞{said}！+{THANKS_POINTS} 分", mention=(target.wechat_id,))
 
 
-@router.command("巡查", "patrol", permission=patroller(), usage="#巡查 [情况]", summary="记录一次巡查（党员、志愿者）")
+@router.command("巡查", "patrol", permission=patroller(), usage="#巡查 [情况]", example="#巡查 楼道通畅", summary="记录一次巡查（党员、志愿者）")
 async def patrol(ctx: Context, args: str) -> str:
     """Record a patrol; points per the catalogue's 巡查 entry, up to its daily cap."""
     assert ctx.building is not None
@@ -65,8 +65,9 @@ async def patrol(ctx: Context, args: str) -> str:
                           now=ctx.now, ref=("patrol", record.id), message_id=ctx.message.id)
         earned = f"，+{entry.points} 分"
     elif entry is not None:
-        earned = f"（今天的巡查积分已满 {entry.daily_cap} 次，记录照常保存）"
+        earned = f"。巡查每天最多加 {entry.daily_cap} 次分，这次不加分，记录照样留着"
     week_start, week_end = queries.week_bounds(ctx.now, ctx.settings.timezone)
     days = await patrol_days(ctx.session, ctx.building.id, week_start, week_end, ctx.settings.timezone)
     said = f"：{note}" if note else ""
-    return f"已记录巡查（今天第 {done_today + 1} 次）{said}{earned}。本周{ctx.building.name}巡查覆盖 {days}/7 天。"
+    return (f"已记录巡查（今天第 {done_today + 1} 次）{said}{earned}。"
+            f"本周{ctx.building.name} 7 天里已有 {days} 天有人巡查。")

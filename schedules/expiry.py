@@ -47,5 +47,5 @@ async def close_unconfirmed(ctx: JobContext) -> list[Reply]:
         room = await store.room_of(ctx.session, report)
         if room and reporter is not None:
             replies.append(Reply(room, f"R{report.id}（{short(report.description)}）处理后 {hours} 小时没有收到确认，"
-                                       f"已自动关闭。如果问题还在，请重新发送 #报修 <描述>。", (reporter.wechat_id,)))
+                                       f"已自动关闭。如果问题还在，请重新发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱。", (reporter.wechat_id,)))
     return replies

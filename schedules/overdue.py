@@ -74,8 +74,8 @@ def _post(room: str, late: list[Late]) -> Reply:
     mention = tuple(dict.fromkeys(who for *_, leaders in late for who in leaders))
     if len(late) == 1:
         [(number, what, ask, _)] = late
-        return Reply(room, f"{what}，{ask}；处理后发送 #处理 {number} [说明]。", mention)
-    lines = [f"{len(late)} 件报修超时未处理，请楼组长跟进；处理后发送 #处理 R编号 [说明]："]
+        return Reply(room, f"{what}，{ask}；处理后发送 #处理 {number} 和处理情况，例如：#处理 {number} 已清理。", mention)
+    lines = [f"{len(late)} 件报修超时未处理，请楼组长跟进；处理后发送 #处理 和编号，例如：#处理 {late[0][0]} 已清理："]
     lines += [what + ("" if ask == "请楼组长跟进" else f"（{ask}）") for _, what, ask, _ in late[:MOST_LISTED]]
     if len(late) > MOST_LISTED:
         lines.append(f"……还有 {len(late) - MOST_LISTED} 件，楼组长发送 #进度 查看全部。")

@@ -22,7 +22,7 @@ async def test_a_committee_adds_its_own_activities_and_residents_claim_them(chat
     assert (await louzu("activities", "disable", "垃圾分类值守")).lines == [
         "已修改活动 垃圾分类值守：停用（#打卡 里不再出现，已有记录不变）。"]
     refused = await chat.one("[12号楼群] 老周: #打卡 垃圾分类值守")
-    assert "请写上活动名称" in refused and "垃圾分类值守" not in refused.split("可打卡的活动：")[1]
+    assert refused == "@老周 没有“垃圾分类值守”这个活动，相近的有：捡垃圾。例如：#打卡 捡垃圾"
     listed = await louzu("activities", "list")
     row = next(line for line in listed.lines if "垃圾分类值守" in line)
     assert [c.strip() for c in row.split("│")[1:-1]] == ["垃圾分类值守", "3", "次", "自动通过", "1", "1", "否"]

@@ -9,7 +9,7 @@ from storage.models import Group, LedgerEntry, ProcessedMessage, Report, RoleGra
 
 async def test_admin_binds_a_group_and_names_a_leader(chat):
     assert await chat.one("[12号楼群] 王主任: #绑定 12号楼") == (
-        "@王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可用 #设楼组长 @某人 指定楼组长。")
+        "@王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可发 #设楼组长 @李阿姨 指定楼组长（@ 后从名单里点选）。")
     assert await chat.one("[12号楼群] 王主任: #设楼组长 @李楼长") == "@王主任 已设 李楼长 为 12号楼 的楼组长。"
     assert await chat.one("[12号楼群] 王主任: #设楼组长 @李楼长") == "@王主任 李楼长 已经是 12号楼 的楼组长。"
     assert await chat.count(RoleGrant) == 1
@@ -34,15 +34,15 @@ async def test_residents_cannot_bind_or_set_leaders(chat):
 
 async def test_unbound_group_is_told_to_bind_first(chat):
     reply = await chat.one("[3号楼群] 张阿姨: #报修 楼道堆了纸箱")
-    assert reply == "@张阿姨 本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"
+    assert reply == "@张阿姨 本群还没有绑定楼栋，请居委会管理员发送 #绑定 和本群的楼号，例如：#绑定 12号楼"
     assert await chat.count(Report) == 0
     assert "还没有绑定楼栋" in await chat.one("[3号楼群] 张阿姨: #帮助")
 
 
 async def test_set_leader_needs_exactly_one_mention(chat):
     await chat.one("[12号楼群] 王主任: #绑定 12号楼")
-    assert await chat.one("[12号楼群] 王主任: #设楼组长 李楼长") == "@王主任 请@一位群成员，例如：#设楼组长 @某人"
-    assert "请@一位群成员" in await chat.one("[12号楼群] 王主任: #设楼组长 @甲 @乙")
+    assert await chat.one("[12号楼群] 王主任: #设楼组长 李楼长") == "@王主任 请@一位群成员（先打 @，再从名单里点选这个人），例如：#设楼组长 @李楼长"
+    assert "请只@一位群成员" in await chat.one("[12号楼群] 王主任: #设楼组长 @甲 @乙")
     assert await chat.count(RoleGrant) == 0
 
 
@@ -62,15 +62,30 @@ async def test_help_is_role_aware(chat):
     admin = await chat.one("[12号楼群] 王主任: #help")
     for command in ("#报修", "#打卡", "#我的积分"):
         assert command in resident and command in admin
-    assert "#绑定" not in resident and "#设楼组长" not in resident
-    assert "#绑定" in admin and "#设楼组长" in admin and "#设角色" in admin
+    assert "#绑定" not in resident and "#设楼组长" not in resident and "#审核" not in resident
+    assert "#绑定" in admin and "#设楼组长" in admin and "#帮助 管理" in admin
+    assert "#设角色 @吴大爷 志愿者" in await chat.one("[12号楼群] 王主任: #帮助 管理")
+    assert "#帮助 管理" not in resident and "只有居委会管理员" not in resident
+
+
+async def test_a_residents_help_fits_a_phone_screen_and_shows_lines_to_send(chat):
+    """Regression: a resident's #帮助 was 14 lines of <placeholders>, commands they could not use among them."""
+    await chat.setup_building()
+    resident = await chat.one("[12号楼群] 张阿姨: #帮助")
+    lines = resident.splitlines()
+    assert len(lines) <= 10 and "<" not in resident and "[" not in resident
+    assert lines[1].startswith("#报修 3楼楼道堆了纸箱") and lines[-1] == "更多：#帮助 报修、#帮助 积分、#帮助 礼品"
+    topic = await chat.one("[12号楼群] 张阿姨: #帮助 积分")
+    assert "#积分明细" in topic and "#点赞 @王师傅 楼道扫得真干净" in topic and "#报修" not in topic
+    assert "#巡查" not in topic  # 张阿姨 is no party member or volunteer
+    assert len((await chat.one("[12号楼群] 王主任: #帮助")).splitlines()) <= 10
 
 
 async def test_mentioning_the_bot_reads_as_a_command(chat):
     await chat.setup_building()
     reply = await chat.one("[12号楼群] 张阿姨: @楼组小助手 打卡 捡垃圾")
     assert reply.startswith("@张阿姨 C1 已记录")
-    assert "可用指令" in await chat.one("[12号楼群] 张阿姨: @楼组小助手")
+    assert "常用指令" in await chat.one("[12号楼群] 张阿姨: @楼组小助手")
 
 
 async def test_ordinary_chat_is_never_answered(chat):

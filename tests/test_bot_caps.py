@@ -57,7 +57,7 @@ async def test_overdue_reports_are_one_post_per_group_per_run(chat, clock):
     posts = await overdue(chat)
     assert [p.split("]")[0] for p in posts] == ["[12号楼群", "[9号楼群"]
     twelve = posts[0]
-    assert twelve.startswith("[12号楼群] @李楼长 10 件报修超时未处理，请楼组长跟进；处理后发送 #处理 R编号 [说明]：\nR1（")
+    assert twelve.startswith("[12号楼群] @李楼长 10 件报修超时未处理，请楼组长跟进；处理后发送 #处理 和编号，例如：#处理 R1 已清理：\nR1（")
     assert twelve.count("\n") == 10 and twelve.count("@") == 1 and len(twelve) < 800
     assert posts[1].startswith("[9号楼群] @赵楼长 R11（乱停车：车棚电动车乱停）已2天1小时未处理，请楼组长跟进")
     clock.advance(hours=48)
@@ -93,10 +93,10 @@ async def test_pending_comes_ten_a_page(chat):
     assert first.splitlines()[0] == "@李楼长 待审核申请 25 条、待发放礼品 1 件，第 1/3 页："
     assert first.splitlines()[2:4] == ["C1 居民00 志愿服务 2小时 20分", "C2 居民00 志愿服务 2小时 20分"]
     assert len(re.findall(r"^C\d+ ", first, re.M)) == 10 and first.endswith("发送 #审核 2 看下一页。")
-    assert "几条一起驳回：#驳回 C5 C6 原因" in first
+    assert "几条一起驳回，例如：#驳回 C5 C6 时长不对" in first
     last = await chat.one("[12号楼群] 李楼长: #审核 3")
     assert re.findall(r"^[CX]\d+", last, re.M) == ["C21", "C22", "C23", "C24", "C25", "X1"]
-    assert "待发放礼品（#发放 X编号）：" in last and "看下一页" not in last
+    assert "待发放礼品（例如：#发放 X1）：" in last and "看下一页" not in last
     assert await chat.one("[12号楼群] 李楼长: #审核 4") == "@李楼长 只有 3 页，发送 #审核 3 看最后一页。"
     assert "C11 " in await chat.one("[12号楼群] 李楼长: #pending 2")
 

@@ -13,7 +13,7 @@ async def test_claim_is_auto_approved_and_counts_toward_points(chat):
         "@张阿姨 C1 已记录：捡垃圾 1次，+2 分，当前积分 2 分。谢谢你为楼里出力！")
     assert "+10 分，当前积分 12 分" in await chat.one("[12号楼群] 张阿姨: #claim 清理楼道 2")
     assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
-        "@张阿姨 你的爱心积分：余额 12 分；本周 +12，本月 +12；本周在12号楼排第 1 名（共 1 人上榜）。")
+        "@张阿姨 你的爱心积分：余额 12 分；本周得 12 分，本月得 12 分；本周在12号楼排第 1 名（共 1 人上榜）。")
     entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
     assert [(e.amount, e.kind, e.ref_type, e.ref_id) for e in entries] == [(2, "claim", "claim", 1),
                                                                           (10, "claim", "claim", 2)]
@@ -48,18 +48,18 @@ async def test_approval_activity_is_pending(chat):
 
 async def test_bad_quantities_are_refused_and_change_nothing(chat):
     await chat.setup_building()
-    for bad in ("0", "-1", "1.5", "很多", "4"):
+    for bad in ("0", "-1", "1.5", "4", "零"):
         reply = await chat.one(f"[12号楼群] 张阿姨: #打卡 捡垃圾 {bad}")
         assert reply == "@张阿姨 捡垃圾的数量应为 1 到 3 之间的整数（单位：次），例如：#打卡 捡垃圾 2", bad
     assert "1 到 8 之间" in await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 9")
-    assert "请写上小时数" in await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务")
+    assert "请写上做了几小时" in await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务")
     assert await chat.count(Claim) == 0
 
 
 async def test_unknown_activity_lists_the_catalogue(chat):
     await chat.setup_building()
     reply = await chat.one("[12号楼群] 张阿姨: #打卡 跳广场舞")
-    assert reply.startswith("@张阿姨 请写上活动名称，例如：#打卡 捡垃圾。可打卡的活动：捡垃圾（2分/次）")
+    assert reply.startswith("@张阿姨 没有“跳广场舞”这个活动。可打卡的活动：捡垃圾（2分/次）")
     assert "志愿服务（10分/小时）" in reply
     assert await chat.count(Claim) == 0
 
@@ -75,7 +75,7 @@ async def test_rank_in_the_building_this_week(chat, clock):
     assert "还没有上榜" in await chat.one("[12号楼群] 新邻居: #我的积分")
     clock.advance(days=5)  # Monday 30 November: a new week, the same month
     assert await chat.one("[12号楼群] 张阿姨: #积分") == (
-        "@张阿姨 你的爱心积分：余额 5 分；本周 +0，本月 +5；本周还没有上榜，去 #打卡 吧。")
+        "@张阿姨 你的爱心积分：余额 5 分；本周还没得分，本月得 5 分；本周还没有上榜，去 #打卡 吧。")
 
 
 async def test_points_stay_with_their_building(chat):
@@ -90,7 +90,7 @@ async def test_points_stay_with_their_building(chat):
 async def test_a_new_member_is_told_all_zero_not_a_point_from_nowhere(chat):
     await chat.setup_building()
     assert await chat.one("[12号楼群] 新邻居: #我的积分") == (
-        "@新邻居 你的爱心积分：余额 0 分；本周 +0，本月 +0；本周还没有上榜，去 #打卡 吧。")
+        "@新邻居 你的爱心积分：余额 0 分；本周还没得分，本月还没得分；本周还没有上榜，去 #打卡 吧。")
 
 
 async def test_a_claim_at_local_monday_midnight_is_this_weeks_not_last_weeks(chat, clock, settings):
@@ -101,9 +101,9 @@ async def test_a_claim_at_local_monday_midnight_is_this_weeks_not_last_weeks(cha
     clock.set_local("2026-11-30 00:00", tz)  # Monday 00:00: the first moment of this week
     await chat.one("[12号楼群] 老周: #打卡 清理楼道")
     assert await chat.one("[12号楼群] 老周: #我的积分") == (
-        "@老周 你的爱心积分：余额 5 分；本周 +5，本月 +5；本周在12号楼排第 1 名（共 1 人上榜）。")
+        "@老周 你的爱心积分：余额 5 分；本周得 5 分，本月得 5 分；本周在12号楼排第 1 名（共 1 人上榜）。")
     assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
-        "@张阿姨 你的爱心积分：余额 2 分；本周 +0，本月 +2；本周还没有上榜，去 #打卡 吧。")
+        "@张阿姨 你的爱心积分：余额 2 分；本周还没得分，本月得 2 分；本周还没有上榜，去 #打卡 吧。")
     # Four members have this building (王主任, 李楼长, 张阿姨, 老周); one has points this week.
     assert await chat.one("[12号楼群] 老周: #排行") == (
         "@老周 本周12号楼爱心积分榜：\n1. 老周 5 分\n"
@@ -131,7 +131,7 @@ async def test_one_thanks_is_enough_to_be_ranked_and_to_count_as_taking_part(cha
     await chat.setup_building()
     await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅 楼道扫得真干净")
     assert await chat.one("[12号楼群] 王师傅: #我的积分") == (
-        "@王师傅 你的爱心积分：余额 1 分；本周 +1，本月 +1；本周在12号楼排第 1 名（共 1 人上榜）。")
+        "@王师傅 你的爱心积分：余额 1 分；本周得 1 分，本月得 1 分；本周在12号楼排第 1 名（共 1 人上榜）。")
     # Four members have this building (王主任, 李楼长, 张阿姨, 王师傅): one took part.
     assert await chat.one("[12号楼群] 王师傅: #排行") == (
         "@王师傅 本周12号楼爱心积分榜：\n1. 王师傅 1 分\n"
@@ -152,7 +152,7 @@ async def test_points_awarded_and_deducted_again_this_week_are_not_a_place_in_th
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 5 帮忙")
     await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 5 记错了人")  # this week: +5 and -5
     assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
-        "@张阿姨 你的爱心积分：余额 0 分；本周 +0，本月 +0；本周还没有上榜，去 #打卡 吧。")
+        "@张阿姨 你的爱心积分：余额 0 分；本周还没得分，本月还没得分；本周还没有上榜，去 #打卡 吧。")
     assert (await chat.one("[12号楼群] 老周: #我的积分")).endswith("本周在12号楼排第 1 名（共 1 人上榜）。")
     ranking = (await chat.one("[12号楼群] 老周: #排行")).split("\n")
     assert ranking[:2] == ["@老周 本周12号楼爱心积分榜：", "1. 老周 2 分"] and ranking[2].startswith("本楼星级：")
@@ -175,7 +175,7 @@ async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first
     clock.set_local("2026-12-31 23:00", tz)  # December's last hour: the month runs to 1 January 2027
     await chat.one("[12号楼群] 老周: #打卡 清理楼道")
     assert await chat.one("[12号楼群] 老周: #我的积分") == (
-        "@老周 你的爱心积分：余额 7 分；本周 +5，本月 +7；本周在12号楼排第 1 名（共 1 人上榜）。")
+        "@老周 你的爱心积分：余额 7 分；本周得 5 分，本月得 7 分；本周在12号楼排第 1 名（共 1 人上榜）。")
 
 
 async def test_a_claim_waiting_for_a_leader_counts_toward_the_daily_cap_and_a_rejected_one_does_not(chat):

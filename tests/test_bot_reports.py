@@ -68,7 +68,7 @@ async def test_report_opens_with_category_reporter_time_and_a_history_row(chat, 
     ("电梯里有异味", "环境卫生"),
     ("楼上装修太吵", "噪音"),
     ("电动车在楼道充电", "安全/消防"),
-    ("楼下的路灯不亮", "其他"),
+    ("楼下的路灯不亮", "设施"),
 ])
 def test_category_is_guessed_from_the_words(text, category):
     assert guess_category(text) == category
@@ -185,7 +185,7 @@ async def test_the_whole_lifecycle_with_the_bonus_once(chat, clock):
     await opened(chat, "张阿姨")
     replies = await chat.send(chat.message(f"[{ROOM}] 李楼长: #指派 R1 @王师傅"))
     assert [(r.text, r.mention) for r in replies] == [(
-        "R1（楼道堆物：3楼楼道堆了纸箱）已指派给 王师傅。处理好后请发送 #处理 R1 [说明]。", ("李楼长", "王师傅"))]
+        "R1（楼道堆物：3楼楼道堆了纸箱）已指派给 王师傅。处理好后请发送 #处理 R1 和处理情况，例如：#处理 R1 已清理。", ("李楼长", "王师傅"))]
     assert (await report(chat, 1)).status == "assigned"
     clock.advance(hours=1)
     replies = await chat.send(chat.message(f"[{ROOM}] 王师傅: #处理 R1 纸箱已清走"))  # the assignee may resolve
@@ -204,7 +204,7 @@ async def test_the_whole_lifecycle_with_the_bonus_once(chat, clock):
         "@张阿姨 谢谢确认！R1 已关闭。有效报修 +2 分，当前积分 2 分。")
     assert (await report(chat, 1)).status == "closed"
     assert await chat.one(f"[{ROOM}] 张阿姨: #确认 R1") == (
-        "@张阿姨 R1 已关闭。如果问题又出现了，请重新发送 #报修 <描述>。")
+        "@张阿姨 R1 已关闭。如果问题又出现了，请重新发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱。")
     [bonus] = await chat.scalars(select(LedgerEntry))
     assert (bonus.kind, bonus.amount, bonus.author_id, bonus.ref_type, bonus.ref_id, bonus.reason) == (
         "report_bonus", 2, None, "report", 1, "有效报修 R1")
@@ -237,7 +237,7 @@ async def test_assign_refusals(chat):
     await chat.setup_building()
     await opened(chat)
     assert "只有楼组长可以使用" in await chat.one(f"[{ROOM}] 张阿姨: #指派 R1 @王师傅")
-    assert await chat.one(f"[{ROOM}] 李楼长: #指派 R1") == "@李楼长 请@一位群成员，例如：#指派 R1 @王师傅"
+    assert await chat.one(f"[{ROOM}] 李楼长: #指派 R1") == "@李楼长 请@一位群成员（先打 @，再从名单里点选这个人），例如：#指派 R1 @王师傅"
     assert await chat.one(f"[{ROOM}] 李楼长: #指派 @王师傅") == "@李楼长 请写上报修编号，例如：#指派 R5 @王师傅"
     assert "没有找到 R7" in await chat.one(f"[{ROOM}] 李楼长: #指派 R7 @王师傅")
     await chat.one(f"[{ROOM}] 李楼长: #指派 R1 @王师傅")
@@ -312,7 +312,7 @@ async def test_progress_shows_status_and_full_history(chat, clock):
 
 async def test_progress_without_a_number_lists_ones_own_or_the_buildings_open_reports(chat, clock):
     await chat.setup_building()
-    assert await chat.one(f"[{ROOM}] 张阿姨: #进度") == "@张阿姨 你目前没有未关闭的报修。发现问题请发送 #报修 <描述>。"
+    assert await chat.one(f"[{ROOM}] 张阿姨: #进度") == "@张阿姨 你目前没有未关闭的报修。发现问题请发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱"
     assert await chat.one(f"[{ROOM}] 李楼长: #进度") == "@李楼长 12号楼目前没有未关闭的报修。"
     await opened(chat, "张阿姨", "3楼楼道堆了纸箱")
     clock.advance(days=1, hours=3)
@@ -324,13 +324,13 @@ async def test_progress_without_a_number_lists_ones_own_or_the_buildings_open_re
         "@张阿姨 你未关闭的报修 2 件：\n"
         "R1 楼道堆物 · 待处理 · 11月25日 10:00 登记 · 3楼楼道堆了纸箱\n"
         "R3 噪音 · 已处理，待确认 · 11月26日 13:45 登记 · 楼上装修太吵\n"
-        "发送 #进度 R<编号> 查看详情。")
+        "看某一件的详情，例如：#进度 R1")
     assert await chat.one(f"[{ROOM}] 李楼长: #进度") == (
         "@李楼长 12号楼未关闭的报修 3 件（最早的在前）：\n"
         "R1 楼道堆物 · 待处理 · 已等1天3小时 · 3楼楼道堆了纸箱\n"
         "R2 乱停车 · 待处理 · 已等45分钟 · 门口乱停车\n"
-        "R3 噪音 · 已处理，待确认 · 已等不到1分钟 · 楼上装修太吵\n"
-        "发送 #进度 R<编号> 查看详情。")
+        "R3 噪音 · 已处理，待确认 · 刚刚登记 · 楼上装修太吵\n"
+        "看某一件的详情，例如：#进度 R1")
 
 
 async def test_replies_in_the_group_never_show_a_wechat_id(chat, tmp_path):
@@ -496,7 +496,7 @@ async def test_a_resolved_report_closes_by_itself_after_72_hours(chat, clock):
     async with chat.app.sessions() as session, session.begin():
         replies = await close_unconfirmed(JobContext(session, chat.app.settings, clock()))
     assert [(r.room_id, r.text, r.mention) for r in replies] == [(
-        ROOM, "R1（3楼楼道堆了纸箱）处理后 72 小时没有收到确认，已自动关闭。如果问题还在，请重新发送 #报修 <描述>。",
+        ROOM, "R1（3楼楼道堆了纸箱）处理后 72 小时没有收到确认，已自动关闭。如果问题还在，请重新发送 #报修 和问题，例如：#报修 3楼楼道堆了纸箱。",
         ("张阿姨",))]
     closed = await report(chat, 1)
     assert closed.status == "closed"

@@ -76,3 +76,11 @@ def test_a_rule_has_a_readable_repr_and_explains_itself():
     rule = bound_group()
     assert repr(rule) == "boundgroup()"  # its class's name, as a permission's is ("leader()")
     assert rule.refusal == UNBOUND and not rule.holds(SimpleNamespace(building=None))
+
+
+def test_every_command_shows_a_worked_example_not_a_placeholder():
+    from bot.core.parser import placeholder_in
+
+    for command in build_table().commands:
+        assert command.example.startswith(f"#{command.keyword}"), command.keyword
+        assert placeholder_in(command.example) is None and "[" not in command.example, command.example

@@ -34,7 +34,7 @@ async def test_residents_and_building_leaders_are_refused_what_is_not_theirs(cha
     assert await chat.one("[12号楼群] 张阿姨: #通知 明天停水") == (
         "@张阿姨 #通知 只有楼组长可以使用。发送 #帮助 查看你可用的指令。")
     assert await chat.one("[12号楼群] 李楼长: #通知 全部 明天停水") == (
-        "@李楼长 #通知 全部 只有居委会管理员可以使用；在本群发通知请发送 #通知 <内容>。")
+        "@李楼长 #通知 全部 只有居委会管理员可以使用；在本群发通知请发送，例如：#通知 本周六上午9点楼道大扫除")
     assert "请写上通知内容" in await chat.one("[12号楼群] 李楼长: #notice")
     assert await chat.count(OutboxMessage) == 0
 
@@ -86,7 +86,7 @@ async def test_repeating_notices_are_listed_and_cancelled_by_their_own_group_onl
     scheduler = chat.app.schedules.scheduler
     assert {j.id for j in scheduler.get_jobs() if j.id.startswith("notice:")} == {"notice:1", "notice:2", "notice:3"}
     assert await chat.one("[12号楼群] 李楼长: #定时列表") == (
-        "@李楼长 本群的定时通知（#取消定时 S编号 取消）：\n"
+        "@李楼长 本群的定时通知（取消发送，例如：#取消定时 S1）：\n"
         "S1 每周六 09:00，下次 11月28日 09:00：周六大扫除\n"
         "S2 每月1日 10:00，下次 12月1日 10:00：交物业费")
     assert await chat.one("[11号楼群] 周楼长: #取消定时 S1") == (
@@ -112,9 +112,11 @@ async def test_a_cancelled_notice_is_not_posted_even_if_its_job_fires(chat):
 
 async def test_schedule_refusals(chat, clock):
     await chat.setup_building()
-    example = ("@李楼长 没看懂时间，可以这样写：#定时 每天 07:30 <内容>（时间还可以写：每周六 09:00、每月1日 10:00、"
-               "明天 08:30、12月1日 09:00）")
-    assert await chat.one("[12号楼群] 李楼长: #定时 下周一 09:00 开会") == example
+    example = ("@李楼长 没看懂时间，可以这样写：#定时 每周六 09:00 请大家清理门前杂物（时间还可以写：每天 7:30、"
+               "每周三 下午2点、明早8点、今晚7点半、下周一 9点、12月1日 9:00）")
+    assert await chat.one("[12号楼群] 李楼长: #定时 过几天 09:00 开会") == example
+    assert await chat.one("[12号楼群] 李楼长: #定时 明天 3点 开会") == (
+        "@李楼长 3点是早上还是下午？请写明，例如：下午3点 或 早上3点")
     assert await chat.one("[12号楼群] 李楼长: #定时 开会") == example
     assert await chat.one("[12号楼群] 李楼长: #定时 今天 09:00 开会") == (
         "@李楼长 11月25日 09:00 已经过去了，请写一个以后的时间，例如：#定时 明天 08:30 开会")

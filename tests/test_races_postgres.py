@@ -121,7 +121,7 @@ async def test_two_deductions_racing_one_balance_on_postgres_take_it_once(chat, 
     told = [r for r in replies if r.startswith("@张阿姨 ")]
     refused = [r for r in replies if not r.startswith("@张阿姨 ")]
     assert len(told) == 1 and told[0].endswith("扣除你 30 分：重复登记。如有疑问请联系楼组长。")
-    assert len(refused) == 1 and refused[0].endswith(" 张阿姨 只有 0 分，最多扣 0 分。")
+    assert len(refused) == 1 and refused[0].endswith(" 张阿姨 现在没有积分，扣不了分。")
     assert [e.amount for e in await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))] == [30, -30]
 
 

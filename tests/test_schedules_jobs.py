@@ -96,12 +96,12 @@ async def test_overdue_reports_go_to_leaders_then_grid_leaders_and_committee_onc
     assert await run(chat, "overdue_reports") == []
     clock.advance(hours=2)
     assert await run(chat, "overdue_reports") == [
-        "[12号楼群] @李楼长 R1（楼道堆物：3楼楼道堆了纸箱）已2天1小时未处理，请楼组长跟进；处理后发送 #处理 R1 [说明]。"]
+        "[12号楼群] @李楼长 R1（楼道堆物：3楼楼道堆了纸箱）已2天1小时未处理，请楼组长跟进；处理后发送 #处理 R1 和处理情况，例如：#处理 R1 已清理。"]
     clock.advance(hours=1)
     assert await run(chat, "overdue_reports") == []  # raised once, not every hour
     clock.advance(hours=47)
     assert await run(chat, "overdue_reports") == [
-        "[12号楼群] @赵网格 R1（楼道堆物：3楼楼道堆了纸箱）已4天1小时未处理，已转网格长和居委会跟进；处理后发送 #处理 R1 [说明]。",
+        "[12号楼群] @赵网格 R1（楼道堆物：3楼楼道堆了纸箱）已4天1小时未处理，已转网格长和居委会跟进；处理后发送 #处理 R1 和处理情况，例如：#处理 R1 已清理。",
         f"[{TZ_ROOM}] 【超时未处理的报修】\n12号楼 R1（楼道堆物：3楼楼道堆了纸箱）已4天1小时未处理"]
     clock.advance(hours=5)
     assert await run(chat, "overdue_reports") == []

@@ -58,6 +58,49 @@ def test_one_off_phrases(phrase, moment, said):
     assert when.text == said
 
 
+# As people write times (now: Wednesday 25 November 2026, 10:00 in Shanghai): what each one is read as.
+@pytest.mark.parametrize("phrase, said, first", [
+    ("明早8点", "11月26日 08:00", "2026-11-26 08:00"),
+    ("明早 8点", "11月26日 08:00", "2026-11-26 08:00"),
+    ("今晚7点半", "11月25日 19:30", "2026-11-25 19:30"),
+    ("明晚 八点", "11月26日 20:00", "2026-11-26 20:00"),
+    ("今天 下午3点", "11月25日 15:00", "2026-11-25 15:00"),
+    ("明天 下午三点一刻", "11月26日 15:15", "2026-11-26 15:15"),
+    ("明天 上午九点", "11月26日 09:00", "2026-11-26 09:00"),
+    ("明天 中午12点", "11月26日 12:00", "2026-11-26 12:00"),
+    ("明天 9点15分", "11月26日 09:15", "2026-11-26 09:15"),
+    ("明天 十点半", "11月26日 10:30", "2026-11-26 10:30"),
+    ("后天 傍晚6点", "11月27日 18:00", "2026-11-27 18:00"),
+    ("下周一 9点", "11月30日 09:00", "2026-11-30 09:00"),
+    ("下周一 09:00", "11月30日 09:00", "2026-11-30 09:00"),
+    ("下星期五 上午10点", "12月4日 10:00", "2026-12-04 10:00"),
+    ("周六9点", "11月28日 09:00", "2026-11-28 09:00"),
+    ("星期六 上午9点", "11月28日 09:00", "2026-11-28 09:00"),
+    ("周三 11点", "11月25日 11:00", "2026-11-25 11:00"),  # today, later on
+    ("周三 9点", "12月2日 09:00", "2026-12-02 09:00"),  # today's is past: next week's
+    ("这周五 晚上7点", "11月27日 19:00", "2026-11-27 19:00"),
+    ("12月1日 9:00", "12月1日 09:00", "2026-12-01 09:00"),
+    ("12月1号 上午9点", "12月1日 09:00", "2026-12-01 09:00"),
+    ("每周三 下午2点", "每周三 14:00", "2026-11-25 14:00"),
+    ("每天早上7点半", "每天 07:30", "2026-11-26 07:30"),
+    ("每天 晚上8点", "每天 20:00", "2026-11-25 20:00"),
+    ("每周日 晚上8点", "每周日 20:00", "2026-11-29 20:00"),
+    ("每月1号 上午10点", "每月1日 10:00", "2026-12-01 10:00"),
+    ("每个月15号 9点", "每月15日 09:00", "2026-12-15 09:00"),
+])
+def test_time_phrases_people_use(phrase, said, first):
+    when, rest = parse_when(f"{phrase} 请大家清理门前杂物", NOW, TZ)
+    assert (when.text, rest) == (said, "请大家清理门前杂物")
+    fire = when.run_at if when.cron is None else cron_trigger(when.cron, TZ).get_next_fire_time(None, NOW.astimezone(TZ))
+    assert f"{fire.astimezone(TZ):%Y-%m-%d %H:%M}" == first
+
+
+@pytest.mark.parametrize("phrase, hour", [("明天 3点", 3), ("每天 5点", 5), ("周六 2点半", 2)])
+def test_an_hour_from_1_to_6_without_morning_or_afternoon_is_asked_about(phrase, hour):
+    with pytest.raises(PhraseError, match=f"{hour}点是早上还是下午？请写明，例如：下午{hour}点 或 早上{hour}点"):
+        parse_when(f"{phrase} 开会", NOW, TZ)
+
+
 def test_tomorrow_crosses_the_month_in_local_time():
     late = datetime(2026, 11, 30, 15, 30, tzinfo=timezone.utc)  # 23:30 on the 30th in Shanghai
     when, _ = parse_when("明天 08:00 x", late, TZ)
@@ -66,7 +109,7 @@ def test_tomorrow_crosses_the_month_in_local_time():
 
 @pytest.mark.parametrize("phrase", [
     "每天", "每天 25:00 x", "每天 07:60 x", "每周八 09:00 x", "每月0日 10:00 x", "每月32日 10:00 x",
-    "2026-02-30 09:00 x", "下周一 09:00 x", "09:00 每天 x", "明天早上 x", "x",
+    "2026-02-30 09:00 x", "09:00 每天 x", "明天早上 x", "x", "明天 晚上12点 x", "后天 上午15点 x", "周八 9点 x",
 ])
 def test_phrases_that_do_not_parse(phrase):
     assert parse_when(phrase, NOW, TZ) is None

@@ -9,10 +9,11 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.asking import asked_for, mentioned_command, pointer
 from bot.core.context import Context, Refusal
 from bot.core.intake import MAX_TEXT, take_in
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.parser import split_command
+from bot.core.parser import CommandText, placeholder_in, split_command
 from bot.core.router import Command, CommandTable
 from bot.core.rules import UNBOUND
 from bot.core.settings import Settings
@@ -22,6 +23,8 @@ from storage.directory import Directory
 log = logging.getLogger(__name__)
 
 UNKNOWN_HINT_EVERY = timedelta(minutes=10)
+# Someone who @-mentions the bot in their own words is answered, but a chat of greetings gets one answer a minute.
+POINTER_EVERY = timedelta(minutes=1)
 FAILED = "抱歉，处理这条消息时出了点问题，已记录下来。请稍后再试，或联系楼组长。"
 # One person's commands (a bare @-mention of the bot included) are counted over this window,
 # in the database (so the limit holds across bot processes); past LOUZU_COMMANDS_PER_MINUTE they
@@ -75,24 +78,39 @@ class Dispatcher:
                 return []
             replies = await self._run(None, message, "")
         else:
-            found = self.table.lookup(parsed.word or "帮助")
-            if found is None:
-                replies = self._unknown(message, parsed.word)
-            else:
-                command, glued = found
-                args = f"{glued} {parsed.rest}".strip() if glued else parsed.rest
-                replies = await self._run(command, message, args)
+            replies = await self._command(message, parsed)
         for reply in replies:
             await self.send(reply)
         return replies
 
-    def _unknown(self, message: IncomingMessage, word: str) -> list[Reply]:
+    async def _command(self, message: IncomingMessage, parsed: CommandText) -> list[Reply]:
+        found = self.table.lookup(parsed.word or "帮助")
+        if found is not None:
+            command, glued = found
+            return await self._run(command, message, f"{glued} {parsed.rest}".strip())
+        if parsed.hashed:
+            return self._unknown(message, parsed.word, parsed.rest)
+        asked = asked_for(self.table, f"{parsed.word} {parsed.rest}")
+        if isinstance(asked, tuple):  # the command's own words, said plainly: "@楼组小助手 我要报修 …"
+            command, args = asked
+            return await self._run(command, message, args)
+        return self._hint(message, asked or pointer(self.table, self.settings.bot_name), POINTER_EVERY)
+
+    def _unknown(self, message: IncomingMessage, word: str, rest: str) -> list[Reply]:
+        """An unknown #word: one line, naming the command the words point to when they point to one."""
+        text = f"没有“#{word[:20]}”这个指令，"
+        meant = mentioned_command(self.table, f"{word} {rest}")
+        text += f"{meant.summary}，请这样发：{meant.example}" if meant else "发送 #帮助 查看可用指令。"
+        return self._hint(message, text, UNKNOWN_HINT_EVERY)
+
+    def _hint(self, message: IncomingMessage, text: str, every: timedelta) -> list[Reply]:
+        """``text`` to the sender, unless they were hinted at less than ``every`` ago (no spam)."""
         now = self.clock()
         last = self._hinted.get(message.sender_id)
-        if last is not None and now - last < UNKNOWN_HINT_EVERY:
+        if last is not None and now - last < every:
             return []
         self._hinted[message.sender_id] = now
-        return [Reply(message.room_id, f"没有“#{word[:20]}”这个指令，发送 #帮助 查看可用指令。", (message.sender_id,))]
+        return [Reply(message.room_id, text, (message.sender_id,))]
 
     async def _run(self, command: Command | None, message: IncomingMessage, args: str) -> list[Reply]:
         """One transaction for ``command``, or, with None, for a picture sent as ordinary chat."""
@@ -124,6 +142,9 @@ class Dispatcher:
                             return []  # the group was told a moment ago; once is enough
                         await queries.mark(session, message.id, queries.UNBOUND)
                     return [ctx.reply(refusal)]
+                placeholder = placeholder_in(args)
+                if placeholder is not None:
+                    return [ctx.reply(f"“{placeholder}”是格式说明，请换成你的内容再发，例如：{command.example}")]
                 try:
                     result = await command.call(ctx)
                 except Refusal as refused:

@@ -15,8 +15,11 @@ T = TypeVar("T")
 async def one_mentioned(ctx: Context, example: str) -> Member:
     """The single person @-mentioned in the command (created on first sight)."""
     people = {m.id: m for m in ctx.mentions}
+    if not people:
+        # A name typed rather than picked after the @ reaches the bot as plain text: no one is mentioned.
+        raise Refusal(f"请@一位群成员（先打 @，再从名单里点选这个人），例如：{example}")
     if len(people) != 1:
-        raise Refusal(f"请@一位群成员，例如：{example}")
+        raise Refusal(f"请只@一位群成员，例如：{example}")
     mention = next(iter(people.values()))
     building_id = ctx.building.id if ctx.building else None
     return await queries.get_or_create_member(ctx.session, mention.id, mention.name, ctx.now, building_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
 from bot.core.context import Context
+from bot.core.parser import simplified
 from bot.core.rules import Permission, Rule, anyone, bound_group
 
 Handler = Callable[..., Awaitable[Any]]
@@ -30,6 +31,9 @@ class Command:
     usage: str
     summary: str
     params: tuple[str, ...] = field(default=())
+    example: str = ""  # a line to send as it is: what replies and #帮助 show, never the <placeholder> usage
+    topic: str = ""  # the #帮助 topic it is listed under (#帮助 积分)
+    common: bool = False  # one of the few #帮助 shows first
 
     def refusal(self, ctx: Context) -> str | None:
         """Why ``ctx``'s sender may not use this command here (the first rule that fails, then the permission);
@@ -41,6 +45,10 @@ class Command:
             return f"#{self.keyword} 只有{self.permission.label}可以使用。发送 #帮助 查看你可用的指令。"
         return None
 
+    def line(self) -> str:
+        """How #帮助 and a greeting show it: the line to send, then what it does."""
+        return f"{self.example}  {self.summary}"
+
     async def call(self, ctx: Context) -> Any:
         kwargs = {name: (ctx if name == "ctx" else getattr(ctx, name)) for name in self.params}
         return await self.func(**kwargs)
@@ -49,8 +57,9 @@ class Command:
 class Router:
     """The commands of one capability (reports, points, admin…)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, topic: str = "") -> None:
         self.name = name
+        self.topic = topic  # the word of `#帮助 <topic>` that lists this capability's commands
         self.commands: list[Command] = []
         self.attachment_handlers: list[Handler] = []
 
@@ -66,7 +75,8 @@ class Router:
         return decorate
 
     def command(self, keyword: str, *aliases: str, permission: Permission | None = None,
-                bound: bool = True, usage: str = "", summary: str = "") -> Callable[[Handler], Handler]:
+                bound: bool = True, usage: str = "", summary: str = "", example: str = "",
+                common: bool = False) -> Callable[[Handler], Handler]:
         """Register the decorated coroutine for ``#keyword`` and its aliases."""
 
         def decorate(func: Handler) -> Handler:
@@ -85,6 +95,9 @@ class Router:
                 usage=usage or f"#{keyword}",
                 summary=summary or (inspect.getdoc(func) or "").partition("\n")[0],
                 params=params,
+                example=example or usage or f"#{keyword}",
+                topic=self.topic,
+                common=common,
             ))
             return func
 
@@ -112,8 +125,8 @@ class CommandTable:
         self._prefixes = sorted((w for w in self._by_word if not w.isascii()), key=len, reverse=True)
 
     def lookup(self, word: str) -> tuple[Command, str] | None:
-        """The command for ``word`` and any text glued to its end, or None."""
-        key = word.casefold()
+        """The command for ``word`` (traditional characters read as simplified) and any text glued to its end, or None."""
+        key = simplified(word).casefold()
         if key in self._by_word:
             return self._by_word[key], ""
         for prefix in self._prefixes:

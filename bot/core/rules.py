@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from storage.models import RoleName
 
-UNBOUND = "本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"
+UNBOUND = "本群还没有绑定楼栋，请居委会管理员发送 #绑定 和本群的楼号，例如：#绑定 12号楼"
 
 
 class Permission:

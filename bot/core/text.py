@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.parser import closest
 from storage.models import Report
 
 
@@ -35,3 +36,17 @@ def age(delta: timedelta) -> str:
 def headline(report: Report, limit: int = 24) -> str:
     """R5（垃圾：3楼楼道堆了纸箱…）: the number, the category and the start of the description."""
     return f"R{report.id}（{report.category}：{short(report.description, limit)}）"
+
+
+def waited(delta: timedelta) -> str:
+    """How long something has waited, as a phrase: 已等2天3小时; 刚刚登记 under a minute (never 已等不到1分钟)."""
+    return "刚刚登记" if delta < timedelta(minutes=1) else f"已等{age(delta)}"
+
+
+def no_such(noun: str, named: str, names: list[str], keyword: str, listing: str) -> str:
+    """The refusal for a name that is none of ``names``: the closest ones with a line to send, else ``listing``
+    (没有“垃圾分类值守”这个活动，相近的有：捡垃圾。例如：#打卡 捡垃圾)."""
+    near = closest(named, names)
+    if near:
+        return f"没有“{short(named, 10)}”这个{noun}，相近的有：{'、'.join(near)}。例如：#{keyword} {near[0]}"
+    return f"没有“{short(named, 10)}”这个{noun}。{listing}"

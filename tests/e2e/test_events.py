@@ -9,7 +9,7 @@ async def test_added_to_a_new_group_the_bot_asks_an_administrator_to_bind_it(lou
     await harness.join({"id": "r9@chatroom", "topic": "9号楼居民群", "memberIdList": [ADMIN, ZHANG]}, by=ZHANG)
     greeting = await harness.next_message()
     assert greeting["room"] == "r9@chatroom" and greeting["mentions"] == []
-    assert greeting["text"].startswith("大家好，我是楼组小助手。请居委会管理员发送 #绑定 <楼号>")
+    assert greeting["text"].startswith("大家好，我是楼组小助手。请居委会管理员发送 #绑定 和本群的楼号")
     assert louzu.query("SELECT room_id, topic, building_id FROM groups") == [("r9@chatroom", "9号楼居民群", None)]
 
     # A resident joining a group is no news: the next thing the bot says is the answer to this.

@@ -15,11 +15,11 @@ async def test_roles_patrols_reviews_deductions_and_gifts(louzu, residents):
 
     # A party member patrols; volunteer hours wait for the leader, who approves one and rejects one.
     reply = await ask(LI, R1, "#巡查 消防通道畅通")
-    assert said_to(reply, "李四", LI) == "已记录巡查（今天第 1 次）：消防通道畅通，+3 分。本周1号楼巡查覆盖 1/7 天。"
+    assert said_to(reply, "李四", LI) == "已记录巡查（今天第 1 次）：消防通道畅通，+3 分。本周1号楼 7 天里已有 1 天有人巡查。"
     assert "等待楼组长审核" in said_to(await ask(LI, R1, "#打卡 志愿服务 2"), "李四", LI)
     assert "等待楼组长审核" in said_to(await ask(LI, R1, "#打卡 志愿服务 1"), "李四", LI)
     pending = said_to(await ask(ZHANG, R1, "#审核"), "张三", ZHANG)
-    assert pending == ("待审核（#通过 C编号 / #驳回 C编号 原因）：\n"
+    assert pending == ("待审核（例如：#通过 C1，#驳回 C1 时长不对）：\n"
                        "C1 3-201 李四 志愿服务 2小时 20分\nC2 3-201 李四 志愿服务 1小时 10分")
     reply = await ask(ZHANG, R1, "#通过 C1")
     assert said_to(reply, "李四", LI) == "C1 已通过：志愿服务 2小时，+20 分。（审核：张三）"
@@ -29,7 +29,7 @@ async def test_roles_patrols_reviews_deductions_and_gifts(louzu, residents):
     # A deduction, then gifts: the catalogue, a redemption cancelled, another handed over.
     reply = await ask(ZHANG, R1, "#扣分 " + mention_text("3-201 李四", "3 重复巡查"), [LI])
     assert said_to(reply, "李四", LI) == "张三 扣除你 3 分：重复巡查。如有疑问请联系楼组长。"
-    assert said_to(await ask(LI, R1, "#礼品"), "李四", LI).startswith("爱心积分可兑换（#兑换 礼品名）：\n抽纸 10 分")
+    assert said_to(await ask(LI, R1, "#礼品"), "李四", LI).startswith("爱心积分可兑换（例如：#兑换 抽纸）：\n抽纸 10 分")
     assert said_to(await ask(LI, R1, "#兑换 毛巾"), "李四", LI).startswith("X1 已兑换 毛巾（-20 分，余额 0 分）")
     assert said_to(await ask(LI, R1, "#取消 X1"), "李四", LI) == "X1（毛巾）已取消，20 分已退回，余额 20 分。"
     assert said_to(await ask(LI, R1, "#兑换 抽纸"), "李四", LI).startswith("X2 已兑换 抽纸（-10 分，余额 10 分）")

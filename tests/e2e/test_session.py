@@ -39,7 +39,7 @@ async def test_bind_lead_report_claim_and_check_points(louzu, residents):
     reply = await ask(ZHANG, R1, "#加分 " + mention_text("3-201 李四", "3 帮忙搬东西"), [LI])
     assert said_to(reply, "李四", LI) == "张三 为你加 3 分：帮忙搬东西。谢谢你！"
     reply = await ask(LI, R1, "#我的积分")
-    assert said_to(reply, "李四", LI).startswith("你的爱心积分：余额 10 分；本周 +10，本月 +10；本周在1号楼排第 1 名")
+    assert said_to(reply, "李四", LI).startswith("你的爱心积分：余额 10 分；本周得 10 分，本月得 10 分；本周在1号楼排第 1 名")
 
     # What the database holds afterwards.
     assert louzu.query("SELECT g.room_id, b.name FROM groups g JOIN buildings b ON b.id = g.building_id "
