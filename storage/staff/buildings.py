@@ -47,8 +47,8 @@ async def list_buildings(session: AsyncSession) -> list[BuildingLine]:
             .where(RoleGrant.role.in_((RoleName.LEADER.value, RoleName.GRID_LEADER.value))).order_by(Member.id)):
         if name not in leaders.setdefault(building_id, []):
             leaders[building_id].append(name)
-    return [BuildingLine(b, groups.get(b.id, []), topics.get(b.id, []), members.get(b.id, 0), residents.get(b.id, 0), leaders.get(b.id, []))
-            for b in buildings]
+    return [BuildingLine(b, groups.get(b.id, []), topics.get(b.id, []), members.get(b.id, 0), residents.get(b.id, 0),
+                         leaders.get(b.id, [])) for b in buildings]
 
 
 async def _named(session: AsyncSession, name: str) -> Building:

@@ -4,8 +4,8 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01 04:00:00
 
-Filled from what the bot has already seen: the groups each person used the bot in (the handled
-messages still kept) and the groups their reports were made in. members gets its column with a
+Filled from what the bot has already seen: the bound groups each person used the bot in (the
+handled messages still kept) and the groups their reports were made in. members gets its column with a
 plain ADD COLUMN (no table rebuild on SQLite), so migration 0005's triggers stay.
 """
 from alembic import op
@@ -38,12 +38,13 @@ def upgrade() -> None:
               FROM processed_messages p JOIN members m ON m.wechat_id = p.sender_id
             UNION ALL
             SELECT r.room_id, r.reporter_id, r.created_at FROM reports r WHERE r.room_id IS NOT NULL
-        ) seen JOIN groups g ON g.room_id = seen.room_id
+        ) seen JOIN groups g ON g.room_id = seen.room_id AND g.building_id IS NOT NULL
         GROUP BY seen.room_id, seen.member_id
     """)
     op.execute("""
         UPDATE members SET last_room_id = (
-            SELECT p.room_id FROM processed_messages p JOIN groups g ON g.room_id = p.room_id
+            SELECT p.room_id FROM processed_messages p
+              JOIN groups g ON g.room_id = p.room_id AND g.building_id IS NOT NULL
              WHERE p.sender_id = members.wechat_id ORDER BY p.processed_at DESC LIMIT 1)
     """)
 
