@@ -64,7 +64,7 @@ class Context:
                     rooms[room].append(person.wechat_id)
         elsewhere = [room for room in rooms if room != here]
         replies = [Reply(room, text, tuple(rooms[room])) for room in elsewhere]
-        if rooms[here]:
+        if rooms[here] or not elsewhere:
             return [Reply(here, text, tuple(rooms[here])), *replies]
         topics = await self.session.scalars(select(Group.topic).where(Group.room_id.in_(elsewhere)))
         where = "、".join(topic for topic in topics if topic) or "对方所在的群"
