@@ -5,7 +5,8 @@ Revises: 0009
 Create Date: 2026-12-01 04:00:00
 
 Filled from what the bot has already seen: the bound groups each person used the bot in (the
-handled messages still kept) and the groups their reports were made in. members gets its column with a
+handled messages still kept) and the groups their reports were made in; a leader not on the
+roster gets the building he leads as his home. members gets its column with a
 plain ADD COLUMN (no table rebuild on SQLite), so migration 0005's triggers stay.
 """
 from alembic import op
@@ -46,6 +47,20 @@ def upgrade() -> None:
             SELECT p.room_id FROM processed_messages p
               JOIN groups g ON g.room_id = p.room_id AND g.building_id IS NOT NULL
              WHERE p.sender_id = members.wechat_id ORDER BY p.processed_at DESC LIMIT 1)
+    """)
+
+    # A leader not on the roster lives in the building he leads (storage/membership.py), not in
+    # whichever building's group the bot happened to see him in first.
+    op.execute("""
+        UPDATE members SET building_id = (
+            SELECT rg.building_id FROM role_grants rg
+             WHERE rg.member_id = members.id AND rg.role IN ('leader', 'grid_leader') ORDER BY rg.id LIMIT 1)
+         WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.member_id = members.id)
+           AND EXISTS (SELECT 1 FROM role_grants rg WHERE rg.member_id = members.id
+                          AND rg.role IN ('leader', 'grid_leader'))
+           AND (building_id IS NULL OR NOT EXISTS (
+                SELECT 1 FROM role_grants rg WHERE rg.member_id = members.id
+                   AND rg.role IN ('leader', 'grid_leader') AND rg.building_id = members.building_id))
     """)
 
 
