@@ -61,7 +61,10 @@ async def bind(ctx: Context, args: str) -> str:
     ctx.group.bound_at = ctx.now
     ctx.group.bound_by = ctx.message.sender_id
     if previous is not None:
-        return f"本群已从 {previous.name} 改绑到 {name}。"
+        said = f"本群已从 {previous.name} 改绑到 {name}。"
+        if await staff_buildings.remove_if_empty(ctx.session, previous):  # a building made by mistake
+            said += f"{previous.name} 没有别的群和任何记录，已删除。"
+        return said
     return f"本群已绑定 {name}。居民发送 #帮助 可查看指令；管理员可用 #设楼组长 @某人 指定楼组长。"
 
 

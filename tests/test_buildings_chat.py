@@ -73,8 +73,14 @@ async def test_rebinding_a_bound_group_needs_confirmation(chat):
     assert await chat.one("[5号楼群] 王主任: #绑定 3号楼") == (
         "@王主任 本群已绑定 5号楼。确实要改绑到 3号楼，请发送：#绑定 3号楼 确认")
     assert await chat.scalars(select(Building.name)) == ["5号楼"]
-    assert await chat.one("[5号楼群] 王主任: #绑定 3号楼 确认") == "@王主任 本群已从 5号楼 改绑到 3号楼。"
+    assert await chat.one("[5号楼群] 王主任: #绑定 3号楼 确认") == (
+        "@王主任 本群已从 5号楼 改绑到 3号楼。5号楼 没有别的群和任何记录，已删除。")
+    assert await chat.scalars(select(Building.name)) == ["3号楼"]
     assert await chat.one("[5号楼群] 王主任: #绑定 三号楼") == "@王主任 本群已经绑定 3号楼，无需重复绑定。"
+    # A building with records stays when its group moves.
+    await chat.one("[5号楼群] 张阿姨: #报修 楼道灯坏了")
+    assert await chat.one("[5号楼群] 王主任: #绑定 5号楼 确认") == "@王主任 本群已从 3号楼 改绑到 5号楼。"
+    assert sorted(await chat.scalars(select(Building.name))) == ["3号楼", "5号楼"]
 
 
 async def test_administrators_list_buildings_with_their_groups_and_leaders(chat):
