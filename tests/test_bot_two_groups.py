@@ -50,6 +50,16 @@ async def test_a_claim_decided_in_the_other_group_is_told_in_the_claimants(chat)
     ]
 
 
+async def test_a_gift_handed_over_in_the_other_group_is_told_in_the_residents(chat):
+    await two_groups(chat)
+    await chat.one(f"[{ONE}] 王主任: #加分 @老周 30 帮忙搬东西")
+    await chat.one(f"[{TWO}] 老周: #兑换 抽纸")
+    assert await said(chat, f"[{ONE}] 李楼长: #发放 X1") == [
+        (ONE, f"@李楼长 X1 抽纸 已由 李楼长 发放，谢谢你的付出！（已在 {TWO} 告知）"),
+        (TWO, "@老周 X1 抽纸 已由 李楼长 发放，谢谢你的付出！"),
+    ]
+
+
 async def test_an_expired_claim_is_told_once_in_the_group_the_claimant_used_last(chat, clock):
     """The bug: an expiry notice went to both groups of the building."""
     await two_groups(chat)
