@@ -57,8 +57,9 @@ def _digest(ctx: JobContext, building: str, pending: list[tuple[Claim, Member]],
     if len(pending) > MOST_LISTED:
         lines.append(f"……还有 {len(pending) - MOST_LISTED} 条，发送 #审核 查看全部。")
     oldest = pending[0][0]
+    expires = local_time(oldest.created_at + timedelta(days=days), ctx.settings.timezone)
     lines.append(f"请发送 #通过 C编号 或 #驳回 C编号 原因。超过 {days} 天未审核的会过期"
-                 f"（最早的 C{oldest.id} 在 {local_time(oldest.created_at + timedelta(days=days), ctx.settings.timezone)} 后过期）。")
+                 f"（最早的 C{oldest.id} 在 {expires} 后过期）。")
     if gifts:
         lines.append(f"另有 {gifts} 件礼品待发放（#发放 X编号）。")
     return "\n".join(lines)

@@ -177,8 +177,8 @@ async def test_a_switched_off_job_runs_by_hand_and_quiet_hours_are_said(chat, cl
 async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, clock, settings, tmp_path):
     code, lines = await jobs(settings, clock, "run", "monthly_ranking")
     assert code == 2 and lines == ["louzu: 没有叫 monthly_ranking 的内置任务；可用的任务：weekly_ranking, "
-                                   "honour_list, overdue_reports, pending_digest, expire_claims, close_unconfirmed, prune_processed, "
-                                   "daily_patrol, weekly_cleanup"]
+                                   "honour_list, overdue_reports, pending_digest, expire_claims, close_unconfirmed, "
+                                   "prune_processed, daily_patrol, weekly_cleanup"]
     elsewhere = replace(settings, data_dir=tmp_path / "elsewhere", database_url="")
     code, lines = await jobs(elsewhere, clock, "list")
     assert code == 2 and lines[0].startswith(f"louzu: {tmp_path / 'elsewhere' / 'louzu.db'} 没有数据库：请在机器人运行的目录")
