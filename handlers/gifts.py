@@ -94,8 +94,8 @@ async def cancel(ctx: Context, args: str):
     await gift_store.cancel(ctx.session, redemption, by=ctx.member.id, now=ctx.now,
                             reason=f"取消兑换 X{redemption.id} {redemption.gift.name}", message_id=ctx.message.id)
     balance = await ledger.balance_of(ctx.session, owner.id)
-    return ctx.reply(f"X{redemption.id}（{redemption.gift.name}）已取消，{redemption.cost} 分已退回，余额 {balance} 分。",
-                     mention=(owner.wechat_id,))
+    return await ctx.tell(f"X{redemption.id}（{redemption.gift.name}）已取消，{redemption.cost} 分已退回，余额 {balance} 分。",
+                          [owner])
 
 
 @router.command("发放", "handover", permission=leader(), usage="#发放 X<n>", example="#发放 X3", summary="礼品已交给居民")
@@ -105,5 +105,5 @@ async def hand_over(ctx: Context, args: str):
     if owner.id == ctx.member.id:
         raise Refusal(f"X{redemption.id} 是你自己的兑换，请另一位楼组长或网格长发放。")
     redemption.status, redemption.decided_by, redemption.decided_at = "handed_over", ctx.member.id, ctx.now
-    return ctx.reply(f"X{redemption.id} {redemption.gift.name} 已由 {ctx.member.display_name} 发放，谢谢你的付出！",
-                     mention=(owner.wechat_id,))
+    return await ctx.tell(f"X{redemption.id} {redemption.gift.name} 已由 {ctx.member.display_name} 发放，谢谢你的付出！",
+                          [owner])

@@ -89,8 +89,8 @@ async def approve(ctx: Context, args: str):
     await ledger.post(ctx.session, member_id=claimant.id, building_id=claim.building_id, amount=claim.points,
                       kind="claim", reason=f"打卡 {claim.described()}（{ctx.member.display_name} 审核通过）",
                       author_id=ctx.member.id, now=ctx.now, ref=("claim", claim.id), message_id=ctx.message.id)
-    return ctx.reply(f"C{claim.id} 已通过：{claim.described()}，+{claim.points} 分。（审核：{ctx.member.display_name}）",
-                     mention=(claimant.wechat_id,))
+    return await ctx.tell(f"C{claim.id} 已通过：{claim.described()}，+{claim.points} 分。"
+                          f"（审核：{ctx.member.display_name}）", [claimant])
 
 
 _MORE_CLAIMS = re.compile(r"^[,，、\s]*C\s*(\d{1,30})\b\s*", re.I)
@@ -123,14 +123,13 @@ async def reject(ctx: Context, args: str):
         claim.status, claim.decided_by, claim.decided_at = "rejected", ctx.member.id, ctx.now
         claim.decision_reason = reason
     because = f"原因：{reason}" if reason else "如有疑问请联系楼组长"
-    who = tuple(dict.fromkeys(claimant.wechat_id for _, claimant in rejected))
+    who = [claimant for _, claimant in rejected]
     if len(rejected) == 1:
         [(claim, _)] = rejected
-        return ctx.reply(f"C{claim.id}（{claim.described()}）未通过，{because}。（审核：{ctx.member.display_name}）",
-                         mention=who)
+        return await ctx.tell(f"C{claim.id}（{claim.described()}）未通过，{because}。"
+                              f"（审核：{ctx.member.display_name}）", who)
     listed = "、".join(f"C{claim.id}" for claim, _ in rejected)
-    return ctx.reply(f"{listed} 共 {len(rejected)} 条未通过，{because}。（审核：{ctx.member.display_name}）",
-                     mention=who)
+    return await ctx.tell(f"{listed} 共 {len(rejected)} 条未通过，{because}。（审核：{ctx.member.display_name}）", who)
 
 
 async def _amount_and_reason(ctx: Context, args: str, example: str) -> tuple[Member, int, str]:

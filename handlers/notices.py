@@ -21,7 +21,7 @@ from schedules.posts import next_time
 from storage import notices as store
 from storage import outbox
 from storage.models import ScheduledNotice
-from storage.queries import bound_rooms
+from storage.queries import bound_rooms, rooms_of
 
 router = Router("notices", topic="通知")
 
@@ -40,9 +40,9 @@ def _content(text: str, example: str) -> str:
 
 
 @router.command("通知", "notice", permission=leader(), bound=False, usage="#通知 <内容>", example="#通知 本周六上午9点楼道大扫除",
-                summary="在本群发通知（管理员写 #通知 全部 <内容> 发到所有楼组群）")
+                summary="在本楼的群发通知（管理员写 #通知 全部 <内容> 发到所有楼组群）")
 async def notice(ctx: Context, args: str):
-    """Post a notice in this group now; an administrator's `#通知 全部 <内容>` goes to every bound group."""
+    """Post a notice now in each group of this building; an administrator's `#通知 全部 <内容>` goes to every bound group."""
     first, _, rest = normalise(args).partition(" ")
     everywhere = first == EVERYWHERE
     if everywhere and not ctx.is_admin:
@@ -51,8 +51,11 @@ async def notice(ctx: Context, args: str):
                     else "#通知 本周六上午9点楼道大扫除")
     text = ctx.as_typed(text)
     signed = f"【通知】{text}\n——{ctx.member.display_name}"
-    if not everywhere:
-        await outbox.enqueue(ctx.session, [Reply(ctx.message.room_id, signed)], batch=f"通知 {ctx.message.id}",
+    if not everywhere:  # every group of this building, this one first: a building may have two
+        here = ctx.message.room_id
+        rooms = [here] + [room for room in (await rooms_of(ctx.session, ctx.building.id) if ctx.building else [])
+                          if room != here]
+        await outbox.enqueue(ctx.session, [Reply(room, signed) for room in rooms], batch=f"通知 {ctx.message.id}",
                              now=ctx.now, hold_quiet=False, priority=outbox.NOW_FIRST)
         return AfterCommit("outbox")
     rooms = [room for room, _ in await bound_rooms(ctx.session)]

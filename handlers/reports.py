@@ -265,7 +265,7 @@ async def assign(ctx: Context, args: str) -> Reply:
 
 
 @router.command("处理", "resolve", usage="#处理 R<n> [说明]", example="#处理 R5 已清理", summary="把报修标为已处理（楼组长或被指派的人）")
-async def resolve(ctx: Context, args: str) -> Reply:
+async def resolve(ctx: Context, args: str) -> list[Reply]:
     """Mark a report resolved; its reporter is asked to confirm."""
     report, rest = await _numbered(ctx, args, "#处理 R5 纸箱已清走")
     # Who may is about this report, so it is checked here rather than by the dispatcher.
@@ -286,7 +286,7 @@ async def resolve(ctx: Context, args: str) -> Reply:
     if duplicates:
         text += f"（{'、'.join(f'R{d.id}' for d in duplicates)} 是同一问题，一并告知。）"
     others = await store.members_by_id(ctx.session, {d.reporter_id for d in duplicates})
-    return ctx.reply(text, mention=_unique(name_id(reporter), *(m.wechat_id for m in others.values())))
+    return await ctx.tell(text, [reporter, *others.values()])
 
 
 @router.command("确认", "confirm", usage="#确认 R<n>", example="#确认 R5", summary="确认自己的报修已解决")
@@ -327,7 +327,7 @@ async def reopen(ctx: Context, args: str) -> Reply:
 
 
 @router.command("合并", "merge", permission=leader(), usage="#合并 R<n> R<m>", example="#合并 R9 R7", summary="把重复的报修 R<n> 并入 R<m>")
-async def merge(ctx: Context, args: str) -> Reply:
+async def merge(ctx: Context, args: str) -> list[Reply]:
     """Close a report as a duplicate of another; both reporters are told."""
     example = "#合并 R9 R7（把 R9 并入 R7）"
     first, rest = take_ref(args, "R")
@@ -350,8 +350,7 @@ async def merge(ctx: Context, args: str) -> Reply:
     people = await store.members_by_id(ctx.session, {duplicate.reporter_id, original.reporter_id})
     text = (f"R{duplicate.id} 与 R{original.id} 是同一问题，已合并：R{duplicate.id} 关闭，"
             f"后续进度请发送 #进度 R{original.id} 查看。")
-    return ctx.reply(text, mention=_unique(name_id(people.get(duplicate.reporter_id)),
-                                           name_id(people.get(original.reporter_id))))
+    return await ctx.tell(text, [people.get(duplicate.reporter_id), people.get(original.reporter_id)])
 
 
 def name_id(member: Member | None) -> str:

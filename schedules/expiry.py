@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.core.messages import Reply
 from bot.core.text import short
 from schedules.registry import JobContext, jobs
-from storage import queries
+from storage import membership, queries
 from storage import reports as store
 from storage.models import Claim, Member
 
@@ -17,7 +17,7 @@ from storage.models import Claim, Member
 @jobs.job("expire_claims", at="LOUZU_CLAIM_EXPIRY_AT", default="30 3 * * *", aliases=("claim_expiry",),
           summary="claims no leader decided within LOUZU_CLAIM_EXPIRY_DAYS expire; the claimant is told")
 async def expire_claims(ctx: JobContext) -> list[Reply]:
-    """Claims no leader decided within LOUZU_CLAIM_EXPIRY_DAYS expire; each claimant is told in their group."""
+    """Claims no leader decided within LOUZU_CLAIM_EXPIRY_DAYS expire; each claimant is told once, in their group."""
     days = ctx.settings.claim_expiry_days
     stale = (await ctx.session.execute(
         select(Claim, Member).join(Member, Member.id == Claim.member_id)
@@ -29,8 +29,10 @@ async def expire_claims(ctx: JobContext) -> list[Reply]:
         claim.status, claim.decided_at = "expired", ctx.now
         claim.decision_reason = f"超过 {days} 天未审核"
         text = f"C{claim.id}（{claim.described()}）超过 {days} 天没有审核，已过期；如确有其事，请重新 #打卡 或联系楼组长。"
-        for room_id in await queries.rooms_of(ctx.session, claim.building_id):
-            replies.append(Reply(room_id, text, (claimant.wechat_id,)))
+        rooms = await queries.rooms_of(ctx.session, claim.building_id)
+        room = await membership.room_for(ctx.session, claimant, claim.building_id, rooms[0] if rooms else None)
+        if room:  # once, in the group they used last: not in each group of a building with two
+            replies.append(Reply(room, text, (claimant.wechat_id,)))
     return replies
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.core.messages import Reply
 from bot.core.text import age, headline
 from schedules.registry import JobContext, jobs
+from storage import membership
 from storage.models import Building, ReportAlert, RoleName
 from storage.queries import role_holders
 from storage.reports import open_reports_overdue, room_of
@@ -58,6 +59,7 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
             ask = f"已转{'和'.join(told)}跟进" if told else "请楼组长尽快跟进"
             committee.append(f"{names.get(report.building_id, '?')} {what}")
         if room:
+            leaders = await membership.in_room(ctx.session, leaders, room, report.building_id)
             rooms.setdefault(room, []).append((f"R{report.id}", what, ask, tuple(leaders)))
         for record in {OVERDUE, level} - done:
             ctx.session.add(ReportAlert(report_id=report.id, level=record, created_at=ctx.now))

@@ -12,6 +12,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.core.cron import cron_trigger
 from bot.core.messages import Reply
 from schedules.registry import JobContext, jobs
+from storage import membership
 from storage import notices as notice_store
 from storage.models import ScheduledNotice
 from storage.queries import bound_rooms, role_holders
@@ -21,12 +22,13 @@ log = logging.getLogger(__name__)
 
 @jobs.job("reminder", summary="a reminder from LOUZU_REMINDERS_FILE, at the time the file gives it")
 async def reminder(ctx: JobContext, name: str) -> list[Reply]:
-    """A configured reminder to every bound group, @-mentioning its roles' holders there."""
+    """A configured reminder to every bound group, @-mentioning its roles' holders who are in that group."""
     found = next((r for r in ctx.settings.reminders or () if r.name == name), None)
     if found is None:
         log.warning("reminder %r is no longer in the reminders file; nothing posted", name)
         return []
-    return [Reply(room, found.text, tuple(await role_holders(ctx.session, building, found.mention)))
+    return [Reply(room, found.text, tuple(await membership.in_room(
+                ctx.session, await role_holders(ctx.session, building, found.mention), room, building)))
             for room, building in await bound_rooms(ctx.session)]
 
 

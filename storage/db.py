@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -58,6 +60,11 @@ def missing_database(url: str) -> str | None:
         return (f"{parsed.database} 没有数据库：请在机器人运行的目录里执行（用同一个 .env，或与 `louzu run` "
                 f"相同的 LOUZU_DATA_DIR / DATABASE_URL）；要新建一个，用 `louzu db upgrade`")
     return None
+
+
+def insert_for(session: AsyncSession):
+    """The dialect's INSERT (it has ON CONFLICT DO NOTHING), for the database ``session`` is on."""
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

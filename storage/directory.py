@@ -46,7 +46,7 @@ class Directory:
         self._known: dict[tuple[str, str], Sender] = {}
 
     async def sender(self, session: AsyncSession, version: int | None, room_id: str, topic: str, wechat_id: str,
-                     name: str, now: datetime) -> Sender:
+                     name: str, now: datetime, *, admin: bool = False) -> Sender:
         """As queries.sender; from memory when ``version`` (read in this transaction) allows."""
         if version is None or version != self.version:
             self._known.clear()
@@ -59,7 +59,7 @@ class Directory:
             return Sender(merge(known.group, load=False),
                           merge(known.building, load=False) if known.building is not None else None,
                           merge(known.member, load=False), known.roles)
-        who = await queries.sender(session, room_id, topic, wechat_id, name, now)
+        who = await queries.sender(session, room_id, topic, wechat_id, name, now, admin=admin)
         if version is not None and who.as_stored:
             if len(self._known) >= MOST_REMEMBERED:
                 self._known.clear()

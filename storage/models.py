@@ -63,8 +63,21 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     wechat_id: Mapped[str] = mapped_column(String(128), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
+    # Home building: where they live (the roster), else where they lead, else the first building whose
+    # group they were seen in; None for a committee administrator who is no resident (storage/membership.py).
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The group they last used the bot in: where messages about them go (storage/membership.py).
+    last_room_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class GroupMember(Base):
+    """Someone seen in a group (they used the bot there, or were @-mentioned there): who is in which group."""
+
+    __tablename__ = "group_members"
+    room_id: Mapped[str] = mapped_column(ForeignKey("groups.room_id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Resident(Base):

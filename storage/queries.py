@@ -12,9 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import roster
-from storage.models import (Building, DirectoryVersion, Group, LedgerEntry, Member, ProcessedMessage, RoleGrant,
-                            RoleName)
+from storage import membership, roster
+from storage.db import insert_for
+from storage.models import (Building, DirectoryVersion, Group, GroupMember, LedgerEntry, Member, ProcessedMessage,
+                            RoleGrant, RoleName)
 
 # Entries that move points but are not "earned" (held for a gift and given back).
 NOT_EARNED = ("redemption", "redemption_reversal")
@@ -30,10 +31,6 @@ LARGEST_ID = 2**31 - 1
 def could_be_id(number: int) -> bool:
     """Whether ``number`` can be the id of a record at all."""
     return 0 < number <= LARGEST_ID
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 # What a processed message was, for the limits (bot/core/dispatcher.py): None for what is not
@@ -137,7 +134,7 @@ async def get_or_create_member(session: AsyncSession, wechat_id: str, name: str,
     # Looked up first: on every message but the first, that is the one statement needed.
     member = await member_by_wechat_id(session, wechat_id)
     if member is None:
-        stmt = _insert(session)(Member).values(wechat_id=wechat_id, display_name=name, building_id=building_id,
+        stmt = insert_for(session)(Member).values(wechat_id=wechat_id, display_name=name, building_id=building_id,
                                                created_at=now)
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["wechat_id"]))
         member = await member_by_wechat_id(session, wechat_id)
@@ -169,7 +166,7 @@ def _keep_topic_current(group: Group, topic: str) -> bool:
 async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -> Group:
     group = await session.get(Group, room_id)  # first: on every message but the first, that is all
     if group is None:
-        stmt = _insert(session)(Group).values(room_id=room_id, topic=topic)
+        stmt = insert_for(session)(Group).values(room_id=room_id, topic=topic)
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["room_id"]))
         group = await session.get(Group, room_id)
         assert group is not None
@@ -178,9 +175,11 @@ async def get_or_create_group(session: AsyncSession, room_id: str, topic: str) -
 
 
 # Statements every message runs are built once: building them is most of their Python cost.
-_PLACE_AND_PERSON = (select(Group, Building, Member, RoleGrant.role).select_from(Group)
+_PLACE_AND_PERSON = (select(Group, Building, Member, GroupMember.member_id, RoleGrant.role).select_from(Group)
                      .outerjoin(Building, Building.id == Group.building_id)
                      .outerjoin(Member, Member.wechat_id == bindparam("wechat_id"))
+                     .outerjoin(GroupMember, (GroupMember.room_id == Group.room_id)
+                                & (GroupMember.member_id == Member.id))
                      .outerjoin(RoleGrant, (RoleGrant.member_id == Member.id)
                                 & (RoleGrant.building_id == Group.building_id))
                      .where(Group.room_id == bindparam("room_id")))
@@ -198,26 +197,36 @@ class Sender:
 
 
 async def sender(session: AsyncSession, room_id: str, topic: str, wechat_id: str, name: str,
-                 now: datetime) -> Sender:
+                 now: datetime, *, admin: bool = False) -> Sender:
     """The group and its building, the member and their roles there: one query, once both are known.
 
     A group or member seen for the first time is created; the group's topic and the member's
-    shown name are kept current.
+    shown name are kept current, and so are the groups they are in and the one they used last
+    (storage/membership.py). A committee ``admin`` takes no home building by being seen.
     """
     rows = (await session.execute(_PLACE_AND_PERSON, {"room_id": room_id, "wechat_id": wechat_id})).all()
     if not rows:  # a group never seen before
         group = await get_or_create_group(session, room_id, topic)
-        building, member, roles, as_stored = None, None, frozenset(), False
+        building, member, in_group, roles, as_stored = None, None, None, frozenset(), False
     else:
-        group, building, member, _ = rows[0]
+        group, building, member, in_group, _ = rows[0]
         roles = frozenset(RoleName(role) for *_, role in rows if role is not None)
         as_stored = not _keep_topic_current(group, topic)
     building_id = building.id if building else None
+    home = None if admin else building_id
     if member is None:
-        member = await get_or_create_member(session, wechat_id, name, now, building_id)
+        member = await get_or_create_member(session, wechat_id, name, now, home)
         as_stored = False
-    elif _keep_member_current(member, name, building_id):
+    elif _keep_member_current(member, name, home):
         as_stored = False
+    if building_id is not None:
+        if in_group is None:
+            await membership.seen_in(session, member, room_id, now, admin=admin)
+            as_stored = False
+        elif admin and member.building_id is not None:  # counted somewhere before administrators were told apart
+            await membership.settle_home(session, member, admin=True)
+        if membership.used(member, room_id):
+            as_stored = False
     if not as_stored and building_id is not None:
         # Someone new, or under a new name: the roster may know them by that name (storage/roster.py),
         # and give them roles they hold from this very message on. (A member made just now was

@@ -20,7 +20,8 @@ async def test_admin_binds_a_group_and_names_a_leader(chat):
 async def test_binding_accepts_a_bare_number_and_rebinding_says_so(chat):
     assert "已绑定 7号楼" in await chat.one("[7号楼群] 王主任: #bind 7")
     assert "已经绑定 7号楼" in await chat.one("[7号楼群] 王主任: #绑定 7号楼")
-    assert "从 7号楼 改绑到 8号楼" in await chat.one("[7号楼群] 王主任: #绑定 8号楼")
+    assert "确实要改绑到 8号楼" in await chat.one("[7号楼群] 王主任: #绑定 8号楼")
+    assert "从 7号楼 改绑到 8号楼" in await chat.one("[7号楼群] 王主任: #绑定 8号楼 确认")
 
 
 async def test_residents_cannot_bind_or_set_leaders(chat):

@@ -104,10 +104,11 @@ async def test_a_claim_at_local_monday_midnight_is_this_weeks_not_last_weeks(cha
         "@老周 你的爱心积分：余额 5 分；本周得 5 分，本月得 5 分；本周在12号楼排第 1 名（共 1 人上榜）。")
     assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
         "@张阿姨 你的爱心积分：余额 2 分；本周还没得分，本月得 2 分；本周还没有上榜，去 #打卡 吧。")
-    # Four members have this building (王主任, 李楼长, 张阿姨, 老周); one has points this week.
+    # Three members have this building (李楼长, 张阿姨, 老周: the administrator 王主任 is nobody's member);
+    # one has points this week.
     assert await chat.one("[12号楼群] 老周: #排行") == (
         "@老周 本周12号楼爱心积分榜：\n1. 老周 5 分\n"
-        "本楼星级：★★☆☆☆（2 星） 参与 25% · 巡查 0% · 报修及时 100% · 人均积分 6%")
+        "本楼星级：★★☆☆☆（2 星） 参与 33% · 巡查 0% · 报修及时 100% · 人均积分 8%")
     # Last week's ranking, posted on Monday morning, has only last week's claim.
     clock.set_local("2026-11-30 09:00", tz)
     before = len(chat.transport.sent)
@@ -115,7 +116,7 @@ async def test_a_claim_at_local_monday_midnight_is_this_weeks_not_last_weeks(cha
     await chat.app.outbox.drain()
     assert [r.text for r in chat.transport.sent[before:]] == [
         "【12号楼 上周爱心积分榜】11月23日–11月29日\n1. 张阿姨 2 分\n"
-        "本楼星级：★★☆☆☆（2 星） 参与 25% · 巡查 0% · 报修及时 100% · 人均积分 2%，与前一周持平。\n"
+        "本楼星级：★★☆☆☆（2 星） 参与 33% · 巡查 0% · 报修及时 100% · 人均积分 3%，与前一周持平。\n"
         "谢谢大家！发送 #排行 可随时查看本周排行。"]
 
 
@@ -132,10 +133,10 @@ async def test_one_thanks_is_enough_to_be_ranked_and_to_count_as_taking_part(cha
     await chat.one("[12号楼群] 张阿姨: #点赞 @王师傅 楼道扫得真干净")
     assert await chat.one("[12号楼群] 王师傅: #我的积分") == (
         "@王师傅 你的爱心积分：余额 1 分；本周得 1 分，本月得 1 分；本周在12号楼排第 1 名（共 1 人上榜）。")
-    # Four members have this building (王主任, 李楼长, 张阿姨, 王师傅): one took part.
+    # Three members have this building (李楼长, 张阿姨, 王师傅; not the administrator): one took part.
     assert await chat.one("[12号楼群] 王师傅: #排行") == (
         "@王师傅 本周12号楼爱心积分榜：\n1. 王师傅 1 分\n"
-        "本楼星级：★★☆☆☆（2 星） 参与 25% · 巡查 0% · 报修及时 100% · 人均积分 1%")
+        "本楼星级：★★☆☆☆（2 星） 参与 33% · 巡查 0% · 报修及时 100% · 人均积分 2%")
 
 
 async def test_when_a_claim_is_decided_is_written_down(chat, clock):

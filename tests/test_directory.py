@@ -99,7 +99,7 @@ async def test_a_rebound_group_and_a_renamed_member_are_seen_at_once(chat):
     await chat.setup_building()
     assert "已记录" in await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
     assert "本周12号楼爱心积分榜：\n1. 张阿姨 2 分" in await chat.one("[12号楼群] 张阿姨: #排行")
-    assert "改绑到 13号楼" in await chat.one("[12号楼群] 王主任: #绑定 13号楼")
+    assert "改绑到 13号楼" in await chat.one("[12号楼群] 王主任: #绑定 13号楼 确认")
     assert "本周13号楼爱心积分榜" in await chat.one("[12号楼群] 张阿姨: #排行")
 
     await chat.one("[12号楼群] 张阿姨: #我的积分", sender_name="张阿姨（3楼）")

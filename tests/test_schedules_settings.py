@@ -21,13 +21,13 @@ def test_defaults_and_switches():
     assert (settings.reply_burst, settings.reply_per_second) == (5, 1.0)
     assert [r.name for r in settings.reminders] == ["daily_patrol", "weekly_cleanup"]
     assert set(wanted_jobs(settings)) == {"job:weekly_ranking", "job:honour_list", "job:overdue_reports",
-                                          "job:expire_claims", "job:close_unconfirmed", "job:prune_processed",
-                                          "reminder:daily_patrol", "reminder:weekly_cleanup"}
+                                          "job:pending_digest", "job:expire_claims", "job:close_unconfirmed",
+                                          "job:prune_processed", "reminder:daily_patrol", "reminder:weekly_cleanup"}
     off = Settings.from_mapping({"LOUZU_WEEKLY_RANKING_AT": "off", "LOUZU_HONOUR_LIST_AT": "OFF",
                                  "LOUZU_REMINDERS_FILE": "off", "LOUZU_QUIET_HOURS": "off"})
     assert jobs.get("weekly_ranking").cron(off) is None and off.reminders == () and off.quiet_hours is None
-    assert set(wanted_jobs(off)) == {"job:overdue_reports", "job:expire_claims", "job:close_unconfirmed",
-                                     "job:prune_processed"}
+    assert set(wanted_jobs(off)) == {"job:overdue_reports", "job:pending_digest", "job:expire_claims",
+                                     "job:close_unconfirmed", "job:prune_processed"}
     assert Settings.from_mapping({"LOUZU_PACE_SECONDS": "2"}).pace_seconds == (2.0, 2.0)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import IncomingMessage, Mention, Reply
 from bot.core.parser import SPACES, normalise
 from bot.core.settings import Settings
+from storage import membership
 from storage.models import Building, Group, Member, RoleName
 
 
@@ -44,6 +47,28 @@ class Context:
     def reply(self, text: str, *, mention: tuple[str, ...] | None = None) -> Reply:
         """A reply in this group, @-mentioning the sender unless told otherwise."""
         return Reply(self.message.room_id, text, (self.message.sender_id,) if mention is None else tuple(mention))
+
+    async def tell(self, text: str, people: Iterable[Member | None]) -> list[Reply]:
+        """``text`` for ``people``, each @-mentioned in the group of this building they used last.
+
+        A building may have several groups (storage/membership.py): someone who is not in this
+        group is told in theirs, and the sender here is told where it went.
+        """
+        assert self.building is not None
+        here = self.message.room_id
+        rooms: dict[str, list[str]] = {here: []}
+        for person in people:
+            if person is not None:
+                room = await membership.room_for(self.session, person, self.building.id, here) or here
+                if person.wechat_id not in rooms.setdefault(room, []):
+                    rooms[room].append(person.wechat_id)
+        elsewhere = [room for room in rooms if room != here]
+        replies = [Reply(room, text, tuple(rooms[room])) for room in elsewhere]
+        if rooms[here] or not elsewhere:
+            return [Reply(here, text, tuple(rooms[here])), *replies]
+        topics = await self.session.scalars(select(Group.topic).where(Group.room_id.in_(elsewhere)))
+        where = "、".join(topic for topic in topics if topic) or "对方所在的群"
+        return [Reply(here, f"{text}（已在 {where} 告知）", (self.message.sender_id,)), *replies]
 
     def as_typed(self, text: str) -> str:
         """``text`` (normalised, the end of the command) as the sender typed it.

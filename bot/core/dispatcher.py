@@ -188,7 +188,8 @@ class Dispatcher:
                        command: Command | None, args: str, directory_version: int | None) -> Context:
         """What a handler is given; ``args`` come from split_command, mentions already taken out."""
         who = await self.directory.sender(session, directory_version, message.room_id, message.room_topic,
-                                          message.sender_id, message.sender_name, now)
+                                          message.sender_id, message.sender_name, now,
+                                          admin=message.sender_id in self.settings.admin_ids)
         mentions = tuple(m for m in message.mentions if m.id != self.bot_id)
         return Context(
             message=message, session=session, settings=self.settings, now=now, group=who.group, member=who.member,

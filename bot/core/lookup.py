@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from bot.core.context import Context, Refusal
 from bot.core.parser import take_ref
-from storage import queries
+from storage import membership, queries
 from storage.models import Member
 
 T = TypeVar("T")
@@ -21,8 +21,12 @@ async def one_mentioned(ctx: Context, example: str) -> Member:
     if len(people) != 1:
         raise Refusal(f"请只@一位群成员，例如：{example}")
     mention = next(iter(people.values()))
-    building_id = ctx.building.id if ctx.building else None
-    return await queries.get_or_create_member(ctx.session, mention.id, mention.name, ctx.now, building_id)
+    admin = mention.id in ctx.settings.admin_ids  # an administrator takes no home building by being seen
+    building_id = ctx.building.id if ctx.building and not admin else None
+    member = await queries.get_or_create_member(ctx.session, mention.id, mention.name, ctx.now, building_id)
+    if ctx.building is not None:  # one can @ only a group's members: they are in this group
+        await membership.seen_in(ctx.session, member, ctx.message.room_id, ctx.now, admin=admin)
+    return member
 
 
 async def in_this_building(ctx: Context, model: type[T], letter: str, args: str, *, noun: str, example: str,

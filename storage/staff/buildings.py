@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.building_names import building_name
 from storage.models import (Building, Claim, Group, LedgerEntry, Member, Patrol, Redemption, Report, Resident,
                             RoleGrant, RoleName, ScheduledNotice, Thanks)
 from storage.staff import StaffError
@@ -19,20 +19,11 @@ HOLDERS = (
 )
 
 
-def building_name(text: str) -> str:
-    """"12" and "12号" mean 12号楼; anything else is kept as typed."""
-    text = text.strip()
-    if re.fullmatch(r"\d+", text):
-        return f"{text}号楼"
-    if re.fullmatch(r"\d+号", text):
-        return f"{text}楼"
-    return text
-
-
 @dataclass
 class BuildingLine:
     building: Building
-    groups: list[str]
+    groups: list[str]  # 群名（群ID）, as staff at the PC need them
+    topics: list[str]  # the groups' names alone, as they are read in chat
     members: int
     residents: int
     leaders: list[str]
@@ -41,10 +32,12 @@ class BuildingLine:
 async def list_buildings(session: AsyncSession) -> list[BuildingLine]:
     buildings = list(await session.scalars(select(Building).order_by(Building.name)))
     groups: dict[int, list[str]] = {}
+    topics: dict[int, list[str]] = {}
     for room_id, topic, building_id in await session.execute(
             select(Group.room_id, Group.topic, Group.building_id).where(Group.building_id.is_not(None))
             .order_by(Group.room_id)):
         groups.setdefault(building_id, []).append(f"{topic}（{room_id}）" if topic and topic != room_id else room_id)
+        topics.setdefault(building_id, []).append(topic or room_id)
     members = dict((await session.execute(select(Member.building_id, func.count()).group_by(Member.building_id))).all())
     residents = dict((await session.execute(select(Resident.building_id, func.count())
                                             .group_by(Resident.building_id))).all())
@@ -54,12 +47,14 @@ async def list_buildings(session: AsyncSession) -> list[BuildingLine]:
             .where(RoleGrant.role.in_((RoleName.LEADER.value, RoleName.GRID_LEADER.value))).order_by(Member.id)):
         if name not in leaders.setdefault(building_id, []):
             leaders[building_id].append(name)
-    return [BuildingLine(b, groups.get(b.id, []), members.get(b.id, 0), residents.get(b.id, 0), leaders.get(b.id, []))
-            for b in buildings]
+    return [BuildingLine(b, groups.get(b.id, []), topics.get(b.id, []), members.get(b.id, 0), residents.get(b.id, 0),
+                         leaders.get(b.id, [])) for b in buildings]
 
 
 async def _named(session: AsyncSession, name: str) -> Building:
-    building = await session.scalar(select(Building).where(Building.name == building_name(name)))
+    # As written first: a building made under another spelling before names were read one way (12栋).
+    building = await session.scalar(select(Building).where(Building.name == name.strip())) or await session.scalar(
+        select(Building).where(Building.name == building_name(name)))
     if building is None:
         known = "、".join(await session.scalars(select(Building.name).order_by(Building.name))) or "还没有"
         raise StaffError(f"没有叫 {building_name(name)} 的楼栋（现有：{known}）")
@@ -124,17 +119,18 @@ async def merge(session: AsyncSession, source_name: str, target_name: str) -> Me
     return Merged(source.name, target.name, moved)
 
 
-async def remove_empty(session: AsyncSession) -> list[str]:
-    """Delete the buildings nothing points at (no group, member, record or roster line); their names."""
-    removed = []
-    for building in list(await session.scalars(select(Building).order_by(Building.name))):
-        used = False
-        for model, _ in HOLDERS:
-            if await session.scalar(select(model.building_id).where(model.building_id == building.id).limit(1)):
-                used = True
-                break
-        if not used:
-            await session.delete(building)
-            removed.append(building.name)
+async def remove_if_empty(session: AsyncSession, building: Building) -> bool:
+    """Delete ``building`` when nothing points at it (no group, member, record or roster line); whether it did."""
     await session.flush()
-    return removed
+    for model, _ in HOLDERS:
+        if await session.scalar(select(model.building_id).where(model.building_id == building.id).limit(1)):
+            return False
+    await session.delete(building)
+    await session.flush()
+    return True
+
+
+async def remove_empty(session: AsyncSession) -> list[str]:
+    """Delete the buildings nothing points at; their names."""
+    return [building.name for building in list(await session.scalars(select(Building).order_by(Building.name)))
+            if await remove_if_empty(session, building)]

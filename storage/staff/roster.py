@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import roster
 from storage.models import ROLE_LABELS, ROLE_WORDS, Building, Group, Member, Resident, RoleGrant, RoleName
 from storage.staff import StaffError
-from storage.staff.buildings import building_name
+from storage.building_names import building_name
 from storage.staff.sheets import csv_text, fill, new_book, read_table, sheet_names
 
 BUILDINGS, RESIDENTS, NOTES = "楼栋", "居民", "说明"
