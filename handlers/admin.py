@@ -75,7 +75,7 @@ def _typed_name(ctx: Context) -> str:
     return words[0] if words and len(words[0]) <= 10 else "李阿姨"
 
 
-@router.command("楼栋列表", "buildings", permission=admin(), bound=False, usage="#楼栋列表",
+@router.command("楼栋列表", "buildings", permission=admin(), bound=False, usage="#楼栋列表", example="#楼栋列表",
                 summary="所有楼栋和它们的群、楼组长（管理员）")
 async def list_buildings(ctx: Context) -> str:
     """Every building with its groups and leaders; the ones with no group are marked."""
@@ -90,7 +90,8 @@ async def list_buildings(ctx: Context) -> str:
     return "\n".join(said)
 
 
-@router.command("改名", "rename", permission=admin(), usage="#改名 <楼名>", summary="给本群的楼栋改名（管理员）")
+@router.command("改名", "rename", permission=admin(), usage="#改名 <楼名>", example="#改名 12号楼",
+                summary="给本群的楼栋改名（管理员）")
 async def rename(ctx: Context, args: str) -> str:
     """Rename this group's building (its other groups, members and records go with it)."""
     assert ctx.building is not None
@@ -104,7 +105,7 @@ async def rename(ctx: Context, args: str) -> str:
         raise Refusal(str(error)) from None
 
 
-@router.command("解绑", "unbind", permission=admin(), usage="#解绑", summary="解除本群与楼栋的绑定（管理员）")
+@router.command("解绑", "unbind", permission=admin(), usage="#解绑", example="#解绑", summary="解除本群与楼栋的绑定（管理员）")
 async def unbind(ctx: Context) -> str:
     """Unbind this group; a building left with nothing at all (a wrongly made one) is removed."""
     building = ctx.building

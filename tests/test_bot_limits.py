@@ -136,7 +136,7 @@ async def test_an_unbound_group_is_told_how_to_bind_once_in_ten_minutes(chat, cl
 
 async def test_in_an_unbound_group_only_the_binding_hint_is_said_once_other_refusals_every_time(chat):
     assert await chat("[新群] 居民0: #报修 楼道灯坏了") == [
-        "@居民0 本群还没有绑定楼栋，请居委会管理员发送 #绑定 <楼号>（例如 #绑定 12号楼）。"]
+        "@居民0 本群还没有绑定楼栋，请居委会管理员发送 #绑定 和本群的楼号，例如：#绑定 12号楼"]
     for _ in range(2):
         assert await chat("[新群] 居民0: #绑定 8号楼") == ["@居民0 #绑定 只有居委会管理员可以使用。发送 #帮助 查看你可用的指令。"]
 

@@ -53,7 +53,7 @@ async def test_twelve_written_four_ways_binds_four_groups_to_one_building(chat):
     assert "已绑定 12号楼" in await chat.one("[12号楼群] 王主任: #绑定 12号楼")
     for room, typed in (("一群", "十二号楼"), ("二群", "12栋"), ("三群", "第十二幢"), ("四群", "12号")):
         assert await chat.one(f"[{room}] 王主任: #绑定 {typed}") == (
-            "@王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可用 #设楼组长 @某人 指定楼组长。")
+            "@王主任 本群已绑定 12号楼。居民发送 #帮助 可查看指令；管理员可发 #设楼组长 @李阿姨 指定楼组长（@ 后从名单里点选）。")
     assert await chat.scalars(select(Building.name)) == ["12号楼"]
     assert await chat.count(Group, Group.building_id.is_not(None)) == 5
 
