@@ -16,10 +16,14 @@ from bot.core.messages import Reply
 from schedules import picture
 from schedules.registry import JobContext, jobs
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import EARNED, bound_rooms, building_ranking, month_bounds, rank_with_ties, top, week_bounds
-from storage.ratings import cleaner_ranking, star_rating
+from storage.queries import (EARNED, bound_rooms, building_ranking, month_bounds, natural_order, rank_with_ties, top,
+                             week_bounds)
+from storage.ratings import cleaner_ranking, rated_from, star_rating
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
+
+
+Line = tuple[int | None, str]  # (place, words): a place is shown as "1." in text and as a medal in the picture
 
 
 @dataclass
@@ -30,24 +34,30 @@ class HonourList:
     cleaners: list[tuple[int, str, int]] = field(default_factory=list)  # rank, name, thanks
     star_buildings: list[tuple[str, float]] = field(default_factory=list)  # building, average stars
     footer: str = ""
+    community: str = ""  # the community's name (LOUZU_COMMUNITY_NAME), or ""
 
-    def sections(self) -> list[tuple[str, list[str]]]:
-        return [
-            ("爱心积分前十名", [f"{rank}. {name}（{building}）{points} 分" for rank, name, building, points in
-                          self.volunteers] or [f"{self.label}还没有人上榜"]),
-            ("各楼第一名", [f"{building}：{'、'.join(names)} {points} 分" for building, names, points in
-                        self.building_best] or [f"{self.label}还没有楼栋上榜"]),
-            ("保洁之星", [f"{rank}. {name} 收到点赞 {n} 次" for rank, name, n in top(self.cleaners, 10)]
-             or [f"{self.label}还没有保洁员收到点赞"]),
-            ("星级楼组", [f"{name} 平均 {stars:.1f} 星" for name, stars in self.star_buildings]
-             or [f"{self.label}还没有平均 {STAR_AT_LEAST:g} 星以上的楼栋"]),
+    def sections(self) -> list[tuple[str, list[Line]]]:
+        """The sections that have someone on them: an empty one is left out, never printed as "nobody"."""
+        sections: list[tuple[str, list[Line]]] = [
+            ("爱心积分前十名", [(rank, f"{name}（{building}）{points} 分")
+                         for rank, name, building, points in self.volunteers]),
+            ("各楼第一名", [(None, f"{building}：{'、'.join(names)} {points} 分") for building, names, points in
+                       sorted(self.building_best, key=lambda item: natural_order(item[0]))]),
+            ("保洁之星", [(rank, f"{name} 收到点赞 {n} 次") for rank, name, n in top(self.cleaners, 10)]),
+            ("星级楼组", [(None, f"{name} 平均 {stars:.1f} 星") for name, stars in
+                      sorted(self.star_buildings, key=lambda item: (-round(item[1], 1), natural_order(item[0])))]),
         ]
+        return [(title, lines) for title, lines in sections if lines]
+
+    def title(self) -> str:
+        """幸福里社区 2026年11月光荣榜"""
+        return f"{self.community} {self.label}光荣榜" if self.community else f"{self.label}光荣榜"
 
     def text(self) -> str:
-        lines = [f"【{self.label}光荣榜】"]
+        lines = [f"【{self.title()}】"]
         for title, items in self.sections():
             lines.append(f"◆ {title}")
-            lines += items
+            lines += [f"{rank}. {words}" if rank is not None else words for rank, words in items]
         lines.append("谢谢大家为社区出力！")
         return "\n".join(lines)
 
@@ -66,36 +76,43 @@ async def community_top(ctx: JobContext, start: datetime, end: datetime, places:
             for rank, name, building, total in top(rank_with_ties(rows), places)]
 
 
-async def average_stars(ctx: JobContext, building: Building, start: datetime, end: datetime) -> float:
-    """The building's stars averaged over the weeks that begin in [start, end)."""
-    tz = ctx.settings.timezone
+def full_weeks(start: datetime, end: datetime, tz) -> list[tuple[datetime, datetime]]:
+    """The Monday-to-Sunday weeks that lie wholly in [start, end)."""
     monday, next_monday = week_bounds(start, tz)
     if monday < start:
         monday = next_monday
-    ratings = []
-    while monday < end:
-        week_end = week_bounds(monday, tz)[1]
-        ratings.append((await star_rating(ctx.session, building, monday, week_end, ctx.settings)).stars)
+    weeks = []
+    while (week_end := week_bounds(monday, tz)[1]) <= end:
+        weeks.append((monday, week_end))
         monday = week_end
-    return sum(ratings) / len(ratings) if ratings else 0.0
+    return weeks
+
+
+async def average_stars(ctx: JobContext, building: Building, weeks: list[tuple[datetime, datetime]]) -> float | None:
+    """The building's stars averaged over ``weeks``; None when there are none."""
+    ratings = [(await star_rating(ctx.session, building, monday, week_end, ctx.settings)).stars
+               for monday, week_end in weeks]
+    return sum(ratings) / len(ratings) if ratings else None
 
 
 async def gather(ctx: JobContext, start: datetime, end: datetime) -> HonourList:
-    local = start.astimezone(ctx.settings.timezone)
-    honour = HonourList(label=f"{local.year}年{local.month}月",
-                        footer=f"{ctx.settings.bot_name} · {ctx.now.astimezone(ctx.settings.timezone):%Y-%m-%d}")
+    tz = ctx.settings.timezone
+    local = start.astimezone(tz)
+    honour = HonourList(label=f"{local.year}年{local.month}月", community=ctx.settings.community_name,
+                        footer=f"{ctx.settings.bot_name} · {ctx.now.astimezone(tz):%Y-%m-%d}")
     honour.volunteers = await community_top(ctx, start, end)
-    buildings = list(await ctx.session.scalars(select(Building).order_by(Building.name)))
-    stars = []
+    buildings = list(await ctx.session.scalars(select(Building)))
+    weeks = full_weeks(start, end, tz)
+    first_rated = await rated_from(ctx.session, tz)
     for building in buildings:
         ranking = await building_ranking(ctx.session, building, start, end)
         best = [member.display_name for rank, member, _ in ranking if rank == 1]
         if best:
             honour.building_best.append((building.name, best, ranking[0][2]))
-        average = await average_stars(ctx, building, start, end)
-        if average >= STAR_AT_LEAST:
-            stars.append((building.name, average))
-    honour.star_buildings = sorted(stars, key=lambda item: (-item[1], item[0]))
+        # Only the month's whole weeks, and of those only the ones the building was bound for.
+        average = await average_stars(ctx, building, [w for w in weeks if w[0] >= first_rated[building.id]])
+        if average is not None and average >= STAR_AT_LEAST:
+            honour.star_buildings.append((building.name, average))
     honour.cleaners = [(rank, member.display_name, n) for rank, member, n in
                        await cleaner_ranking(ctx.session, start, end)]
     return honour
@@ -112,6 +129,8 @@ async def honour_list(ctx: JobContext) -> list[Reply]:
     if not rooms:
         return []
     honour = await gather(ctx, start, end)
+    if not honour.sections():
+        return []  # nobody to honour: a list of blank sections is not posted
     local = start.astimezone(tz)
     data = ctx.settings.data_dir.resolve()
     # Drawing takes a moment of CPU: off the event loop, so replies are not held up meanwhile.

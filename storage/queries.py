@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -324,6 +325,11 @@ def rank_with_ties(rows) -> list:
         rank = ranked[-1][0] if ranked and ranked[-1][-1] == total else index + 1
         ranked.append((rank, *rest, int(total)))
     return ranked
+
+
+def natural_order(name: str) -> tuple:
+    """A sort key that puts numbers in number order: 3号楼 before 12号楼, 3-201 before 12-101."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def top(ranked: list, places: int) -> list:

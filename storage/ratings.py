@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
-from storage.queries import EARNED, rank_with_ties
+from storage.models import Building, Group, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
+from storage.queries import EARNED, day_bounds, rank_with_ties
 
 
 class RatingRules(Protocol):
@@ -25,7 +25,7 @@ class RatingRules(Protocol):
 
 @dataclass(frozen=True)
 class StarRating:
-    """A building's stars (1–5) for a week and the parts they come from (each 0–1)."""
+    """A building's stars (1–5) for a week, the parts they come from (each 0–1), and those parts as counts."""
 
     stars: int
     participation: float
@@ -33,17 +33,31 @@ class StarRating:
     reports: float
     points: float
     members: int
+    patrol_days: int = 0  # days of the week with a #巡查
+    reports_made: int = 0
+    reports_in_time: int = 0
+    points_each: float = 0.0  # earned points per member
 
     def bar(self) -> str:
         """★★★☆☆"""
         return "★" * self.stars + "☆" * (5 - self.stars)
 
+    def headline(self) -> str:
+        """本楼星级：★★★☆☆（3 星）"""
+        return f"本楼星级：{self.bar()}（{self.stars} 星）"
+
+    def detail(self) -> str:
+        """What the stars come from, in a resident's words: 25%的住户参与了，2 天有人巡查，没有报修，人均 1.5 分。"""
+        patrol = f"{self.patrol_days} 天有人巡查" if self.patrol_days else "没有人巡查"
+        reports = (f"报修 {self.reports_made} 件、按时处理 {self.reports_in_time} 件" if self.reports_made
+                   else "没有报修")
+        each = f"{self.points_each:.1f}".removesuffix(".0")
+        return f"{self.participation:.0%}的住户参与了，{patrol}，{reports}，人均 {each} 分。"
+
     def line(self) -> str:
         if self.members == 0:
             return f"本楼星级：{self.bar()}（{self.stars} 星，本周还没有成员数据）"
-        return (f"本楼星级：{self.bar()}（{self.stars} 星）"
-                f" 参与 {self.participation:.0%} · 巡查 {self.patrol:.0%} · 报修及时 {self.reports:.0%}"
-                f" · 人均积分 {self.points:.0%}")
+        return f"{self.headline()}\n{self.detail()}"
 
 
 async def star_rating(session: AsyncSession, building: Building, start: datetime, end: datetime,
@@ -80,7 +94,19 @@ async def star_rating(session: AsyncSession, building: Building, start: datetime
     weights = dict(settings.star_weights)
     score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())
     stars = 1 + int(score * 4 + 0.5)
-    return StarRating(stars, parts["participation"], parts["patrol"], parts["reports"], parts["points"], members)
+    return StarRating(stars, parts["participation"], parts["patrol"], parts["reports"], parts["points"], members,
+                      patrol_days=min(days, 7), reports_made=len(reports), reports_in_time=handled,
+                      points_each=max(0, total) / members)
+
+
+async def rated_from(session: AsyncSession, tz) -> dict[int, datetime]:
+    """Each building's first rated moment: the start of the local day its group was bound (its creation's, when no
+    bound group says). A week counts toward averages and changes only when it begins on or after it: a week
+    before the building was bound has no data, and its stars would say nothing about the building."""
+    rows = await session.execute(
+        select(Building.id, Building.created_at, func.min(Group.bound_at))
+        .outerjoin(Group, Group.building_id == Building.id).group_by(Building.id, Building.created_at))
+    return {building_id: day_bounds(bound or created, tz)[0] for building_id, created, bound in rows}
 
 
 async def patrol_days(session: AsyncSession, building_id: int, start: datetime, end: datetime, tz) -> int:

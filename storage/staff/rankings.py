@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, LedgerEntry, Member, Resident
-from storage.queries import EARNED, building_ranking, rank_with_ties
+from storage.queries import EARNED, building_ranking, natural_order, rank_with_ties
 from storage.ratings import RatingRules, StarRating, star_rating
 from storage.staff.sheets import fill, new_book, write_csv
 
@@ -41,7 +41,7 @@ async def rankings(session: AsyncSession, start: datetime, end: datetime, label:
     result = Rankings(label)
     result.community = [(rank, name, doors.get(member_id, ""), building or NO_BUILDING, total)
                         for rank, member_id, name, building, total in rank_with_ties(rows)]
-    for building in await session.scalars(select(Building).order_by(Building.name)):
+    for building in sorted(await session.scalars(select(Building)), key=lambda b: natural_order(b.name)):
         for rank, member, total in await building_ranking(session, building, start, end):
             result.buildings.append((building.name, rank, member.display_name, doors.get(member.id, ""), total))
         if rules is not None:
