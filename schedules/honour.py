@@ -16,9 +16,8 @@ from bot.core.messages import Reply
 from schedules import picture
 from schedules.registry import JobContext, jobs
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import (EARNED, bound_rooms, building_ranking, month_bounds, natural_order, rank_with_ties, top,
-                             week_bounds)
-from storage.ratings import cleaner_ranking, rated_from, star_rating
+from storage.queries import EARNED, bound_rooms, building_rankings, month_bounds, natural_order, top, week_bounds
+from storage.ratings import cleaner_ranking, rated_from, star_ratings
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
 
@@ -64,16 +63,17 @@ class HonourList:
 
 async def community_top(ctx: JobContext, start: datetime, end: datetime, places: int = 10):
     """(rank, name, building name, points) earned community-wide in [start, end), the first ``places``
-    places; ties share a rank, and all who tie for the last place are in."""
-    points = func.sum(LedgerEntry.amount).label("points")
-    rows = (await ctx.session.execute(
-        select(Member.display_name, Building.name, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
-        .outerjoin(Building, Building.id == Member.building_id)
-        .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
-        .group_by(Member.id, Member.display_name, Building.name).having(func.sum(LedgerEntry.amount) > 0)
-        .order_by(points.desc(), Member.id))).all()
-    return [(rank, name, building or "未分楼", total)
-            for rank, name, building, total in top(rank_with_ties(rows), places)]
+    places; ties share a rank, and all who tie for the last place are in. Ranked in the database."""
+    totals = (select(LedgerEntry.member_id.label("member_id"), func.sum(LedgerEntry.amount).label("points"))
+              .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
+              .group_by(LedgerEntry.member_id).having(func.sum(LedgerEntry.amount) > 0).subquery("totals"))
+    ranked = select(totals.c.member_id, totals.c.points,
+                    func.rank().over(order_by=totals.c.points.desc()).label("rank")).subquery("ranked")
+    rows = await ctx.session.execute(
+        select(ranked.c.rank, Member.display_name, Building.name, ranked.c.points)
+        .join(Member, Member.id == ranked.c.member_id).outerjoin(Building, Building.id == Member.building_id)
+        .where(ranked.c.rank <= places).order_by(ranked.c.rank, Member.id))
+    return [(int(rank), name, building or "未分楼", int(total)) for rank, name, building, total in rows]
 
 
 def full_weeks(start: datetime, end: datetime, tz) -> list[tuple[datetime, datetime]]:
@@ -88,31 +88,27 @@ def full_weeks(start: datetime, end: datetime, tz) -> list[tuple[datetime, datet
     return weeks
 
 
-async def average_stars(ctx: JobContext, building: Building, weeks: list[tuple[datetime, datetime]]) -> float | None:
-    """The building's stars averaged over ``weeks``; None when there are none."""
-    ratings = [(await star_rating(ctx.session, building, monday, week_end, ctx.settings)).stars
-               for monday, week_end in weeks]
-    return sum(ratings) / len(ratings) if ratings else None
-
-
 async def gather(ctx: JobContext, start: datetime, end: datetime) -> HonourList:
     tz = ctx.settings.timezone
     local = start.astimezone(tz)
     honour = HonourList(label=f"{local.year}年{local.month}月", community=ctx.settings.community_name,
                         footer=f"{ctx.settings.bot_name} · {ctx.now.astimezone(tz):%Y-%m-%d}")
     honour.volunteers = await community_top(ctx, start, end)
-    buildings = list(await ctx.session.scalars(select(Building)))
-    weeks = full_weeks(start, end, tz)
+    names = dict((await ctx.session.execute(select(Building.id, Building.name))).all())
+    for building_id, ranking in (await building_rankings(ctx.session, start, end, 1)).items():
+        honour.building_best.append((names[building_id], [place.name for place in ranking.places],
+                                     ranking.places[0].points))
+    # Only the month's whole weeks, and of those only the ones a building was bound for all of.
     first_rated = await rated_from(ctx.session, tz)
-    for building in buildings:
-        ranking = await building_ranking(ctx.session, building, start, end)
-        best = [member.display_name for rank, member, _ in ranking if rank == 1]
-        if best:
-            honour.building_best.append((building.name, best, ranking[0][2]))
-        # Only the month's whole weeks, and of those only the ones the building was bound for.
-        average = await average_stars(ctx, building, [w for w in weeks if w[0] >= first_rated[building.id]])
-        if average is not None and average >= STAR_AT_LEAST:
-            honour.star_buildings.append((building.name, average))
+    stars: dict[int, list[int]] = {building_id: [] for building_id in names}
+    for monday, week_end in full_weeks(start, end, tz):
+        rated = [building_id for building_id in names if monday >= first_rated[building_id]]
+        if rated:
+            for building_id, rating in (await star_ratings(ctx.session, monday, week_end, ctx.settings,
+                                                           rated)).items():
+                stars[building_id].append(rating.stars)
+    honour.star_buildings = [(names[building_id], sum(weeks) / len(weeks)) for building_id, weeks in stars.items()
+                             if weeks and sum(weeks) / len(weeks) >= STAR_AT_LEAST]
     honour.cleaners = [(rank, member.display_name, n) for rank, member, n in
                        await cleaner_ranking(ctx.session, start, end)]
     return honour

@@ -317,6 +317,57 @@ async def building_ranking(session: AsyncSession, building: Building, start: dat
     return top(ranked, limit) if limit else ranked
 
 
+@dataclass(frozen=True)
+class Place:
+    """One place in a building's ranking: ties share a rank."""
+
+    rank: int
+    member_id: int
+    name: str
+    points: int
+
+
+@dataclass
+class BuildingRanking:
+    """A building's ranking for a period: its first places, how many are ranked, and their points together."""
+
+    places: list[Place]
+    ranked: int = 0
+    points: int = 0
+
+
+async def building_rankings(session: AsyncSession, start: datetime, end: datetime, places: int,
+                            building_ids: list[int] | None = None) -> dict[int, BuildingRanking]:
+    """Every building's ranking by points earned there in [start, end) (the same rules as building_ranking), its
+    first ``places`` places with all who tie for the last of them; buildings with no one ranked are left out.
+
+    One grouped query for all the buildings, ranked in the database: only the places shown come back.
+    """
+    period = (LedgerEntry.created_at >= start) & (LedgerEntry.created_at < end) & EARNED
+    if building_ids is not None:
+        period = period & LedgerEntry.building_id.in_(building_ids)
+    totals = (select(LedgerEntry.building_id.label("building_id"), LedgerEntry.member_id.label("member_id"),
+                     func.sum(LedgerEntry.amount).label("points"))
+              .where(period, LedgerEntry.building_id.is_not(None))
+              .group_by(LedgerEntry.building_id, LedgerEntry.member_id).having(func.sum(LedgerEntry.amount) > 0)
+              .subquery("totals"))
+    ranked = select(
+        totals.c.building_id, totals.c.member_id, totals.c.points,
+        func.rank().over(partition_by=totals.c.building_id, order_by=totals.c.points.desc()).label("rank"),
+        func.count().over(partition_by=totals.c.building_id).label("ranked"),
+        func.sum(totals.c.points).over(partition_by=totals.c.building_id).label("together")).subquery("ranked")
+    rows = await session.execute(
+        select(ranked.c.building_id, ranked.c.rank, ranked.c.member_id, Member.display_name, ranked.c.points,
+               ranked.c.ranked, ranked.c.together)
+        .join(Member, Member.id == ranked.c.member_id).where(ranked.c.rank <= places)
+        .order_by(ranked.c.building_id, ranked.c.rank, ranked.c.member_id))
+    result: dict[int, BuildingRanking] = {}
+    for building_id, rank, member_id, name, points, count, together in rows:
+        ranking = result.setdefault(building_id, BuildingRanking([], int(count), int(together)))
+        ranking.places.append(Place(int(rank), member_id, name, int(points)))
+    return result
+
+
 def rank_with_ties(rows) -> list:
     """(rank, *row) for rows already sorted best first by their last value; equal values share a rank."""
     ranked: list = []
