@@ -97,13 +97,16 @@ def text_width(text: str, size: int, paths: tuple[Path, ...]) -> float:
 
 
 def _wrap(text: str, size: int, width: float, paths: tuple[Path, ...]) -> list[str]:
-    lines, line = [], ""
+    lines, line, used = [], "", 0.0
     for char in text:
-        if text_width(line + char, size, paths) > width and line:
+        wide = text_width(char, size, paths)
+        if used + wide > width and line:
             lines.append(line)
             line = char.lstrip()
+            used = text_width(line, size, paths)
         else:
             line += char
+            used += wide
     return lines + [line] if line else lines
 
 
@@ -120,6 +123,7 @@ class Poster(Protocol):
 MEDALS = {1: ("#E6B422", "#A67C00"), 2: ("#C0C0C0", "#8A8A8A"), 3: ("#CD7F32", "#8C5523")}  # gold, silver, bronze
 BODY, HEAD, LINE, HEAD_BEFORE, HEAD_AFTER, TOP, BOTTOM = 34, 40, 54, 44, 6, 200, 110
 INDENT = 72  # room for a place's medal or number before the words
+SECTION_LINES = 20  # a section's lines in the picture at most (a street has hundreds of buildings); the text has all
 
 
 def _badge(draw: ImageDraw.ImageDraw, x: float, baseline: float, rank: int, paths: tuple[Path, ...]) -> None:
@@ -141,6 +145,8 @@ def render(honour: Poster, path: Path, fonts_dir: Path | None = None) -> Path:
     blocks: list[tuple[str, int | None, str]] = []  # (kind, place, text)
     for title, lines in honour.sections():
         blocks.append(("head", None, title))
+        if len(lines) > SECTION_LINES:
+            lines = lines[:SECTION_LINES - 1] + [(None, f"……还有 {len(lines) - SECTION_LINES + 1} 条，见文字消息")]
         for rank, line in lines:
             for n, part in enumerate(_wrap(line, BODY, WIDTH - 2 * MARGIN - INDENT, paths)):
                 blocks.append(("line", rank if n == 0 else None, part))
@@ -176,7 +182,8 @@ def render(honour: Poster, path: Path, fonts_dir: Path | None = None) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".honour-", suffix=".png")
     os.close(handle)
     try:
-        image.save(temporary, format="PNG", optimize=True)
+        # Not optimize=True: it makes the file 2% smaller and takes five times as long to write.
+        image.save(temporary, format="PNG")
         os.chmod(temporary, 0o644)  # mkstemp makes it private; the picture is meant to be sent and seen
         os.replace(temporary, path)
     except BaseException:

@@ -193,8 +193,8 @@ async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, cl
     original = jobs_cli.JobRunner
 
     class Broken(original):
-        def __init__(self, *args):
-            super().__init__(*args)
+        def __init__(self, *args, **options):
+            super().__init__(*args, **options)
             self.table["weekly_ranking"] = broken
 
     jobs_cli.JobRunner = Broken
