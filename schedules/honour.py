@@ -20,6 +20,8 @@ from storage.queries import EARNED, bound_rooms, building_rankings, month_bounds
 from storage.ratings import cleaner_ranking, rated_from, star_ratings
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
+# Buildings a section lists at most: a street has hundreds, and a post of hundreds of lines is read by nobody.
+LISTED_BUILDINGS = 20
 
 
 Line = tuple[int | None, str]  # (place, words): a place is shown as "1." in text and as a medal in the picture
@@ -35,16 +37,33 @@ class HonourList:
     footer: str = ""
     community: str = ""  # the community's name (LOUZU_COMMUNITY_NAME), or ""
 
-    def sections(self) -> list[tuple[str, list[Line]]]:
-        """The sections that have someone on them: an empty one is left out, never printed as "nobody"."""
+    def sections(self, own: str | None = None) -> list[tuple[str, list[Line]]]:
+        """The sections that have someone on them: an empty one is left out, never printed as "nobody".
+
+        Where more buildings have a best than a section lists, the post to a group (``own``: its
+        building) names its own building's best, and the picture says how many there are.
+        """
+        best = [(None, f"{building}：{'、'.join(names)} {points} 分") for building, names, points in
+                sorted(self.building_best, key=lambda item: natural_order(item[0]))]
+        best_title = "各楼第一名"
+        if len(best) > LISTED_BUILDINGS:
+            if own is not None:
+                best_title = "本楼第一名"
+                best = [line for (building, _, _), line in
+                        zip(sorted(self.building_best, key=lambda item: natural_order(item[0])), best)
+                        if building == own]
+            else:
+                best = best[:LISTED_BUILDINGS - 1] + [(None, f"……共 {len(best)} 栋楼，本楼的第一名见本群文字消息")]
+        stars = [(None, f"{name} 平均 {stars:.1f} 星") for name, stars in
+                 sorted(self.star_buildings, key=lambda item: (-round(item[1], 1), natural_order(item[0])))]
+        if len(stars) > LISTED_BUILDINGS:
+            stars = stars[:LISTED_BUILDINGS - 1] + [(None, f"……共 {len(stars)} 栋楼平均 {STAR_AT_LEAST:g} 星以上")]
         sections: list[tuple[str, list[Line]]] = [
             ("爱心积分前十名", [(rank, f"{name}（{building}）{points} 分")
                          for rank, name, building, points in self.volunteers]),
-            ("各楼第一名", [(None, f"{building}：{'、'.join(names)} {points} 分") for building, names, points in
-                       sorted(self.building_best, key=lambda item: natural_order(item[0]))]),
+            (best_title, best),
             ("保洁之星", [(rank, f"{name} 收到点赞 {n} 次") for rank, name, n in top(self.cleaners, 10)]),
-            ("星级楼组", [(None, f"{name} 平均 {stars:.1f} 星") for name, stars in
-                      sorted(self.star_buildings, key=lambda item: (-round(item[1], 1), natural_order(item[0])))]),
+            ("星级楼组", stars),
         ]
         return [(title, lines) for title, lines in sections if lines]
 
@@ -52,9 +71,10 @@ class HonourList:
         """幸福里社区 2026年11月光荣榜"""
         return f"{self.community} {self.label}光荣榜" if self.community else f"{self.label}光荣榜"
 
-    def text(self) -> str:
+    def text(self, own: str | None = None) -> str:
+        """The list as a group reads it (``own``: the group's building)."""
         lines = [f"【{self.title()}】"]
-        for title, items in self.sections():
+        for title, items in self.sections(own):
             lines.append(f"◆ {title}")
             lines += [f"{rank}. {words}" if rank is not None else words for rank, words in items]
         lines.append("谢谢大家为社区出力！")
@@ -131,5 +151,6 @@ async def honour_list(ctx: JobContext) -> list[Reply]:
     data = ctx.settings.data_dir.resolve()
     # Drawing takes a moment of CPU: off the event loop, so replies are not held up meanwhile.
     path = await asyncio.to_thread(picture.render, honour, data / "honour" / f"{local:%Y-%m}.png", data / "fonts")
-    text = honour.text()
-    return [Reply(room, text, image=path) for room, _ in rooms]
+    names = dict((await ctx.session.execute(select(Building.id, Building.name))).all())
+    texts = {building_id: honour.text(names[building_id]) for building_id in {b for _, b in rooms}}
+    return [Reply(room, texts[building_id], image=path) for room, building_id in rooms]

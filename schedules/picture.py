@@ -123,7 +123,7 @@ class Poster(Protocol):
 MEDALS = {1: ("#E6B422", "#A67C00"), 2: ("#C0C0C0", "#8A8A8A"), 3: ("#CD7F32", "#8C5523")}  # gold, silver, bronze
 BODY, HEAD, LINE, HEAD_BEFORE, HEAD_AFTER, TOP, BOTTOM = 34, 40, 54, 44, 6, 200, 110
 INDENT = 72  # room for a place's medal or number before the words
-SECTION_LINES = 20  # a section's lines in the picture at most (a street has hundreds of buildings); the text has all
+SECTION_LINES = 21  # a section's lines in the picture at most (ties for the last places can make a list long)
 
 
 def _badge(draw: ImageDraw.ImageDraw, x: float, baseline: float, rank: int, paths: tuple[Path, ...]) -> None:
@@ -146,7 +146,7 @@ def render(honour: Poster, path: Path, fonts_dir: Path | None = None) -> Path:
     for title, lines in honour.sections():
         blocks.append(("head", None, title))
         if len(lines) > SECTION_LINES:
-            lines = lines[:SECTION_LINES - 1] + [(None, f"……还有 {len(lines) - SECTION_LINES + 1} 条，见文字消息")]
+            lines = lines[:SECTION_LINES - 1] + [(None, f"……还有 {len(lines) - SECTION_LINES + 1} 条")]
         for rank, line in lines:
             for n, part in enumerate(_wrap(line, BODY, WIDTH - 2 * MARGIN - INDENT, paths)):
                 blocks.append(("line", rank if n == 0 else None, part))

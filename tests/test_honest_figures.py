@@ -143,3 +143,17 @@ def replace_community(settings):
     return HonourList(label="2026年11月", volunteers=[(1, "刘䶮", "12号楼", 6), (2, "张阿姨", "12号楼", 4),
                                                     (3, "老周", "12号楼", 2)],
                       building_best=[("12号楼", ["刘䶮"], 6)], footer=f"{settings.bot_name} · 2026-12-01")
+
+
+async def test_on_a_street_of_many_buildings_each_group_reads_its_own_buildings_best(chat, clock, settings):
+    clock.set_local("2026-11-10 10:00", settings.timezone)
+    for number in range(1, 23):  # more buildings than a section lists
+        await chat.setup_building(f"{number}号楼群", f"{number}号楼", f"楼长{number}")
+        for _ in range(number % 3 + 1):
+            await chat.one(f"[{number}号楼群] 居民{number}: #打卡 清理楼道")
+    clock.set_local("2026-12-01 10:00", settings.timezone)
+    posts = await run(chat, "honour_list")
+    assert len(posts) == 22
+    assert "\n◆ 本楼第一名\n3号楼：居民3 5 分\n" in posts["3号楼群"]
+    assert "\n◆ 本楼第一名\n12号楼：居民12 5 分\n" in posts["12号楼群"]
+    assert "各楼第一名" not in posts["3号楼群"] and "12号楼：" not in posts["3号楼群"]
