@@ -294,7 +294,7 @@ async def points_summary(session: AsyncSession, member: Member, building: Buildi
                          week: tuple[datetime, datetime], month: tuple[datetime, datetime]) -> PointsSummary:
     """Balance, points earned this week and month, and the rank by this week's points in the building.
 
-    The same rules as balance_of and building_ranking (ties share a rank).
+    The same rules as balance_of and building_rankings (ties share a rank).
     """
     row = (await session.execute(_MY_POINTS, {
         "member_id": member.id, "building_id": building.id, "week_start": week[0], "week_end": week[1],
@@ -302,19 +302,6 @@ async def points_summary(session: AsyncSession, member: Member, building: Buildi
     balance, this_week, this_month, mine, ahead, ranked = row
     return PointsSummary(int(balance), int(this_week), int(this_month),
                          int(ahead) + 1 if mine is not None else None, int(ranked))
-
-
-async def building_ranking(session: AsyncSession, building: Building, start: datetime, end: datetime,
-                           limit: int | None = None) -> list[tuple[int, Member, int]]:
-    """(rank, member, points) earned in this building in [start, end); ties share a rank."""
-    points = func.sum(LedgerEntry.amount).label("points")
-    stmt = (select(Member, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
-            .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
-                   LedgerEntry.created_at < end, EARNED)
-            .group_by(Member.id).having(func.sum(LedgerEntry.amount) > 0)
-            .order_by(points.desc(), Member.id))
-    ranked = rank_with_ties((await session.execute(stmt)).all())
-    return top(ranked, limit) if limit else ranked
 
 
 @dataclass(frozen=True)
@@ -338,7 +325,7 @@ class BuildingRanking:
 
 async def building_rankings(session: AsyncSession, start: datetime, end: datetime, places: int,
                             building_ids: list[int] | None = None) -> dict[int, BuildingRanking]:
-    """Every building's ranking by points earned there in [start, end) (the same rules as building_ranking), its
+    """Every building's ranking by points earned there in [start, end) (ties share a rank), its
     first ``places`` places with all who tie for the last of them; buildings with no one ranked are left out.
 
     One grouped query for all the buildings, ranked in the database: only the places shown come back.

@@ -236,7 +236,7 @@ async def reads(url: str, seed: int, asks: int = 300) -> dict[str, list[float]]:
             await queries.points_summary(session, member, building, week, month)
             points = time.perf_counter() - started
             started = time.perf_counter()
-            await queries.building_ranking(session, building, *week, limit=10)
+            await queries.building_rankings(session, *week, 10, [building.id])
             await star_rating(session, building, *week, settings)
             ranking = time.perf_counter() - started
         if n >= 20:  # the first ones warm the caches
