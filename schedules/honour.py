@@ -43,16 +43,16 @@ class HonourList:
         Where more buildings have a best than a section lists, the post to a group (``own``: its
         building) names its own building's best, and the picture says how many there are.
         """
-        best = [(None, f"{building}：{'、'.join(names)} {points} 分") for building, names, points in
-                sorted(self.building_best, key=lambda item: natural_order(item[0]))]
+        def best_line(building: str, names: list[str], points: int) -> Line:
+            return None, f"{building}：{'、'.join(names)} {points} 分"
+
         best_title = "各楼第一名"
-        if len(best) > LISTED_BUILDINGS:
-            if own is not None:
-                best_title = "本楼第一名"
-                best = [line for (building, _, _), line in
-                        zip(sorted(self.building_best, key=lambda item: natural_order(item[0])), best)
-                        if building == own]
-            else:
+        if len(self.building_best) > LISTED_BUILDINGS and own is not None:
+            best_title = "本楼第一名"
+            best = [best_line(*item) for item in self.building_best if item[0] == own]
+        else:
+            best = [best_line(*item) for item in sorted(self.building_best, key=lambda item: natural_order(item[0]))]
+            if len(best) > LISTED_BUILDINGS:
                 best = best[:LISTED_BUILDINGS - 1] + [(None, f"……共 {len(best)} 栋楼，本楼的第一名见本群文字消息")]
         stars = [(None, f"{name} 平均 {stars:.1f} 星") for name, stars in
                  sorted(self.star_buildings, key=lambda item: (-round(item[1], 1), natural_order(item[0])))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from dataclasses import dataclass
@@ -365,6 +366,7 @@ def rank_with_ties(rows) -> list:
     return ranked
 
 
+@functools.lru_cache(maxsize=4096)  # buildings' names, sorted again for every group's post
 def natural_order(name: str) -> tuple:
     """A sort key that puts numbers in number order: 3号楼 before 12号楼, 3-201 before 12-101."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
