@@ -197,9 +197,10 @@ async def ranking(ctx: Context) -> str:
     """This week's top 10 of this building, and the building's star rating."""
     assert ctx.building is not None
     week = queries.week_bounds(ctx.now, ctx.settings.timezone)
-    top = await queries.building_ranking(ctx.session, ctx.building, *week, limit=10)
+    ranking = (await queries.building_rankings(ctx.session, *week, 10, [ctx.building.id])).get(ctx.building.id)
     rating = await star_rating(ctx.session, ctx.building, *week, ctx.settings)
     lines = [f"本周{ctx.building.name}爱心积分榜："]
-    lines += [f"{rank}. {member.display_name} {points} 分" for rank, member, points in top] or ["还没有人上榜，快来 #打卡 吧！"]
+    lines += [f"{place.rank}. {place.name} {place.points} 分" for place in ranking.places] if ranking else [
+        "还没有人上榜，快来 #打卡 吧！"]
     lines.append(rating.line())
     return "\n".join(lines)

@@ -16,10 +16,15 @@ from bot.core.messages import Reply
 from schedules import picture
 from schedules.registry import JobContext, jobs
 from storage.models import Building, LedgerEntry, Member
-from storage.queries import EARNED, bound_rooms, building_ranking, month_bounds, rank_with_ties, top, week_bounds
-from storage.ratings import cleaner_ranking, star_rating
+from storage.queries import EARNED, bound_rooms, building_rankings, month_bounds, natural_order, top, week_bounds
+from storage.ratings import cleaner_ranking, rated_from, star_ratings
 
 STAR_AT_LEAST = 4.0  # a building's average weekly stars over the month that makes it a star building
+# Buildings a section lists at most: a street has hundreds, and a post of hundreds of lines is read by nobody.
+LISTED_BUILDINGS = 20
+
+
+Line = tuple[int | None, str]  # (place, words): a place is shown as "1." in text and as a medal in the picture
 
 
 @dataclass
@@ -30,72 +35,100 @@ class HonourList:
     cleaners: list[tuple[int, str, int]] = field(default_factory=list)  # rank, name, thanks
     star_buildings: list[tuple[str, float]] = field(default_factory=list)  # building, average stars
     footer: str = ""
+    community: str = ""  # the community's name (LOUZU_COMMUNITY_NAME), or ""
 
-    def sections(self) -> list[tuple[str, list[str]]]:
-        return [
-            ("爱心积分前十名", [f"{rank}. {name}（{building}）{points} 分" for rank, name, building, points in
-                          self.volunteers] or [f"{self.label}还没有人上榜"]),
-            ("各楼第一名", [f"{building}：{'、'.join(names)} {points} 分" for building, names, points in
-                        self.building_best] or [f"{self.label}还没有楼栋上榜"]),
-            ("保洁之星", [f"{rank}. {name} 收到点赞 {n} 次" for rank, name, n in top(self.cleaners, 10)]
-             or [f"{self.label}还没有保洁员收到点赞"]),
-            ("星级楼组", [f"{name} 平均 {stars:.1f} 星" for name, stars in self.star_buildings]
-             or [f"{self.label}还没有平均 {STAR_AT_LEAST:g} 星以上的楼栋"]),
+    def sections(self, own: str | None = None) -> list[tuple[str, list[Line]]]:
+        """The sections that have someone on them: an empty one is left out, never printed as "nobody".
+
+        Where more buildings have a best than a section lists, the post to a group (``own``: its
+        building) names its own building's best, and the picture says how many there are.
+        """
+        def best_line(building: str, names: list[str], points: int) -> Line:
+            return None, f"{building}：{'、'.join(names)} {points} 分"
+
+        best_title = "各楼第一名"
+        if len(self.building_best) > LISTED_BUILDINGS and own is not None:
+            best_title = "本楼第一名"
+            best = [best_line(*item) for item in self.building_best if item[0] == own]
+        else:
+            best = [best_line(*item) for item in sorted(self.building_best, key=lambda item: natural_order(item[0]))]
+            if len(best) > LISTED_BUILDINGS:
+                best = best[:LISTED_BUILDINGS - 1] + [(None, f"……共 {len(best)} 栋楼，本楼的第一名见本群文字消息")]
+        stars = [(None, f"{name} 平均 {stars:.1f} 星") for name, stars in
+                 sorted(self.star_buildings, key=lambda item: (-round(item[1], 1), natural_order(item[0])))]
+        if len(stars) > LISTED_BUILDINGS:
+            stars = stars[:LISTED_BUILDINGS - 1] + [(None, f"……共 {len(stars)} 栋楼平均 {STAR_AT_LEAST:g} 星以上")]
+        sections: list[tuple[str, list[Line]]] = [
+            ("爱心积分前十名", [(rank, f"{name}（{building}）{points} 分")
+                         for rank, name, building, points in self.volunteers]),
+            (best_title, best),
+            ("保洁之星", [(rank, f"{name} 收到点赞 {n} 次") for rank, name, n in top(self.cleaners, 10)]),
+            ("星级楼组", stars),
         ]
+        return [(title, lines) for title, lines in sections if lines]
 
-    def text(self) -> str:
-        lines = [f"【{self.label}光荣榜】"]
-        for title, items in self.sections():
+    def title(self) -> str:
+        """幸福里社区 2026年11月光荣榜"""
+        return f"{self.community} {self.label}光荣榜" if self.community else f"{self.label}光荣榜"
+
+    def text(self, own: str | None = None) -> str:
+        """The list as a group reads it (``own``: the group's building)."""
+        lines = [f"【{self.title()}】"]
+        for title, items in self.sections(own):
             lines.append(f"◆ {title}")
-            lines += items
+            lines += [f"{rank}. {words}" if rank is not None else words for rank, words in items]
         lines.append("谢谢大家为社区出力！")
         return "\n".join(lines)
 
 
 async def community_top(ctx: JobContext, start: datetime, end: datetime, places: int = 10):
     """(rank, name, building name, points) earned community-wide in [start, end), the first ``places``
-    places; ties share a rank, and all who tie for the last place are in."""
-    points = func.sum(LedgerEntry.amount).label("points")
-    rows = (await ctx.session.execute(
-        select(Member.display_name, Building.name, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
-        .outerjoin(Building, Building.id == Member.building_id)
-        .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
-        .group_by(Member.id, Member.display_name, Building.name).having(func.sum(LedgerEntry.amount) > 0)
-        .order_by(points.desc(), Member.id))).all()
-    return [(rank, name, building or "未分楼", total)
-            for rank, name, building, total in top(rank_with_ties(rows), places)]
+    places; ties share a rank, and all who tie for the last place are in. Ranked in the database."""
+    totals = (select(LedgerEntry.member_id.label("member_id"), func.sum(LedgerEntry.amount).label("points"))
+              .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
+              .group_by(LedgerEntry.member_id).having(func.sum(LedgerEntry.amount) > 0).subquery("totals"))
+    ranked = select(totals.c.member_id, totals.c.points,
+                    func.rank().over(order_by=totals.c.points.desc()).label("rank")).subquery("ranked")
+    rows = await ctx.session.execute(
+        select(ranked.c.rank, Member.display_name, Building.name, ranked.c.points)
+        .join(Member, Member.id == ranked.c.member_id).outerjoin(Building, Building.id == Member.building_id)
+        .where(ranked.c.rank <= places).order_by(ranked.c.rank, Member.id))
+    return [(int(rank), name, building or "未分楼", int(total)) for rank, name, building, total in rows]
 
 
-async def average_stars(ctx: JobContext, building: Building, start: datetime, end: datetime) -> float:
-    """The building's stars averaged over the weeks that begin in [start, end)."""
-    tz = ctx.settings.timezone
+def full_weeks(start: datetime, end: datetime, tz) -> list[tuple[datetime, datetime]]:
+    """The Monday-to-Sunday weeks that lie wholly in [start, end)."""
     monday, next_monday = week_bounds(start, tz)
     if monday < start:
         monday = next_monday
-    ratings = []
-    while monday < end:
-        week_end = week_bounds(monday, tz)[1]
-        ratings.append((await star_rating(ctx.session, building, monday, week_end, ctx.settings)).stars)
+    weeks = []
+    while (week_end := week_bounds(monday, tz)[1]) <= end:
+        weeks.append((monday, week_end))
         monday = week_end
-    return sum(ratings) / len(ratings) if ratings else 0.0
+    return weeks
 
 
 async def gather(ctx: JobContext, start: datetime, end: datetime) -> HonourList:
-    local = start.astimezone(ctx.settings.timezone)
-    honour = HonourList(label=f"{local.year}年{local.month}月",
-                        footer=f"{ctx.settings.bot_name} · {ctx.now.astimezone(ctx.settings.timezone):%Y-%m-%d}")
+    tz = ctx.settings.timezone
+    local = start.astimezone(tz)
+    honour = HonourList(label=f"{local.year}年{local.month}月", community=ctx.settings.community_name,
+                        footer=f"{ctx.settings.bot_name} · {ctx.now.astimezone(tz):%Y-%m-%d}")
     honour.volunteers = await community_top(ctx, start, end)
-    buildings = list(await ctx.session.scalars(select(Building).order_by(Building.name)))
-    stars = []
-    for building in buildings:
-        ranking = await building_ranking(ctx.session, building, start, end)
-        best = [member.display_name for rank, member, _ in ranking if rank == 1]
-        if best:
-            honour.building_best.append((building.name, best, ranking[0][2]))
-        average = await average_stars(ctx, building, start, end)
-        if average >= STAR_AT_LEAST:
-            stars.append((building.name, average))
-    honour.star_buildings = sorted(stars, key=lambda item: (-item[1], item[0]))
+    names = dict((await ctx.session.execute(select(Building.id, Building.name))).all())
+    for building_id, ranking in (await building_rankings(ctx.session, start, end, 1)).items():
+        honour.building_best.append((names[building_id], [place.name for place in ranking.places],
+                                     ranking.places[0].points))
+    # Only the month's whole weeks, and of those only the ones a building was bound for all of.
+    first_rated = await rated_from(ctx.session, tz)
+    stars: dict[int, list[int]] = {building_id: [] for building_id in names}
+    for monday, week_end in full_weeks(start, end, tz):
+        rated = [building_id for building_id in names if monday >= first_rated[building_id]]
+        if rated:
+            for building_id, rating in (await star_ratings(ctx.session, monday, week_end, ctx.settings,
+                                                           rated)).items():
+                stars[building_id].append(rating.stars)
+    honour.star_buildings = [(names[building_id], sum(weeks) / len(weeks)) for building_id, weeks in stars.items()
+                             if weeks and sum(weeks) / len(weeks) >= STAR_AT_LEAST]
     honour.cleaners = [(rank, member.display_name, n) for rank, member, n in
                        await cleaner_ranking(ctx.session, start, end)]
     return honour
@@ -112,9 +145,12 @@ async def honour_list(ctx: JobContext) -> list[Reply]:
     if not rooms:
         return []
     honour = await gather(ctx, start, end)
+    if not honour.sections():
+        return []  # nobody to honour: a list of blank sections is not posted
     local = start.astimezone(tz)
     data = ctx.settings.data_dir.resolve()
     # Drawing takes a moment of CPU: off the event loop, so replies are not held up meanwhile.
     path = await asyncio.to_thread(picture.render, honour, data / "honour" / f"{local:%Y-%m}.png", data / "fonts")
-    text = honour.text()
-    return [Reply(room, text, image=path) for room, _ in rooms]
+    names = dict((await ctx.session.execute(select(Building.id, Building.name))).all())
+    texts = {building_id: honour.text(names[building_id]) for building_id in {b for _, b in rooms}}
+    return [Reply(room, texts[building_id], image=path) for room, building_id in rooms]

@@ -100,10 +100,13 @@ class JobRunner:
     """Runs jobs for one bot: one transaction each, posts kept for the outbox, errors logged."""
 
     def __init__(self, settings: Settings, clock: Clock, transaction: Transaction,
-                 wake: Callable[[], None] = lambda: None) -> None:
+                 wake: Callable[[], None] = lambda: None, reading: Transaction | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.transaction = transaction
+        # Where a job that only posts reads (storage/db.py, reading_transaction): its work is done outside
+        # the write transaction, which then only keeps its posts. None: all in the write transaction.
+        self.reading = reading
         self.wake = wake  # the outbox's, when this process sends (``louzu jobs run`` only keeps posts)
         self.table = job_table()
         self._running: set[asyncio.Task] = set()
@@ -135,8 +138,14 @@ class JobRunner:
         batch = batch_of(name, args)
         result = JobResult(since=period_start(name, now, self.settings.timezone), at=now)
         try:
+            posts = None
+            if spec is not None and spec.posts_only and self.reading is not None:
+                # On SQLite the write lock is held only while the posts are kept, not while they are made.
+                async with self.reading() as session:
+                    posts = await job(JobContext(session, self.settings, now), *args)
             async with self.transaction() as session:
-                posts = await job(JobContext(session, self.settings, now), *args)
+                if posts is None:
+                    posts = await job(JobContext(session, self.settings, now), *args)
                 if room is not None:
                     posts = [post for post in posts if post.room_id == room]
                 if result.since is not None and not again and posts:

@@ -97,59 +97,93 @@ def text_width(text: str, size: int, paths: tuple[Path, ...]) -> float:
 
 
 def _wrap(text: str, size: int, width: float, paths: tuple[Path, ...]) -> list[str]:
-    lines, line = [], ""
+    lines, line, used = [], "", 0.0
     for char in text:
-        if text_width(line + char, size, paths) > width and line:
+        wide = text_width(char, size, paths)
+        if used + wide > width and line:
             lines.append(line)
             line = char.lstrip()
+            used = text_width(line, size, paths)
         else:
             line += char
+            used += wide
     return lines + [line] if line else lines
 
 
 class Poster(Protocol):
-    """What a picture shows: a title (the month), sections of lines, a footer (schedules/honour.py's HonourList)."""
+    """What a picture shows: a title, sections of (place, words) lines, a footer (schedules/honour.py's HonourList)."""
 
     label: str
     footer: str
+    community: str
 
-    def sections(self) -> list[tuple[str, list[str]]]: ...
+    def sections(self) -> list[tuple[str, list[tuple[int | None, str]]]]: ...
+
+
+MEDALS = {1: ("#E6B422", "#A67C00"), 2: ("#C0C0C0", "#8A8A8A"), 3: ("#CD7F32", "#8C5523")}  # gold, silver, bronze
+BODY, HEAD, LINE, HEAD_BEFORE, HEAD_AFTER, TOP, BOTTOM = 34, 40, 54, 44, 6, 200, 110
+INDENT = 72  # room for a place's medal or number before the words
+SECTION_LINES = 21  # a section's lines in the picture at most (ties for the last places can make a list long)
+
+
+def _badge(draw: ImageDraw.ImageDraw, x: float, baseline: float, rank: int, paths: tuple[Path, ...]) -> None:
+    """A medal (a coloured disc with the place in it) for the first three places, the place number for the rest."""
+    if rank in MEDALS:
+        fill, rim = MEDALS[rank]
+        cy, r = baseline - BODY * 0.36, 22
+        draw.ellipse((x, cy - r, x + 2 * r, cy + r), fill=fill, outline=rim, width=3)
+        number = str(rank)
+        draw_text(draw, x + r - text_width(number, 28, paths) / 2, cy + 10, number, 28, "#FFFFFF", paths)
+    else:
+        number = f"{rank}."
+        draw_text(draw, x + 44 - text_width(number, BODY, paths), baseline, number, BODY, GREY, paths)
 
 
 def render(honour: Poster, path: Path, fonts_dir: Path | None = None) -> Path:
     """Draw the honour list to ``path`` (made with its folder if missing; replaced whole, never half-written)."""
     paths = font_paths(fonts_dir)
-    body, head = 34, 40
-    blocks: list[tuple[str, str]] = []  # (kind, text)
+    blocks: list[tuple[str, int | None, str]] = []  # (kind, place, text)
     for title, lines in honour.sections():
-        blocks.append(("head", title))
-        for line in lines:
-            blocks += [("line", part) for part in _wrap(line, body, WIDTH - 2 * MARGIN - 24, paths)]
-    height = 260 + sum(88 if kind == "head" else 54 for kind, _ in blocks) + 120
+        blocks.append(("head", None, title))
+        if len(lines) > SECTION_LINES:
+            lines = lines[:SECTION_LINES - 1] + [(None, f"……还有 {len(lines) - SECTION_LINES + 1} 条")]
+        for rank, line in lines:
+            for n, part in enumerate(_wrap(line, BODY, WIDTH - 2 * MARGIN - INDENT, paths)):
+                blocks.append(("line", rank if n == 0 else None, part))
+    # As tall as what is on it: the header, each block, and the footer under the last line.
+    height = TOP + sum(HEAD_BEFORE + HEAD + HEAD_AFTER if kind == "head" else LINE for kind, _, _ in blocks) + BOTTOM
     image = Image.new("RGB", (WIDTH, height), PAPER)
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, WIDTH, 200), fill=RED)
+    draw.rectangle((0, 0, WIDTH, TOP), fill=RED)
     title = f"{honour.label} 光荣榜"
-    draw_text(draw, (WIDTH - text_width(title, 72, paths)) / 2, 118, title, 72, GOLD, paths)
+    if honour.community:
+        draw_text(draw, (WIDTH - text_width(honour.community, 36, paths)) / 2, 56, honour.community, 36, "#FFFFFF",
+                  paths)
+    draw_text(draw, (WIDTH - text_width(title, 64, paths)) / 2, 132 if honour.community else 118, title, 64, GOLD,
+              paths)
     subtitle = "爱心储蓄银行 · 感谢每一位为社区出力的邻居"
-    draw_text(draw, (WIDTH - text_width(subtitle, 30, paths)) / 2, 172, subtitle, 30, "#FFFFFF", paths)
-    y = 260.0
-    for kind, text in blocks:
+    draw_text(draw, (WIDTH - text_width(subtitle, 28, paths)) / 2, 182, subtitle, 28, "#FFFFFF", paths)
+    y = float(TOP)
+    for kind, rank, text in blocks:
         if kind == "head":
-            y += 30
-            draw.rectangle((MARGIN, y - head + 2, MARGIN + 10, y + 8), fill=RED)
-            draw_text(draw, MARGIN + 26, y, text, head, RED, paths)
-            y += 58
+            y += HEAD_BEFORE + HEAD
+            draw.rectangle((MARGIN, y - HEAD + 2, MARGIN + 10, y + 8), fill=RED)
+            draw_text(draw, MARGIN + 26, y, text, HEAD, RED, paths)
+            y += HEAD_AFTER
         else:
-            draw_text(draw, MARGIN + 24, y, text, body, INK, paths)
-            y += 54
+            y += LINE
+            if rank is not None:
+                _badge(draw, MARGIN + 16, y, rank, paths)
+            draw_text(draw, MARGIN + 16 + INDENT, y, text, BODY, INK, paths)
+    draw.line((MARGIN, height - BOTTOM + 40, WIDTH - MARGIN, height - BOTTOM + 40), fill=GOLD, width=2)
     footer = honour.footer
-    draw_text(draw, (WIDTH - text_width(footer, 26, paths)) / 2, height - 50, footer, 26, GREY, paths)
+    draw_text(draw, (WIDTH - text_width(footer, 26, paths)) / 2, height - 30, footer, 26, GREY, paths)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".honour-", suffix=".png")
     os.close(handle)
     try:
-        image.save(temporary, format="PNG", optimize=True)
+        # Not optimize=True: it makes the file 2% smaller and takes five times as long to write.
+        image.save(temporary, format="PNG")
         os.chmod(temporary, 0o644)  # mkstemp makes it private; the picture is meant to be sent and seen
         os.replace(temporary, path)
     except BaseException:

@@ -31,6 +31,7 @@ from schedules.election import Election
 from schedules.jobs import APP_KEY, RUNNING, JobRunner, run_job
 from schedules.posts import trigger as notice_trigger
 from storage import notices as notice_store
+from storage.db import reading_transaction
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Schedules:
         self.outbox = outbox
         self.clock = clock
         self.sleep = sleep
-        self.jobs = JobRunner(settings, clock, transaction, outbox.wake)
+        self.jobs = JobRunner(settings, clock, transaction, outbox.wake, reading=reading_transaction(engine))
         self.election = Election(engine)
         self.scheduler: LouzuScheduler | None = None
         self._keeper: asyncio.Task | None = None

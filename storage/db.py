@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import AsyncContextManager, AsyncIterator, Callable
 
 from alembic import command
 from alembic.config import Config
@@ -16,6 +18,7 @@ from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT = 30.0  # seconds a statement waits for another program's lock on a SQLite database
+READING = "louzu_reading"  # the execution option of sessions that only read (reading_sessions)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -44,7 +47,10 @@ def make_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):  # pragma: no cover - driver glue
-        conn.connection.driver_connection.begin_immediate()
+        if conn.get_execution_options().get(READING):
+            conn.connection.driver_connection.begin_reading()
+        else:
+            conn.connection.driver_connection.begin_immediate()
 
     return engine
 
@@ -69,6 +75,31 @@ def insert_for(session: AsyncSession):
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def reading_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose transactions only read, each one snapshot: on SQLite without the write lock (writers go on
+    meanwhile), on PostgreSQL in REPEATABLE READ. For long reads (the jobs that only post) that write afterwards
+    in a short transaction of their own."""
+    options: dict = {READING: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return make_sessionmaker(engine.execution_options(**options))
+
+
+def reading_transaction(engine: AsyncEngine) -> Callable[[], AsyncContextManager[AsyncSession]] | None:
+    """A session in one reading transaction (reading_sessions); None where another connection would not see the
+    same database (SQLite in memory)."""
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return None
+    sessions = reading_sessions(engine)
+
+    @contextlib.asynccontextmanager
+    async def reading() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session, session.begin():
+            yield session
+
+    return reading
 
 
 def alembic_config(url: str) -> Config:

@@ -158,6 +158,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         Index("ix_ledger_member_created", "member_id", "created_at"),
         Index("ix_ledger_building_created", "building_id", "created_at"),
+        # A period's lines for every building at once (storage/ratings.py, building_rankings): all they read.
+        Index("ix_ledger_created_building", "created_at", "building_id", "member_id", "amount", "kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

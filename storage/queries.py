@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -302,7 +304,7 @@ async def points_summary(session: AsyncSession, member: Member, building: Buildi
                          week: tuple[datetime, datetime], month: tuple[datetime, datetime]) -> PointsSummary:
     """Balance, points earned this week and month, and the rank by this week's points in the building.
 
-    The same rules as balance_of and building_ranking (ties share a rank).
+    The same rules as balance_of and building_rankings (ties share a rank).
     """
     row = (await session.execute(_MY_POINTS, {
         "member_id": member.id, "building_id": building.id, "week_start": week[0], "week_end": week[1],
@@ -312,17 +314,55 @@ async def points_summary(session: AsyncSession, member: Member, building: Buildi
                          int(ahead) + 1 if mine is not None else None, int(ranked))
 
 
-async def building_ranking(session: AsyncSession, building: Building, start: datetime, end: datetime,
-                           limit: int | None = None) -> list[tuple[int, Member, int]]:
-    """(rank, member, points) earned in this building in [start, end); ties share a rank."""
-    points = func.sum(LedgerEntry.amount).label("points")
-    stmt = (select(Member, points).join(LedgerEntry, LedgerEntry.member_id == Member.id)
-            .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
-                   LedgerEntry.created_at < end, EARNED)
-            .group_by(Member.id).having(func.sum(LedgerEntry.amount) > 0)
-            .order_by(points.desc(), Member.id))
-    ranked = rank_with_ties((await session.execute(stmt)).all())
-    return top(ranked, limit) if limit else ranked
+@dataclass(frozen=True)
+class Place:
+    """One place in a building's ranking: ties share a rank."""
+
+    rank: int
+    member_id: int
+    name: str
+    points: int
+
+
+@dataclass
+class BuildingRanking:
+    """A building's ranking for a period: its first places, how many are ranked, and their points together."""
+
+    places: list[Place]
+    ranked: int = 0
+    points: int = 0
+
+
+async def building_rankings(session: AsyncSession, start: datetime, end: datetime, places: int,
+                            building_ids: list[int] | None = None) -> dict[int, BuildingRanking]:
+    """Every building's ranking by points earned there in [start, end) (ties share a rank), its
+    first ``places`` places with all who tie for the last of them; buildings with no one ranked are left out.
+
+    One grouped query for all the buildings, ranked in the database: only the places shown come back.
+    """
+    period = (LedgerEntry.created_at >= start) & (LedgerEntry.created_at < end) & EARNED
+    if building_ids is not None:
+        period = period & LedgerEntry.building_id.in_(building_ids)
+    totals = (select(LedgerEntry.building_id.label("building_id"), LedgerEntry.member_id.label("member_id"),
+                     func.sum(LedgerEntry.amount).label("points"))
+              .where(period, LedgerEntry.building_id.is_not(None))
+              .group_by(LedgerEntry.building_id, LedgerEntry.member_id).having(func.sum(LedgerEntry.amount) > 0)
+              .subquery("totals"))
+    ranked = select(
+        totals.c.building_id, totals.c.member_id, totals.c.points,
+        func.rank().over(partition_by=totals.c.building_id, order_by=totals.c.points.desc()).label("rank"),
+        func.count().over(partition_by=totals.c.building_id).label("ranked"),
+        func.sum(totals.c.points).over(partition_by=totals.c.building_id).label("together")).subquery("ranked")
+    rows = await session.execute(
+        select(ranked.c.building_id, ranked.c.rank, ranked.c.member_id, Member.display_name, ranked.c.points,
+               ranked.c.ranked, ranked.c.together)
+        .join(Member, Member.id == ranked.c.member_id).where(ranked.c.rank <= places)
+        .order_by(ranked.c.building_id, ranked.c.rank, ranked.c.member_id))
+    result: dict[int, BuildingRanking] = {}
+    for building_id, rank, member_id, name, points, count, together in rows:
+        ranking = result.setdefault(building_id, BuildingRanking([], int(count), int(together)))
+        ranking.places.append(Place(int(rank), member_id, name, int(points)))
+    return result
 
 
 def rank_with_ties(rows) -> list:
@@ -333,6 +373,12 @@ def rank_with_ties(rows) -> list:
         rank = ranked[-1][0] if ranked and ranked[-1][-1] == total else index + 1
         ranked.append((rank, *rest, int(total)))
     return ranked
+
+
+@functools.lru_cache(maxsize=4096)  # buildings' names, sorted again for every group's post
+def natural_order(name: str) -> tuple:
+    """A sort key that puts numbers in number order: 3号楼 before 12号楼, 3-201 before 12-101."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def top(ranked: list, places: int) -> list:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -10,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Building, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
-from storage.queries import EARNED, rank_with_ties
+from storage.models import Building, Group, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
+from storage.queries import EARNED, day_bounds, rank_with_ties
 
 
 class RatingRules(Protocol):
@@ -25,7 +27,7 @@ class RatingRules(Protocol):
 
 @dataclass(frozen=True)
 class StarRating:
-    """A building's stars (1–5) for a week and the parts they come from (each 0–1)."""
+    """A building's stars (1–5) for a week, the parts they come from (each 0–1), and those parts as counts."""
 
     stars: int
     participation: float
@@ -33,22 +35,42 @@ class StarRating:
     reports: float
     points: float
     members: int
+    patrol_days: int = 0  # days of the week with a #巡查
+    reports_made: int = 0
+    reports_in_time: int = 0
+    points_each: float = 0.0  # earned points per member
 
     def bar(self) -> str:
         """★★★☆☆"""
         return "★" * self.stars + "☆" * (5 - self.stars)
 
+    def headline(self) -> str:
+        """本楼星级：★★★☆☆（3 星）"""
+        return f"本楼星级：{self.bar()}（{self.stars} 星）"
+
+    def detail(self) -> str:
+        """What the stars come from, in a resident's words: 25%的住户参与了，2 天有人巡查，没有报修，人均 1.5 分。"""
+        patrol = f"{self.patrol_days} 天有人巡查" if self.patrol_days else "没有人巡查"
+        reports = (f"报修 {self.reports_made} 件、按时处理 {self.reports_in_time} 件" if self.reports_made
+                   else "没有报修")
+        each = f"{self.points_each:.1f}".removesuffix(".0")
+        return f"{self.participation:.0%}的住户参与了，{patrol}，{reports}，人均 {each} 分。"
+
     def line(self) -> str:
         if self.members == 0:
             return f"本楼星级：{self.bar()}（{self.stars} 星，本周还没有成员数据）"
-        return (f"本楼星级：{self.bar()}（{self.stars} 星）"
-                f" 参与 {self.participation:.0%} · 巡查 {self.patrol:.0%} · 报修及时 {self.reports:.0%}"
-                f" · 人均积分 {self.points:.0%}")
+        return f"{self.headline()}\n{self.detail()}"
 
 
 async def star_rating(session: AsyncSession, building: Building, start: datetime, end: datetime,
                       settings: "RatingRules") -> StarRating:
-    """The star rating of ``building`` for the week [start, end).
+    """The star rating of ``building`` for the week [start, end) (star_ratings, for one building)."""
+    return (await star_ratings(session, start, end, settings, [building.id]))[building.id]
+
+
+async def star_ratings(session: AsyncSession, start: datetime, end: datetime, settings: "RatingRules",
+                       building_ids: Collection[int] | None = None) -> dict[int, StarRating]:
+    """The star rating of every building (or of ``building_ids``) for the week [start, end), by building id.
 
     Four parts, each from 0 to 1, weighted by LOUZU_STAR_WEIGHTS: participation
     (members with points this week / members), patrol coverage (days with a
@@ -56,31 +78,65 @@ async def star_rating(session: AsyncSession, building: Building, start: datetime
     LOUZU_REPORT_HANDLING_HOURS / this week's reports; 1 when there were none),
     points per member (earned points / members / LOUZU_STAR_POINTS_TARGET, at
     most 1). Stars = 1 + the weighted average × 4, rounded.
+
+    A few grouped queries for all the buildings at once, each reading only the week's rows.
     """
-    members = int(await session.scalar(select(func.count(Member.id)).where(Member.building_id == building.id)) or 0)
+    def only(column, stmt):
+        return stmt if building_ids is None else stmt.where(column.in_(list(building_ids)))
+
+    ids = list(building_ids) if building_ids is not None else list(await session.scalars(select(Building.id)))
+    members = dict((await session.execute(only(Member.building_id, select(Member.building_id, func.count(Member.id))
+                                                .group_by(Member.building_id)))).all())
+    earned = {building_id: (int(active or 0), int(total or 0)) for building_id, active, total in await session.execute(
+        only(LedgerEntry.building_id, select(
+            LedgerEntry.building_id, func.count(distinct(case((LedgerEntry.amount > 0, LedgerEntry.member_id)))),
+            func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
+            .group_by(LedgerEntry.building_id)))}
+    days: dict[int, set] = defaultdict(set)
+    for building_id, moment in await session.execute(only(Patrol.building_id, select(
+            Patrol.building_id, Patrol.created_at).where(Patrol.created_at >= start, Patrol.created_at < end))):
+        days[building_id].add(moment.astimezone(settings.timezone).date())
+    in_time = timedelta(hours=settings.report_handling_hours)
+    reports: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # made, handled in time
+    for building_id, created, resolved in await session.execute(only(Report.building_id, select(
+            Report.building_id, Report.created_at, Report.resolved_at)
+            .where(Report.created_at >= start, Report.created_at < end))):
+        counts = reports[building_id]
+        counts[0] += 1
+        counts[1] += resolved is not None and resolved - created <= in_time
+    return {building_id: rate(int(members.get(building_id, 0)), *earned.get(building_id, (0, 0)),
+                              len(days.get(building_id, ())), *reports.get(building_id, (0, 0)), settings)
+            for building_id in ids}
+
+
+def rate(members: int, active: int, total: int, patrol_days: int, reports_made: int, reports_in_time: int,
+         settings: "RatingRules") -> StarRating:
+    """A week's stars from its counts (star_ratings says how)."""
     if members == 0:
         return StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)
-    active, total = (await session.execute(
-        select(func.count(distinct(case((LedgerEntry.amount > 0, LedgerEntry.member_id)))),
-               func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .where(LedgerEntry.building_id == building.id, LedgerEntry.created_at >= start,
-               LedgerEntry.created_at < end, EARNED))).one()
-    active, total = int(active or 0), int(total or 0)
-    days = await patrol_days(session, building.id, start, end, settings.timezone)
-    reports = list(await session.execute(select(Report.created_at, Report.resolved_at).where(
-        Report.building_id == building.id, Report.created_at >= start, Report.created_at < end)))
-    in_time = timedelta(hours=settings.report_handling_hours)
-    handled = sum(1 for created, resolved in reports if resolved is not None and resolved - created <= in_time)
     parts = {
         "participation": min(1.0, active / members),
-        "patrol": min(1.0, days / 7),
-        "reports": handled / len(reports) if reports else 1.0,
+        "patrol": min(1.0, patrol_days / 7),
+        "reports": reports_in_time / reports_made if reports_made else 1.0,
         "points": min(1.0, max(0, total) / members / settings.star_points_target),
     }
     weights = dict(settings.star_weights)
     score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())
     stars = 1 + int(score * 4 + 0.5)
-    return StarRating(stars, parts["participation"], parts["patrol"], parts["reports"], parts["points"], members)
+    return StarRating(stars, parts["participation"], parts["patrol"], parts["reports"], parts["points"], members,
+                      patrol_days=min(patrol_days, 7), reports_made=reports_made, reports_in_time=reports_in_time,
+                      points_each=max(0, total) / members)
+
+
+async def rated_from(session: AsyncSession, tz) -> dict[int, datetime]:
+    """Each building's first rated moment: the start of the local day its group was bound (its creation's, when no
+    bound group says). A week counts toward averages and changes only when it begins on or after it: a week
+    before the building was bound has no data, and its stars would say nothing about the building."""
+    rows = await session.execute(
+        select(Building.id, Building.created_at, func.min(Group.bound_at))
+        .outerjoin(Group, Group.building_id == Building.id).group_by(Building.id, Building.created_at))
+    return {building_id: day_bounds(bound or created, tz)[0] for building_id, created, bound in rows}
 
 
 async def patrol_days(session: AsyncSession, building_id: int, start: datetime, end: datetime, tz) -> int:

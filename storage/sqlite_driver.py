@@ -88,8 +88,8 @@ class Cursor:
         def once() -> tuple[Any, int, int | None, list[Any]]:
             db = connection._conn
             if connection.begin_pending:
-                db.execute("BEGIN IMMEDIATE")  # where a lock held elsewhere is met, if anywhere
-                connection.begin_pending = False
+                db.execute(connection.begin_pending)  # where a lock held elsewhere is met, if anywhere
+                connection.begin_pending = None
             cursor = statement(db)
             try:
                 rows = cursor.fetchall() if cursor.description else []
@@ -141,7 +141,7 @@ class Connection:
     def __init__(self, connection: sqlite3.Connection, busy_timeout: float) -> None:
         self._connection: sqlite3.Connection | None = connection
         self.busy_timeout = busy_timeout
-        self.begin_pending = False
+        self.begin_pending: str | None = None  # the BEGIN to send with the next statement
 
     def begin_immediate(self) -> None:
         """Open a transaction that holds the write lock from its start, with its first statement.
@@ -149,7 +149,12 @@ class Connection:
         A transaction that reads first and writes later could otherwise find that another
         program wrote in between.  Sent with the first statement, BEGIN costs no step of its own.
         """
-        self.begin_pending = True
+        self.begin_pending = "BEGIN IMMEDIATE"
+
+    def begin_reading(self) -> None:
+        """Open a transaction that only reads: one snapshot of the database (WAL), and no write lock, so writers
+        elsewhere go on meanwhile."""
+        self.begin_pending = "BEGIN DEFERRED"
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -165,11 +170,11 @@ class Connection:
         return Cursor(self)
 
     async def commit(self) -> None:
-        self.begin_pending = False  # nothing was run: nothing to commit
+        self.begin_pending = None  # nothing was run: nothing to commit
         await _when_unlocked(self._conn.commit, self.busy_timeout)
 
     async def rollback(self) -> None:
-        self.begin_pending = False
+        self.begin_pending = None
         self._conn.rollback()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:

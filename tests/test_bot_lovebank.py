@@ -196,7 +196,7 @@ async def test_weekly_ranking_with_ties_and_stars(chat):
     await chat.setup_building()
     assert await chat.one("[12号楼群] 张阿姨: #排行") == (
         "@张阿姨 本周12号楼爱心积分榜：\n还没有人上榜，快来 #打卡 吧！\n"
-        "本楼星级：★★☆☆☆（2 星） 参与 0% · 巡查 0% · 报修及时 100% · 人均积分 0%")
+        "本楼星级：★★☆☆☆（2 星）\n0%的住户参与了，没有人巡查，没有报修，人均 0 分。")
     await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
     await chat.one("[12号楼群] 老周: #打卡 清理楼道")
     await chat.one("[12号楼群] 小王: #打卡 捡垃圾")

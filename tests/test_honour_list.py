@@ -81,3 +81,13 @@ def test_a_long_list_wraps_and_the_file_is_replaced_whole(tmp_path):
     picture.render(honour_with(NAMES), target)
     assert target.stat().st_size != first
     assert [p.name for p in target.parent.iterdir()] == ["2026-11.png"]  # no temporary file left behind
+
+
+def test_a_street_of_600_buildings_makes_a_picture_of_a_few_screens_not_hundreds(tmp_path):
+    street = HonourList(label="2026年11月", building_best=[(f"{n}号楼", [f"居民{n}"], 90) for n in range(1, 601)],
+                        star_buildings=[(f"{n}号楼", 4.5) for n in range(1, 201)], footer="楼组小助手 · 2026-12-01")
+    few = HonourList(label="2026年11月", building_best=[(f"{n}号楼", [f"居民{n}"], 90) for n in range(1, 21)],
+                     star_buildings=[(f"{n}号楼", 4.5) for n in range(1, 21)], footer="楼组小助手 · 2026-12-01")
+    with Image.open(picture.render(street, tmp_path / "street.png")) as big, \
+            Image.open(picture.render(few, tmp_path / "few.png")) as small:
+        assert big.height == small.height  # 20 lines a section: the last says how many more there are

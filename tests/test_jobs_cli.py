@@ -127,7 +127,10 @@ async def test_two_runs_at_the_same_moment_post_once(chat, clock, settings):
 
 
 async def test_the_honour_list_is_once_a_month_and_reminders_run_when_asked(chat, clock, settings):
+    clock.set_local("2026-10-20 10:00", settings.timezone)
     await two_buildings(chat)
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")  # someone to honour in October: an empty list is not posted
+    clock.set_local("2026-11-25 10:00", settings.timezone)
     code, lines = await jobs(settings, clock, "run", "honour_list", "--room", "11号楼群")
     assert code == 0 and lines[0].endswith("1 条消息已放进发件箱，发往：11号楼群。")
     code, lines = await jobs(settings, clock, "run", "honour_list")
@@ -190,8 +193,8 @@ async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, cl
     original = jobs_cli.JobRunner
 
     class Broken(original):
-        def __init__(self, *args):
-            super().__init__(*args)
+        def __init__(self, *args, **options):
+            super().__init__(*args, **options)
             self.table["weekly_ranking"] = broken
 
     jobs_cli.JobRunner = Broken

@@ -78,3 +78,28 @@ async def test_a_lock_that_is_never_released_fails_the_statement_after_the_busy_
     async with engine.begin() as connection:
         assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     await engine.dispose()
+
+
+async def test_the_monday_ranking_holds_the_write_lock_only_to_keep_its_posts(chat, sqlite_file):
+    """Making a street's posts takes a while; a resident's #打卡 (another process's write) must not wait for it."""
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    runner = chat.app.schedules.jobs
+    ranking = runner.table["weekly_ranking"]
+    written_meanwhile = []
+
+    async def ranking_while_another_program_writes(ctx):
+        posts = await ranking(ctx)
+        other = sqlite3.connect(sqlite_file, isolation_level=None, timeout=0)  # it would fail if the lock were held
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE groups SET topic = '12号楼群（新）' WHERE room_id = '12号楼群'")
+            other.execute("COMMIT")
+            written_meanwhile.append(True)
+        finally:
+            other.close()
+        return posts
+
+    runner.table["weekly_ranking"] = ranking_while_another_program_writes
+    assert await runner.run("weekly_ranking") == 1
+    assert written_meanwhile == [True]

@@ -33,7 +33,7 @@ from schedules.declared import jobs as registry
 from schedules.election import LOCK_KEY
 from schedules.jobs import JobRunner, batch_of
 from schedules.scheduler import TABLE, sync_url
-from storage.db import make_engine, make_sessionmaker, missing_database, upgrade
+from storage.db import make_engine, make_sessionmaker, missing_database, reading_transaction, upgrade
 from storage.models import Group, OutboxMessage
 
 Clock = Callable[[], datetime]
@@ -102,7 +102,7 @@ def standalone_runner(settings: Settings, engine: AsyncEngine, clock: Clock) -> 
         async with sessions() as session, session.begin():
             yield session
 
-    return JobRunner(settings, clock, transaction)
+    return JobRunner(settings, clock, transaction, reading=reading_transaction(engine))
 
 
 async def run(settings: Settings, what: str, clock: Clock = utc_now, out=ui.say, *, name: str = "",

@@ -38,6 +38,7 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     admin_ids: frozenset[str] = frozenset()
     bot_name: str = "楼组小助手"
+    community_name: str = ""  # shown at the head of the honour list; empty: not shown
     transport: str = "auto"
     puppet_token: str = ""
     puppet_endpoint: str = ""
@@ -192,6 +193,7 @@ class Settings:
             timezone=timezone,
             admin_ids=frozenset(x.strip() for x in get("LOUZU_ADMIN_IDS").split(",") if x.strip()),
             bot_name=bot_name,
+            community_name=get("LOUZU_COMMUNITY_NAME").strip(),
             transport=transport,
             puppet_token=token,
             puppet_endpoint=endpoint,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Claim, LedgerEntry, OutboxMessage, Redemption, Report
 from storage.queries import EARNED, week_bounds
-from storage.ratings import RatingRules, star_rating
+from storage.ratings import RatingRules, star_ratings
 
 OPEN = ("open", "assigned")
 
@@ -46,10 +46,10 @@ async def overview(session: AsyncSession, now: datetime, overdue_hours: int, rul
                                              .group_by(Report.building_id))).all())
     start, end = week_bounds(now, rules.timezone)
     lines = []
+    ratings = await star_ratings(session, start, end, rules)
     for building in await session.scalars(select(Building).order_by(Building.name)):
-        rating = await star_rating(session, building, start, end, rules)
         lines.append(BuildingLine(building.id, building.name, int(open_by.get(building.id, 0)),
-                                  int(overdue_by.get(building.id, 0)), rating.stars))
+                                  int(overdue_by.get(building.id, 0)), ratings[building.id].stars))
 
     async def count(statement) -> int:
         return int(await session.scalar(statement) or 0)

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, LedgerEntry, Member, Resident
-from storage.queries import EARNED, building_ranking, rank_with_ties
-from storage.ratings import RatingRules, StarRating, star_rating
+from storage.queries import EARNED, building_rankings, natural_order, rank_with_ties
+from storage.ratings import RatingRules, StarRating, star_ratings
 from storage.staff.sheets import fill, new_book, write_csv
 
 NO_BUILDING = "未分楼"
+EVERY_PLACE = 2**31 - 1  # the file lists every ranked person, not only the first places
 
 
 @dataclass
@@ -41,11 +42,14 @@ async def rankings(session: AsyncSession, start: datetime, end: datetime, label:
     result = Rankings(label)
     result.community = [(rank, name, doors.get(member_id, ""), building or NO_BUILDING, total)
                         for rank, member_id, name, building, total in rank_with_ties(rows)]
-    for building in await session.scalars(select(Building).order_by(Building.name)):
-        for rank, member, total in await building_ranking(session, building, start, end):
-            result.buildings.append((building.name, rank, member.display_name, doors.get(member.id, ""), total))
+    ranked = await building_rankings(session, start, end, EVERY_PLACE)
+    ratings = await star_ratings(session, start, end, rules) if rules is not None else {}
+    for building in sorted(await session.scalars(select(Building)), key=lambda b: natural_order(b.name)):
+        for place in ranked[building.id].places if building.id in ranked else ():
+            result.buildings.append((building.name, place.rank, place.name, doors.get(place.member_id, ""),
+                                     place.points))
         if rules is not None:
-            result.stars.append((building.name, await star_rating(session, building, start, end, rules)))
+            result.stars.append((building.name, ratings[building.id]))
     return result
 
 

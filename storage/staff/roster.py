@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import roster
 from storage.models import ROLE_LABELS, ROLE_WORDS, Building, Group, Member, Resident, RoleGrant, RoleName
+from storage.queries import natural_order
 from storage.staff import StaffError
 from storage.building_names import building_name
 from storage.staff.sheets import csv_text, fill, new_book, read_table, sheet_names
@@ -274,8 +275,7 @@ async def roster_of(session: AsyncSession) -> tuple[Roster, int]:
     return result, off_roster
 
 
-def _door_order(door: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", door))
+_door_order = natural_order
 
 
 # Importing ----------------------------------------------------------------------------------
