@@ -1,5 +1,5 @@
-"""The time phrases of #定时: 每天 07:30, 每周六 09:00, 每月1日 10:00, 每月最后一天 18:00, 明天 08:30,
-2026-12-01 09:00.
+"""The time phrases of #定时 (and #接龙): 每天 07:30, 每周六 09:00, 每月1日 10:00, 每月最后一天 18:00, 明天 08:30,
+周六 9点, 2026-12-01 09:00.
 
 A phrase becomes either a crontab line (repeating) or one moment (a one-off);
 the calendar work is left to APScheduler's CronTrigger and DateTrigger and to
@@ -20,12 +20,13 @@ DAY_WORDS = {"今天": 0, "明天": 1, "后天": 2}
 EXAMPLE = ("#定时 每天 07:30 <内容>（时间还可以写：每周六 09:00、每月1日 10:00、明天 08:30、"
            "12月1日 09:00）")
 
-TIME = r"(?P<hour>\d{1,2})\s*[:点]\s*(?P<minute>\d{2})"
+TIME = r"(?P<hour>\d{1,2})\s*(?:[:点]\s*(?P<minute>\d{2})|点)"  # 09:00, 9点00, or 9点 on the hour
 PATTERNS = (
     ("daily", re.compile(rf"^(?:每天|每日)\s*{TIME}(?:\s+|$)")),
     ("weekly", re.compile(rf"^(?:每周|每星期|每礼拜)(?P<weekday>[一二三四五六日天])\s*{TIME}(?:\s+|$)")),
     ("monthly", re.compile(rf"^每月\s*(?:(?P<day>\d{{1,2}})\s*[日号]|(?P<last>最后一天|底))\s*{TIME}(?:\s+|$)")),
     ("relative", re.compile(rf"^(?P<word>今天|明天|后天)\s*{TIME}(?:\s+|$)")),
+    ("weekday", re.compile(rf"^(?:本|这)?(?:周|星期|礼拜)(?P<weekday>[一二三四五六日天])\s*{TIME}(?:\s+|$)")),
     ("date", re.compile(rf"^(?P<date>\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})\s+{TIME}(?:\s+|$)")),
     ("monthday", re.compile(rf"^(?:(?P<year>\d{{4}})\s*年\s*)?(?P<month>\d{{1,2}})\s*月\s*(?P<mday>\d{{1,2}})\s*[日号]"
                             rf"\s*{TIME}(?:\s+|$)")),
@@ -55,7 +56,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[When, str] | Non
         match = pattern.match(text)
         if match is None:
             continue
-        hour, minute = int(match["hour"]), int(match["minute"])
+        hour, minute = int(match["hour"]), int(match["minute"] or 0)
         if hour > 23 or minute > 59:
             return None
         clock = f"{hour:02d}:{minute:02d}"
@@ -80,6 +81,14 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[When, str] | Non
         if kind == "relative":
             local = now.astimezone(tz) + timedelta(days=DAY_WORDS[match["word"]])
             moment = datetime(local.year, local.month, local.day, hour, minute, tzinfo=tz)
+        elif kind == "weekday":
+            # 周六 9点 is the coming Saturday at 9: today when that is still to come, else next week's.
+            local = now.astimezone(tz)
+            ahead = ("一二三四五六日".index(match["weekday"].replace("天", "日")) - local.weekday()) % 7
+            day = local + timedelta(days=ahead)
+            moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+            if moment <= now:
+                moment += timedelta(days=7)
         elif kind == "monthday":
             # 12月1日 09:00 is the next 1 December (today included); the reply says the year when it is not this one.
             today = now.astimezone(tz).date()
