@@ -10,7 +10,7 @@ from bot.core.parser import normalise, parse_quantity
 from bot.core.router import Router
 from bot.core.rules import leader
 from bot.core.text import local_time, short
-from storage import ledger, queries
+from storage import chains, ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Claim
 from storage.ratings import star_rating
@@ -48,10 +48,8 @@ async def claim(ctx: Context, args: str) -> str:
     assert ctx.building is not None
     await ledger.lock_member(ctx.session, ctx.member.id)
     start, end = queries.day_bounds(ctx.now, ctx.settings.timezone)
-    today = await ctx.session.scalar(select(func.coalesce(func.sum(Claim.quantity), 0)).where(
-        Claim.member_id == ctx.member.id, Claim.activity_id == activity.id, Claim.status.in_(("approved", "pending")),
-        Claim.created_at >= start, Claim.created_at < end))
-    over_cap = activity.daily_cap is not None and int(today or 0) + quantity > activity.daily_cap
+    today = await chains.units_done(ctx.session, ctx.member.id, activity.id, start, end)
+    over_cap = activity.daily_cap is not None and today + quantity > activity.daily_cap
     auto = activity.auto_approve and not over_cap
     if not auto:
         # Claims waiting for a leader are the leaders' work: one person cannot pile it up.

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.core.messages import Reply
 from schedules import picture
 from schedules.registry import JobContext, jobs
+from storage import chains
 from storage.models import Building, LedgerEntry, Member
 from storage.queries import EARNED, bound_rooms, building_ranking, month_bounds, rank_with_ties, top, week_bounds
 from storage.ratings import cleaner_ranking, star_rating
@@ -29,6 +30,7 @@ class HonourList:
     building_best: list[tuple[str, list[str], int]] = field(default_factory=list)  # building, names, points
     cleaners: list[tuple[int, str, int]] = field(default_factory=list)  # rank, name, thanks
     star_buildings: list[tuple[str, float]] = field(default_factory=list)  # building, average stars
+    attendees: list[tuple[int, str, str, int]] = field(default_factory=list)  # rank, name, building, chains attended
     footer: str = ""
 
     def sections(self) -> list[tuple[str, list[str]]]:
@@ -41,6 +43,8 @@ class HonourList:
              or [f"{self.label}还没有保洁员收到点赞"]),
             ("星级楼组", [f"{name} 平均 {stars:.1f} 星" for name, stars in self.star_buildings]
              or [f"{self.label}还没有平均 {STAR_AT_LEAST:g} 星以上的楼栋"]),
+            ("活动之星", [f"{rank}. {name}（{building}）参加接龙活动 {n} 次" for rank, name, building, n in self.attendees]
+             or [f"{self.label}还没有人签到接龙活动"]),
         ]
 
     def text(self) -> str:
@@ -98,6 +102,7 @@ async def gather(ctx: JobContext, start: datetime, end: datetime) -> HonourList:
     honour.star_buildings = sorted(stars, key=lambda item: (-item[1], item[0]))
     honour.cleaners = [(rank, member.display_name, n) for rank, member, n in
                        await cleaner_ranking(ctx.session, start, end)]
+    honour.attendees = await chains.attendance_ranking(ctx.session, start, end)
     return honour
 
 

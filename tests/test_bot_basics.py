@@ -81,12 +81,12 @@ async def test_ordinary_chat_is_never_answered(chat):
 
 
 async def test_unknown_word_gets_one_hint_per_person_per_ten_minutes(chat, clock):
-    hint = "@张阿姨 没有“#签到”这个指令，发送 #帮助 查看可用指令。"
-    assert await chat("[12号楼群] 张阿姨: #签到") == [hint]
-    assert await chat("[12号楼群] 张阿姨: #签到") == []
-    assert await chat("[12号楼群] 老周: #签到") == ["@老周 没有“#签到”这个指令，发送 #帮助 查看可用指令。"]
+    hint = "@张阿姨 没有“#报到”这个指令，发送 #帮助 查看可用指令。"
+    assert await chat("[12号楼群] 张阿姨: #报到") == [hint]
+    assert await chat("[12号楼群] 张阿姨: #报到") == []
+    assert await chat("[12号楼群] 老周: #报到") == ["@老周 没有“#报到”这个指令，发送 #帮助 查看可用指令。"]
     clock.advance(minutes=10)
-    assert await chat("[12号楼群] 张阿姨: #签到") == [hint]
+    assert await chat("[12号楼群] 张阿姨: #报到") == [hint]
 
 
 async def test_an_unknown_word_is_repeated_back_cut_to_20_characters(chat):

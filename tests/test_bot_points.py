@@ -171,7 +171,8 @@ async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first
     await chat.app.outbox.drain()
     assert [r.text for r in chat.transport.sent[before:]] == [
         "【2026年11月光荣榜】\n◆ 爱心积分前十名\n1. 张阿姨（12号楼）5 分\n◆ 各楼第一名\n12号楼：张阿姨 5 分\n"
-        "◆ 保洁之星\n2026年11月还没有保洁员收到点赞\n◆ 星级楼组\n2026年11月还没有平均 4 星以上的楼栋\n谢谢大家为社区出力！"]
+        "◆ 保洁之星\n2026年11月还没有保洁员收到点赞\n◆ 星级楼组\n2026年11月还没有平均 4 星以上的楼栋\n"
+        "◆ 活动之星\n2026年11月还没有人签到接龙活动\n谢谢大家为社区出力！"]
     clock.set_local("2026-12-31 23:00", tz)  # December's last hour: the month runs to 1 January 2027
     await chat.one("[12号楼群] 老周: #打卡 清理楼道")
     assert await chat.one("[12号楼群] 老周: #我的积分") == (
