@@ -69,6 +69,8 @@ def numbered_names(raw: str) -> list[str]:
     """The names on the numbered lines of a 接龙 message, in order (each line normalised)."""
     names = []
     for line in (raw or "").splitlines():
+        # ①…⑳ would become a bare 1…20 glued to the name: give them the dot a number has.
+        line = re.sub(r"^\s*([\u2460-\u2473])", lambda m: f"{ord(m[1]) - 0x245F}. ", line)
         match = NUMBERED.match(normalise(line))
         if match:
             name = re.sub(r"\[[^\]]{1,4}\]", "", match["name"]).strip(" 。.")  # WeChat's emoji text: [强]
@@ -217,13 +219,13 @@ async def start(ctx: Context, args: str):
     ctx.session.add(chain)
     await ctx.session.flush()
     return ctx.reply(f"{listing(chain, await store.roll(ctx.session, chain.id))}\n"
-                     f"活动前 {_ahead_text(terms.ahead)} 提醒报名的人；活动后楼组长发送 #签到 J{chain.id} 全部 记分。",
+                     f"活动前{_ahead_text(terms.ahead)}提醒报名的人；活动后楼组长发送 #签到 J{chain.id} 全部 记分。",
                      mention=())
 
 
 def _ahead_text(ahead: timedelta) -> str:
     minutes = int(ahead.total_seconds() // 60)
-    return f"{minutes // 60} 小时" if minutes % 60 == 0 else f"{minutes} 分钟"
+    return f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
 
 
 async def _copied_list(ctx: Context, header: str, names: list[str]):
@@ -335,7 +337,7 @@ async def plus_one(ctx: Context):
     if not open_here:
         return None  # a "+1" to something else said in the group
     match = PLUS_ONE.match(normalise(ctx.message.text))
-    name = match["name"].strip() if match else ""
+    name = (match["name"] or "").strip() if match else ""
     chain, _ = await _chain_named(ctx, "", "#报名 J3")
     proxy = "" if not name or name == ctx.member.display_name else name[:NAME_CHARS]
     return await _sign_up(ctx, chain, proxy)
