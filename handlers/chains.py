@@ -413,17 +413,9 @@ async def cancel(ctx: Context, args: str):
     _must_be_open(chain)
     chain.status, chain.closed_at = store.CANCELLED, ctx.now
     roll = await store.roll(ctx.session, chain.id)
-    told = await _wechat_ids(ctx, [s.member_id for s in roll.signed + roll.waiting])
+    told = await store.wechat_ids(ctx.session, [s.member_id for s in roll.signed + roll.waiting])
     return ctx.reply(f"J{chain.id}（{chain.when_text} {short(chain.title, 16)}）已取消，报名的各位不用去了。"
                      f"——{ctx.member.display_name}", mention=tuple(told))
-
-
-async def _wechat_ids(ctx: Context, member_ids) -> list[str]:
-    ids = [i for i in dict.fromkeys(member_ids) if i is not None]
-    if not ids:
-        return []
-    rows = dict((await ctx.session.execute(select(Member.id, Member.wechat_id).where(Member.id.in_(ids)))).all())
-    return [rows[i] for i in ids if i in rows]
 
 
 @router.command("签到", "attend", permission=leader(), usage="#签到 J<n> @某人… 或 #签到 J<n> 全部 [除 @某人]",

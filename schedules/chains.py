@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.core.messages import Reply
 from bot.core.text import short
 from schedules.registry import JobContext, jobs
 from storage import chains as store
-from storage.models import Member
 
 
 @jobs.job("chain_reminders", at="LOUZU_CHAIN_REMINDERS_AT", default="*/5 * * * *",
@@ -20,14 +17,13 @@ async def chain_reminders(ctx: JobContext) -> list[Reply]:
     for chain in await store.due_reminders(ctx.session, ctx.now):
         chain.reminded_at = ctx.now
         roll = await store.roll(ctx.session, chain.id)
-        ids = [i for i in dict.fromkeys(s.member_id for s in roll.signed) if i is not None]
         if not roll.signed:
             continue
-        wechat = dict((await ctx.session.execute(select(Member.id, Member.wechat_id).where(Member.id.in_(ids or [0])))).all())
+        mention = await store.wechat_ids(ctx.session, [s.member_id for s in roll.signed])
         names = "、".join(s.name for s in roll.signed)
         posts.append(Reply(chain.room_id, f"【接龙提醒】J{chain.id} {short(chain.title, 20)} {chain.when_text} 开始，"
                                           f"已报名 {len(roll.signed)} 人：{names}。请准时参加；去不了请发送 "
-                                          f"#取消报名 J{chain.id}", tuple(wechat[i] for i in ids if i in wechat)))
+                                          f"#取消报名 J{chain.id}", tuple(mention)))
     return posts
 
 

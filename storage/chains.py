@@ -54,6 +54,15 @@ async def find_signup(session: AsyncSession, chain_id: int, member_id: int | Non
         ChainSignup.chain_id == chain_id, ChainSignup.member_id == member_id, ChainSignup.proxy_name == proxy_name))
 
 
+async def wechat_ids(session: AsyncSession, member_ids) -> list[str]:
+    """The WeChat ids of ``member_ids`` (Nones and repeats left out), in their order: whom a post @-mentions."""
+    ids = [i for i in dict.fromkeys(member_ids) if i is not None]
+    if not ids:
+        return []
+    found = dict((await session.execute(select(Member.id, Member.wechat_id).where(Member.id.in_(ids)))).all())
+    return [found[i] for i in ids if i in found]
+
+
 async def attend(session: AsyncSession, chain: Chain, member_id: int, points: int, marked_by: int,
                  now: datetime) -> bool:
     """Record that ``member_id`` came; False when they were already marked (the unique constraint says so,
