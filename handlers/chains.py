@@ -30,12 +30,9 @@ EXAMPLE = "#接龙 周六9点 楼道大扫除 限20人 每人5分"
 PLACES = re.compile(r"限\s*(\d{1,6})\s*(?:人|名|位)")
 POINTS = re.compile(r"每人\s*(\d{1,6})\s*分")
 AHEAD = re.compile(r"提前\s*(\d{1,3})\s*(小时|分钟)")
-# A numbered line of a 接龙 as people write it: 1. 张阿姨, 1、张阿姨, 1.张阿姨, 1) 张阿姨, 1 张阿姨, ① 张阿姨 (NFKC: 1).
-NUMBERED = re.compile(r"^\s*\d{1,3}\s*(?:[.、,)\]:]\s*|\s+)(?P<name>\S.*?)\s*$")
 DEFAULT_AHEAD = timedelta(hours=1)
 MOST_PLACES = 500
 MOST_OPEN = 10  # open chains in one group
-MOST_ADDED = 5  # names one copied list may add
 NAME_CHARS = 20
 STATUS_WORDS = {store.CLOSED: "已经结束", store.CANCELLED: "已经取消", store.OFFERED: "还没有接管"}
 
@@ -65,27 +62,13 @@ def listing(chain: Chain, roll: store.Roll) -> str:
     return "\n".join(lines)
 
 
-def numbered_names(raw: str) -> list[str]:
-    """The names on the numbered lines of a 接龙 message, in order (each line normalised)."""
-    names = []
-    for line in (raw or "").splitlines():
-        # ①…⑳ would become a bare 1…20 glued to the name: give them the dot a number has.
-        line = re.sub(r"^\s*([\u2460-\u2473])", lambda m: f"{ord(m[1]) - 0x245F}. ", line)
-        match = NUMBERED.match(normalise(line))
-        if match:
-            name = re.sub(r"\[[^\]]{1,4}\]", "", match["name"]).strip(" 。.")  # WeChat's emoji text: [强]
-            if name and name not in ("+1", "+"):
-                names.append(name[:NAME_CHARS * 2])
-    return names
-
-
-async def _activity(ctx: Context, title: str) -> Activity | None:
+async def activity_named(ctx: Context, title: str) -> Activity | None:
     """The catalogue activity the title starts with (the longest name that fits), if any."""
     rows = await ctx.session.scalars(select(Activity).where(Activity.active, Activity.name != PATROL))
     return next((a for a in sorted(rows, key=lambda a: -len(a.name)) if title.startswith(a.name)), None)
 
 
-async def _terms(ctx: Context, text: str, *, title: str = "", example: str = EXAMPLE) -> Terms:
+async def terms_of(ctx: Context, text: str, *, title: str = "", example: str = EXAMPLE) -> Terms:
     """Read a chain's terms from ``text``, the time first; ``title`` names the activity when the text does not."""
     try:
         parsed = parse_when(text, ctx.now, ctx.settings.timezone)
@@ -113,7 +96,7 @@ async def _terms(ctx: Context, text: str, *, title: str = "", example: str = EXA
     title = normalise(rest).strip(" ，,。") or title
     if not title:
         raise Refusal(f"请写上活动内容，例如：{EXAMPLE}")
-    activity = await _activity(ctx, title)
+    activity = await activity_named(ctx, title)
     most = activity.points * activity.max_quantity if activity else ctx.settings.max_award
     if points is None:
         points = activity.points if activity else 0
@@ -123,14 +106,14 @@ async def _terms(ctx: Context, text: str, *, title: str = "", example: str = EXA
     return Terms(when.run_at, when.text, title[:100], places, points, ahead or DEFAULT_AHEAD, activity)
 
 
-def _apply(chain: Chain, terms: Terms) -> None:
+def apply_terms(chain: Chain, terms: Terms) -> None:
     chain.title, chain.starts_at, chain.when_text = terms.title, terms.starts_at, terms.when_text
     chain.places, chain.points = terms.places, terms.points
     chain.activity_id = terms.activity.id if terms.activity else None
     chain.remind_at = terms.starts_at - terms.ahead
 
 
-async def _chain_named(ctx: Context, args: str, example: str) -> tuple[Chain, str]:
+async def chain_named(ctx: Context, args: str, example: str) -> tuple[Chain, str]:
     """The open chain J<n> of this building named at the start of ``args`` (locked), or the group's only one."""
     number, rest = take_ref(args, "J")
     if number is None:
@@ -154,7 +137,7 @@ def _must_be_open(chain: Chain) -> None:
                       f"发送 #接龙列表 查看本群正在报名的接龙。")
 
 
-async def _sign_up(ctx: Context, chain: Chain, proxy: str = "", *, waiting_ok: bool = False) -> str:
+async def sign_up(ctx: Context, chain: Chain, proxy: str = "", *, waiting_ok: bool = False) -> str:
     """Put the sender (or, with ``proxy``, a name they sign up) on ``chain``'s list; the chain is locked,
     so two people racing for the last place take turns and exactly one gets it."""
     _must_be_open(chain)
@@ -195,176 +178,36 @@ def _proxy_and_waiting(rest: str) -> tuple[str, bool]:
     return proxy, waiting
 
 
-@router.command("接龙", "chain", usage="#接龙 <何时> <内容> [限N人] [每人N分]",
-                summary="楼组长发起接龙 J编号（例如 #接龙 周六9点 楼道大扫除 限20人 每人5分）；#接龙 接管 接管微信接龙")
-async def start(ctx: Context, args: str):
-    """Start a chain J<n> (leaders); a copied list with a name added signs up; a WeChat 接龙 is offered for take-over."""
-    text = normalise(args)
-    if text.split(" ")[0] == "接管":
-        return await _take_over(ctx, text[2:].strip())
-    names = numbered_names(ctx.message.text)
-    lines = [line for line in ctx.message.text.strip().splitlines() if line.strip()]
-    bare = len(lines) > 1 and normalise(lines[0]).lstrip("#").strip() == "接龙"  # WeChat's own, no names yet
-    if names or (bare and not (leader().allows(ctx) and parse_when(text, ctx.now, ctx.settings.timezone))):
-        return await _copied_list(ctx, text, names)
-    if not leader().allows(ctx):
-        raise Refusal("只有楼组长可以发起接龙；报名请发送 #报名（有几个接龙时写编号，例如 #报名 J3）。")
+async def start_chain(ctx: Context, text: str) -> Reply:
+    """A leader's new chain J<n> in this group from ``text`` (#接龙's words); the list, for the group."""
     assert ctx.building is not None
     if len(await store.open_in_room(ctx.session, ctx.message.room_id)) >= MOST_OPEN:
         raise Refusal(f"本群已有 {MOST_OPEN} 个接龙在报名，请先用 #取消接龙 J编号 取消不需要的。")
-    terms = await _terms(ctx, text)
+    terms = await terms_of(ctx, text)
     chain = Chain(building_id=ctx.building.id, room_id=ctx.message.room_id, author_id=ctx.member.id,
                   status=store.OPEN, created_at=ctx.now)
-    _apply(chain, terms)
+    apply_terms(chain, terms)
     ctx.session.add(chain)
     await ctx.session.flush()
+    minutes = int(terms.ahead.total_seconds() // 60)
+    ahead = f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
     return ctx.reply(f"{listing(chain, await store.roll(ctx.session, chain.id))}\n"
-                     f"活动前{_ahead_text(terms.ahead)}提醒报名的人；活动后楼组长发送 #签到 J{chain.id} 全部 记分。",
-                     mention=())
-
-
-def _ahead_text(ahead: timedelta) -> str:
-    minutes = int(ahead.total_seconds() // 60)
-    return f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
-
-
-async def _copied_list(ctx: Context, header: str, names: list[str]):
-    """A 接龙 message with numbered names: a copy of one of ours with names added, or WeChat's own 接龙."""
-    number, _ = take_ref(header, "J")
-    open_here = await store.open_in_room(ctx.session, ctx.message.room_id)
-    chain = next((c for c in open_here if c.id == number), None) if number is not None else None
-    if chain is None and number is None:
-        chain = next((c for c in open_here if c.title and normalise(c.title) in normalise(ctx.message.text)), None)
-    if chain is not None:
-        return await _names_added(ctx, await store.get(ctx.session, chain.id, lock=True) or chain, names)
-    if number is not None:
-        raise Refusal(f"J{number} 不在报名中，发送 #接龙列表 查看本群正在报名的接龙。")
-    return await _offer(ctx, names)
-
-
-async def _names_added(ctx: Context, chain: Chain, names: list[str]):
-    """The names the copy adds to ``chain``: the sender's own first (when not on it yet), the rest signed up by them."""
-    roll = await store.roll(ctx.session, chain.id)
-    known = {normalise(s.name) for s in roll.signed + roll.waiting}
-    added = [name for name in dict.fromkeys(names) if normalise(name) not in known]
-    if not added:
-        return None  # the list as it was: nothing to do, nothing to say
-    if len(added) > MOST_ADDED:
-        raise Refusal(f"一次最多加 {MOST_ADDED} 个名字；替家人邻居报名请发送 #报名 J{chain.id} 代 王奶奶")
-    mine = None
-    if await store.find_signup(ctx.session, chain.id, ctx.member.id, "") is None:
-        # The sender adds themselves: their own name if it is there, else the first added.
-        mine = next((name for name in added if name == ctx.member.display_name), added[0])
-    replies = [await _sign_up(ctx, chain, "" if name == mine else name[:NAME_CHARS]) for name in added]
-    *said, last = replies
-    heads = [r.partition("\n")[0] for r in said]
-    return "\n".join([*heads, last])
-
-
-async def _offer(ctx: Context, names: list[str]):
-    """WeChat's own 接龙 seen in the group: kept as an offer a leader may take over with #接龙 接管."""
-    lines = [normalise(line) for line in ctx.message.text.splitlines()]
-    first = normalise(lines[0].lstrip("#").strip().removeprefix("接龙")) if lines else ""
-    title = first or next((line for line in lines[1:]
-                           if line and not NUMBERED.match(line) and not line.startswith("例")), "")
-    if not title:
-        raise Refusal(f"这条接龙没有写活动内容。楼组长发起接龙请发送：{EXAMPLE}")
-    assert ctx.building is not None
-    offered = await store.offered_in_room(ctx.session, ctx.message.room_id)
-    fresh = offered is None or normalise(offered.title) != title
-    if fresh:
-        offered = Chain(building_id=ctx.building.id, room_id=ctx.message.room_id, author_id=ctx.member.id,
-                        title=title[:100], status=store.OFFERED, created_at=ctx.now)
-        ctx.session.add(offered)
-        await ctx.session.flush()
-    assert offered is not None
-    have = {s.name for s in (await store.roll(ctx.session, offered.id)).signed}
-    for name in dict.fromkeys(n[:NAME_CHARS] for n in names):
-        if name not in have:
-            ctx.session.add(ChainSignup(chain_id=offered.id, member_id=None, proxy_name=name, name=name,
-                                        created_at=ctx.now))
-    await ctx.session.flush()
-    if not fresh:
-        return None  # WeChat posts the whole list again at every name: the offer was made once
-    return ctx.reply(f"看到一条微信接龙“{short(title, 20)}”（{len(names)} 人）。楼组长发送 #接龙 接管 周六9点 每人5分"
-                     f"（写上活动时间和积分）可以交给我管理：报名、活动前提醒、签到记分。", mention=())
-
-
-async def _take_over(ctx: Context, text: str):
-    if not leader().allows(ctx):
-        raise Refusal("只有楼组长可以接管接龙；报名请发送 #报名。")
-    offered = await store.offered_in_room(ctx.session, ctx.message.room_id)
-    if offered is None:
-        raise Refusal(f"本群最近没有看到微信接龙。发起新的接龙请发送：{EXAMPLE}")
-    example = f"#接龙 接管 周六9点 每人5分（写上“{short(offered.title, 12)}”的时间）"
-    if parse_when(text, ctx.now, ctx.settings.timezone) is not None:
-        terms = await _terms(ctx, text, title=offered.title, example=example)
-    else:  # the 接龙's own title may say when: 周六9点 楼道大扫除
-        terms = await _terms(ctx, f"{offered.title} {text}", example=example)
-    _apply(offered, terms)
-    offered.status, offered.author_id = store.OPEN, ctx.member.id
-    assert ctx.building is not None
-    # Names that are members of this building become their own sign-ups: they are reminded, and get points.
-    roll = await store.roll(ctx.session, offered.id)
-    taken: set[int] = set()
-    for signup in roll.signed:
-        member = await ctx.session.scalar(select(Member).where(Member.building_id == ctx.building.id,
-                                                               Member.display_name == signup.name).limit(1))
-        if member is not None and member.id not in taken:
-            signup.member_id, signup.proxy_name = member.id, ""
-            taken.add(member.id)
-    await ctx.session.flush()
-    return ctx.reply(f"已接管为 J{offered.id}。\n{listing(offered, await store.roll(ctx.session, offered.id))}",
-                     mention=())
+                     f"活动前{ahead}提醒报名的人；活动后楼组长发送 #签到 J{chain.id} 全部 记分。", mention=())
 
 
 @router.command("报名", "join", usage="#报名 [J<n>] [代 名字]",
                 summary="报名接龙（本群只有一个接龙时可不写编号；替没有微信的人报名：#报名 J3 代 王奶奶）")
 async def join(ctx: Context, args: str) -> str:
     """Sign up for a chain, oneself or (代) someone without WeChat; 候补 for the waiting list of a full one."""
-    chain, rest = await _chain_named(ctx, args, "#报名 J3")
+    chain, rest = await chain_named(ctx, args, "#报名 J3")
     proxy, waiting = _proxy_and_waiting(rest)
-    return await _sign_up(ctx, chain, proxy, waiting_ok=waiting)
-
-
-PLUS_ONE = re.compile(r"^(?:接龙\s*)?\+\s*1(?:\s+(?P<name>.*)|$)")
-
-
-@router.chatter(PLUS_ONE.pattern)
-async def plus_one(ctx: Context):
-    """"+1" in a group with one open chain signs the sender up (several open: they are asked which)."""
-    open_here = await store.open_in_room(ctx.session, ctx.message.room_id)
-    if not open_here:
-        return None  # a "+1" to something else said in the group
-    match = PLUS_ONE.match(normalise(ctx.message.text))
-    name = (match["name"] or "").strip() if match else ""
-    chain, _ = await _chain_named(ctx, "", "#报名 J3")
-    proxy = "" if not name or name == ctx.member.display_name else name[:NAME_CHARS]
-    return await _sign_up(ctx, chain, proxy)
-
-
-@router.chatter(r"^接龙\s")
-async def bare_list(ctx: Context):
-    """A copied list sent without its #: read like one with it."""
-    names = numbered_names(ctx.message.text)
-    if not names:
-        return None
-    first = normalise(ctx.message.text).removeprefix("接龙").strip()
-    number, _ = take_ref(first, "J")
-    if number is None and not await store.open_in_room(ctx.session, ctx.message.room_id):
-        return None
-    try:
-        return await _copied_list(ctx, first, names)
-    except Refusal:
-        if number is None:
-            return None  # not one of ours after all: ordinary chat stays unanswered
-        raise
+    return await sign_up(ctx, chain, proxy, waiting_ok=waiting)
 
 
 @router.command("取消报名", "leave", usage="#取消报名 J<n> [代 名字]", summary="不去了：从接龙名单上划掉自己（或代报的人）")
 async def leave(ctx: Context, args: str):
     """Leave a chain; the first on the waiting list takes the place and is told."""
-    chain, rest = await _chain_named(ctx, args, "#取消报名 J3")
+    chain, rest = await chain_named(ctx, args, "#取消报名 J3")
     proxy, _ = _proxy_and_waiting(rest)
     _must_be_open(chain)
     mine = await store.find_signup(ctx.session, chain.id, ctx.member.id, proxy)
@@ -409,7 +252,7 @@ async def cancel(ctx: Context, args: str):
     number, _ = take_ref(args, "J")
     if number is None:
         raise Refusal("请写上接龙编号，例如：#取消接龙 J3（发送 #接龙列表 查看编号）")
-    chain, _ = await _chain_named(ctx, f"J{number}", "#取消接龙 J3")
+    chain, _ = await chain_named(ctx, f"J{number}", "#取消接龙 J3")
     _must_be_open(chain)
     chain.status, chain.closed_at = store.CANCELLED, ctx.now
     roll = await store.roll(ctx.session, chain.id)
@@ -425,7 +268,7 @@ async def mark(ctx: Context, args: str):
     number, rest = take_ref(args, "J")
     if number is None:
         raise Refusal("请写上接龙编号，例如：#签到 J3 全部，或 #签到 J3 @张阿姨 @王师傅")
-    chain, _ = await _chain_named(ctx, f"J{number}", "#签到 J3 全部")
+    chain, _ = await chain_named(ctx, f"J{number}", "#签到 J3 全部")
     if chain.status not in (store.OPEN, store.CLOSED):
         raise Refusal(f"J{chain.id} {STATUS_WORDS.get(chain.status, chain.status)}，不能签到。")
     assert chain.starts_at is not None and ctx.building is not None

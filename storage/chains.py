@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Chain, Claim, ChainAttendance, ChainSignup, Member
@@ -14,6 +14,7 @@ from storage.queries import _insert, could_be_id, rank_with_ties, top
 OPEN, CLOSED, CANCELLED, OFFERED = "open", "closed", "cancelled", "offered"
 # A chain closes by itself this long after its time: late attendance can still be marked until then.
 CLOSES_AFTER = timedelta(days=1)
+OFFER_KEPT = timedelta(days=7)  # a WeChat 接龙 no leader took over is forgotten after this
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,10 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Chain]:
 
 
 async def due_to_close(session: AsyncSession, now: datetime) -> list[Chain]:
-    return list(await session.scalars(select(Chain).where(
-        Chain.status == OPEN, Chain.starts_at <= now - CLOSES_AFTER).order_by(Chain.id).with_for_update()))
+    """Open chains a day past their time, and WeChat 接龙 offered a week ago that no leader took over."""
+    return list(await session.scalars(select(Chain).where(or_(
+        and_(Chain.status == OPEN, Chain.starts_at <= now - CLOSES_AFTER),
+        and_(Chain.status == OFFERED, Chain.created_at <= now - OFFER_KEPT))).order_by(Chain.id).with_for_update()))
 
 
 async def attendance_ranking(session: AsyncSession, start: datetime, end: datetime,

@@ -4,7 +4,6 @@ them, the leader marks who came and each gets the chain's points once. The clock
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -209,6 +208,19 @@ async def test_taking_over_needs_a_jielong_and_a_time(chat):
         "@李楼长 没看懂活动时间，可以这样写：#接龙 接管 周六9点 每人5分（写上“敬老探访”的时间）")
     assert (await chat.one("[12号楼群] 李楼长: #接龙 接管 周日 14点 限5人")).startswith(
         "已接管为 J1。\n#接龙 J1 11月29日 14:00 敬老探访\n限5人，不计积分。")
+
+
+async def test_a_wechat_jielong_nobody_took_over_is_forgotten_after_a_week(chat, clock):
+    await chat.setup_building()
+    await chat("[12号楼群] 小王: x", text="#接龙\n敬老探访\n1. 张阿姨")
+    clock.advance(days=6)
+    await chat.app.schedules.jobs.run("close_chains")
+    assert "已接管为 J1" in await chat.one("[12号楼群] 李楼长: #接龙 接管 周日 14点")
+    await chat("[12号楼群] 小王: x", text="#接龙\n垃圾分类值守\n1. 张阿姨")
+    clock.advance(days=7)
+    await chat.app.schedules.jobs.run("close_chains")
+    assert await chat.one("[12号楼群] 李楼长: #接龙 接管 周日 14点") == (
+        "@李楼长 本群最近没有看到微信接龙。发起新的接龙请发送：#接龙 周六9点 楼道大扫除 限20人 每人5分")
 
 
 async def test_the_reminder_is_one_post_mentioning_the_signed_up_at_the_time_set(chat, clock):
