@@ -34,6 +34,7 @@ DEFAULT_AHEAD = timedelta(hours=1)
 MOST_PLACES = 500
 MOST_OPEN = 10  # open chains in one group
 NAME_CHARS = 20
+LISTED = 40  # names a list shows at most: a chat message stays readable
 STATUS_WORDS = {store.CLOSED: "已经结束", store.CANCELLED: "已经取消", store.OFFERED: "还没有接管"}
 
 
@@ -55,11 +56,19 @@ def listing(chain: Chain, roll: store.Roll) -> str:
     terms = [f"限{chain.places}人" if chain.places else "不限人数", f"每人{chain.points}分" if chain.points else "不计积分"]
     lines = [f"#接龙 J{chain.id} {chain.when_text} {chain.title}",
              f"{'，'.join(terms)}。报名请发送 #报名 J{chain.id}，或复制本条加上名字发出"]
-    lines += [f"{n}. {s.name}" for n, s in enumerate(roll.signed, 1)]
+    lines += _numbered(roll.signed)
     if roll.waiting:
         lines.append("候补：")
-        lines += [f"{n}. {s.name}" for n, s in enumerate(roll.waiting, 1)]
+        lines += _numbered(roll.waiting)
     return "\n".join(lines)
+
+
+def _numbered(signups: list[ChainSignup]) -> list[str]:
+    """1. 张阿姨 …; a long list shows its last LISTED names (the newest: whoever just signed up sees themselves)."""
+    shown = [f"{n}. {s.name}" for n, s in enumerate(signups, 1)]
+    if len(shown) <= LISTED:
+        return shown
+    return [f"……前 {len(shown) - LISTED} 位略", *shown[-LISTED:]]
 
 
 async def activity_named(ctx: Context, title: str) -> Activity | None:

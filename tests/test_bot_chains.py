@@ -106,6 +106,15 @@ async def test_a_full_chain_says_so_and_offers_the_waiting_list(chat):
     assert await chat.one("[12号楼群] 张阿姨: #取消报名 J1") == "@张阿姨 你不在 J1 的名单上，不用取消。"
 
 
+async def test_a_long_list_shows_its_newest_names(chat):
+    await started(chat, "[12号楼群] 李楼长: #接龙 周六9点 楼道大扫除")
+    for n in range(1, 43):
+        reply = await chat.one(f"[12号楼群] 居民{n}: #报名")
+    lines = reply.splitlines()
+    assert lines[0] == "@居民42 居民42 报名成功，第 42 位。" and lines[3] == "……前 2 位略"
+    assert lines[4] == "3. 居民3" and lines[-1] == "42. 居民42" and len(lines) == 44
+
+
 async def test_signing_up_someone_without_wechat(chat):
     await started(chat)
     assert (await chat.one("[12号楼群] 张阿姨: #报名 J1 代 王奶奶")).startswith(
