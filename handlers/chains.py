@@ -285,7 +285,9 @@ async def mark(ctx: Context, args: str):
         raise Refusal(f"J{chain.id} 的活动还没开始（{chain.when_text}），活动开始后再签到。")
     rest = normalise(rest)
     everyone = rest.startswith("全部")
-    if everyone and rest.removeprefix("全部").strip() and not rest.removeprefix("全部").strip().startswith("除"):
+    but = rest.removeprefix("全部").strip()
+    # The @-names are taken out of ``rest``: whether they follow 除 is seen in the words left.
+    if everyone and (but not in ("", "除") or (ctx.mentions and but != "除")):
         raise Refusal(f"请这样写：#签到 J{chain.id} 全部，或 #签到 J{chain.id} 全部 除 @李某")
     mentioned = [await queries.get_or_create_member(ctx.session, m.id, m.name, ctx.now, ctx.building.id)
                  for m in dict((m.id, m) for m in ctx.mentions).values()]
@@ -300,6 +302,11 @@ async def mark(ctx: Context, args: str):
         raise Refusal(f"请@来参加的人，例如：#签到 J{chain.id} @张阿姨 @王师傅，或 #签到 J{chain.id} 全部")
     people = {m.id: m for m in await ctx.session.scalars(select(Member).where(Member.id.in_(came_ids or [0])))}
     paid, again, capped = [], [], []
+    if ctx.member.id in came_ids:  # nobody pays themselves: another leader marks the leader
+        came_ids = [i for i in came_ids if i != ctx.member.id]
+        again_note = f"你自己的签到请另一位楼组长记：#签到 J{chain.id} @{ctx.member.display_name}"
+    else:
+        again_note = ""
     activity = await ctx.session.get(Activity, chain.activity_id) if chain.activity_id else None
     day = queries.day_bounds(chain.starts_at, ctx.settings.timezone)
     for member_id in dict.fromkeys(came_ids):
@@ -321,13 +328,14 @@ async def mark(ctx: Context, args: str):
             (capped if chain.points else paid).append(member)
     came = await store.attended(ctx.session, chain.id)
     # Names without WeChat (代报, or from a WeChat 接龙) cannot be @-ed: 全部 counts them as come, unpaid.
-    absent = [s.name for s in roll.signed if (s.member_id not in came if s in on_list else not everyone)]
+    absent = [s.name for s in roll.signed if (s.member_id not in came if s in on_list else not everyone)
+              and s.member_id != ctx.member.id]
     replies: list[Reply] = []
     if paid:
         gain = f"各 +{chain.points} 分" if chain.points else "已记录"
         replies.append(ctx.reply(f"J{chain.id} {short(chain.title, 16)} 签到：{'、'.join(m.display_name for m in paid)}"
                                  f" {gain}，谢谢大家！", mention=tuple(m.wechat_id for m in paid)))
-    notes = []
+    notes = [again_note] if again_note else []
     if again:
         notes.append(f"已经签到过（不重复记分）：{'、'.join(m.display_name for m in again)}")
     if capped and activity is not None:

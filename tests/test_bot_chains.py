@@ -293,6 +293,21 @@ async def test_attendance_is_marked_by_leaders_after_the_time(chat, clock):
     assert await chat.count(LedgerEntry) == 0
 
 
+async def test_a_leader_does_not_pay_themselves_and_all_but_needs_its_but(chat, clock):
+    await signed_up_three(chat, clock)
+    await chat.one("[12号楼群] 李楼长: #报名 J1 候补")  # full: the leader waits, like anyone
+    await chat("[12号楼群] 老周: #取消报名 J1")  # ... and takes 老周's place
+    await chat.one("[12号楼群] 王主任: #设角色 @网格长老陈 网格长")
+    assert await chat.one("[12号楼群] 李楼长: #签到 J1 全部 @王师傅") == (
+        "@李楼长 请这样写：#签到 J1 全部，或 #签到 J1 全部 除 @李某")
+    assert await chat("[12号楼群] 李楼长: #签到 J1 全部") == [
+        "@张阿姨 @王师傅 J1 楼道大扫除 签到：张阿姨、王师傅 各 +5 分，谢谢大家！",
+        "@李楼长 你自己的签到请另一位楼组长记：#签到 J1 @李楼长"]
+    assert (await chat("[12号楼群] 网格长老陈: #签到 J1 @李楼长"))[0] == (
+        "@李楼长 J1 楼道大扫除 签到：李楼长 各 +5 分，谢谢大家！")
+    assert await chat.count(LedgerEntry) == 3
+
+
 async def test_one_attendance_per_chain_and_person_is_a_constraint_of_the_database(chat, clock):
     await signed_up_three(chat, clock)
     await chat("[12号楼群] 李楼长: #签到 J1 @张阿姨")
