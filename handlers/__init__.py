@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.router import CommandTable
-from handlers import admin, gifts, help, leaders, notices, points, reports, roster, thanks
+from handlers import admin, chain_lists, chains, gifts, help, leaders, notices, points, reports, roster, thanks
 
 
 def build_table() -> CommandTable:
@@ -15,5 +15,5 @@ def build_table() -> CommandTable:
         return table
 
     table = CommandTable([help.make_router(current), reports.router, points.router, thanks.router, gifts.router,
-                          leaders.router, roster.router, notices.router, admin.router])
+                          leaders.router, roster.router, notices.router, chain_lists.router, chains.router, admin.router])
     return table

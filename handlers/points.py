@@ -12,7 +12,7 @@ from bot.core.parser import Amount, normalise, parse_quantity, simplified, take_
 from bot.core.router import Router
 from bot.core.rules import leader
 from bot.core.text import local_time, no_such, short
-from storage import ledger, queries
+from storage import chains, ledger, queries
 from storage.catalogue import PATROL
 from storage.models import Activity, Claim
 from storage.ratings import star_rating
@@ -56,9 +56,7 @@ async def claim(ctx: Context, args: str) -> str:
     assert ctx.building is not None
     await ledger.lock_member(ctx.session, ctx.member.id)
     start, end = queries.day_bounds(ctx.now, ctx.settings.timezone)
-    today = int(await ctx.session.scalar(select(func.coalesce(func.sum(Claim.quantity), 0)).where(
-        Claim.member_id == ctx.member.id, Claim.activity_id == activity.id, Claim.status.in_(("approved", "pending")),
-        Claim.created_at >= start, Claim.created_at < end)) or 0)
+    today = await chains.units_done(ctx.session, ctx.member.id, activity.id, start, end)
     # Under the daily cap a claim is recorded at once (where the activity allows it); what is over it waits.
     fits = quantity if activity.daily_cap is None else max(0, min(quantity, activity.daily_cap - today))
     now_part = fits if activity.auto_approve else 0

@@ -5,7 +5,7 @@ The order here is the order `louzu jobs list` shows them in.
 
 from __future__ import annotations
 
-from schedules import ranking, honour, overdue, digest, expiry, posts, housekeeping  # noqa: F401, I001  (their @jobs.job declarations)
+from schedules import ranking, honour, overdue, digest, expiry, posts, chains, housekeeping  # noqa: F401, I001  (their @jobs.job declarations)
 from schedules.registry import jobs
 
 __all__ = ["jobs"]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.core.messages import Reply
 from schedules import picture
 from schedules.registry import JobContext, jobs
+from storage import chains
 from storage.models import Building, LedgerEntry, Member
 from storage.queries import EARNED, bound_rooms, building_rankings, month_bounds, natural_order, top, week_bounds
 from storage.ratings import cleaner_ranking, rated_from, star_ratings
@@ -34,6 +35,7 @@ class HonourList:
     building_best: list[tuple[str, list[str], int]] = field(default_factory=list)  # building, names, points
     cleaners: list[tuple[int, str, int]] = field(default_factory=list)  # rank, name, thanks
     star_buildings: list[tuple[str, float]] = field(default_factory=list)  # building, average stars
+    attendees: list[tuple[int, str, str, int]] = field(default_factory=list)  # rank, name, building, chains attended
     footer: str = ""
     community: str = ""  # the community's name (LOUZU_COMMUNITY_NAME), or ""
 
@@ -64,6 +66,8 @@ class HonourList:
             (best_title, best),
             ("保洁之星", [(rank, f"{name} 收到点赞 {n} 次") for rank, name, n in top(self.cleaners, 10)]),
             ("星级楼组", stars),
+            ("活动之星", [(rank, f"{name}（{building}）参加接龙活动 {n} 次")
+                      for rank, name, building, n in self.attendees]),
         ]
         return [(title, lines) for title, lines in sections if lines]
 
@@ -131,6 +135,7 @@ async def gather(ctx: JobContext, start: datetime, end: datetime) -> HonourList:
                              if weeks and sum(weeks) / len(weeks) >= STAR_AT_LEAST]
     honour.cleaners = [(rank, member.display_name, n) for rank, member, n in
                        await cleaner_ranking(ctx.session, start, end)]
+    honour.attendees = await chains.attendance_ranking(ctx.session, start, end)
     return honour
 
 

@@ -342,6 +342,56 @@ class ScheduledNotice(Base):
     last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Chain(Base):
+    """A sign-up chain J<n> (接龙): an activity at a time, people sign up, a leader marks who came."""
+
+    __tablename__ = "chains"
+    __table_args__ = (Index("ix_chains_room_status", "room_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    room_id: Mapped[str] = mapped_column(String(128))
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    title: Mapped[str] = mapped_column(Text)  # 楼道大扫除
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"))  # from the catalogue, if any
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: a WeChat 接龙 not yet taken over
+    when_text: Mapped[str] = mapped_column(String(64), default="")  # 11月28日 09:00
+    places: Mapped[int | None] = mapped_column(Integer)  # 限N人; None: no limit
+    points: Mapped[int] = mapped_column(Integer, default=0)  # each attendee's
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # open, closed, cancelled; offered: a WeChat 接龙 seen in the group, waiting for a leader's #接龙 接管
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChainSignup(Base):
+    """One name on a chain's list: a member's own, or a name they signed up for someone without WeChat (代)."""
+
+    __tablename__ = "chain_signups"
+    __table_args__ = (UniqueConstraint("chain_id", "member_id", "proxy_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_id: Mapped[int] = mapped_column(ForeignKey("chains.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # who signed; None: from a WeChat 接龙
+    proxy_name: Mapped[str] = mapped_column(String(64), default="")  # '' for oneself
+    name: Mapped[str] = mapped_column(String(128))  # as the list shows it
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False)  # 候补: on the waiting list
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChainAttendance(Base):
+    """A member marked as having come to chain J<n>: at most once (the constraint), with the ledger line it paid."""
+
+    __tablename__ = "chain_attendance"
+    __table_args__ = (UniqueConstraint("chain_id", "member_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_id: Mapped[int] = mapped_column(ForeignKey("chains.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer)  # 0 when the activity's daily cap was reached
+    marked_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class OutboxMessage(Base):
     """A post the paced outbox sends (broadcasts, notices, scheduled posts), kept before it is sent.
 

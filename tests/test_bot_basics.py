@@ -75,7 +75,7 @@ async def test_a_residents_help_fits_a_phone_screen_and_shows_lines_to_send(chat
     resident = await chat.one("[12号楼群] 张阿姨: #帮助")
     lines = resident.splitlines()
     assert len(lines) <= 10 and "<" not in resident and "[" not in resident
-    assert lines[1].startswith("#报修 3楼楼道堆了纸箱") and lines[-1] == "更多：#帮助 报修、#帮助 积分、#帮助 礼品"
+    assert lines[1].startswith("#报修 3楼楼道堆了纸箱") and lines[-1] == "更多：#帮助 报修、#帮助 积分、#帮助 礼品、#帮助 接龙"
     topic = await chat.one("[12号楼群] 张阿姨: #帮助 积分")
     assert "#积分明细" in topic and "#点赞 @王师傅 楼道扫得真干净" in topic and "#报修" not in topic
     assert "#巡查" not in topic  # 张阿姨 is no party member or volunteer
@@ -97,12 +97,12 @@ async def test_ordinary_chat_is_never_answered(chat):
 
 
 async def test_unknown_word_gets_one_hint_per_person_per_ten_minutes(chat, clock):
-    hint = "@张阿姨 没有“#签到”这个指令，发送 #帮助 查看可用指令。"
-    assert await chat("[12号楼群] 张阿姨: #签到") == [hint]
-    assert await chat("[12号楼群] 张阿姨: #签到") == []
-    assert await chat("[12号楼群] 老周: #签到") == ["@老周 没有“#签到”这个指令，发送 #帮助 查看可用指令。"]
+    hint = "@张阿姨 没有“#报到”这个指令，发送 #帮助 查看可用指令。"
+    assert await chat("[12号楼群] 张阿姨: #报到") == [hint]
+    assert await chat("[12号楼群] 张阿姨: #报到") == []
+    assert await chat("[12号楼群] 老周: #报到") == ["@老周 没有“#报到”这个指令，发送 #帮助 查看可用指令。"]
     clock.advance(minutes=10)
-    assert await chat("[12号楼群] 张阿姨: #签到") == [hint]
+    assert await chat("[12号楼群] 张阿姨: #报到") == [hint]
 
 
 async def test_an_unknown_word_is_repeated_back_cut_to_20_characters(chat):

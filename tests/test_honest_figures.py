@@ -42,16 +42,16 @@ async def test_the_first_weekly_ranking_says_nothing_about_a_week_before_it(chat
     posts = await run(chat, "weekly_ranking")
     assert posts["12号楼群"] == (
         "【12号楼 上周爱心积分榜】11月23日–11月29日\n1. 张阿姨 2 分\n"
-        "本楼星级：★★☆☆☆（2 星）\n33%的住户参与了，没有人巡查，没有报修，人均 0.7 分。\n"
+        "本楼星级：★★★☆☆（3 星）\n50%的住户参与了，没有人巡查，没有报修，人均 1 分。\n"
         "谢谢大家！发送 #排行 可随时查看本周排行。")
-    assert posts[COMMITTEE].splitlines()[1] == "12号楼 ★★☆☆☆ 2 星 33%的住户参与 0 天有巡查 上榜 1 人 积分 2"
+    assert posts[COMMITTEE].splitlines()[1] == "12号楼 ★★★☆☆ 3 星 50%的住户参与 0 天有巡查 上榜 1 人 积分 2"
 
     # A week later there is a week before, and the change is said.
     await everyone_earns_twenty(chat, "12号楼群", others=("张阿姨",))
     clock.set_local("2026-12-07 09:00", settings.timezone)
     posts = await run(chat, "weekly_ranking")
-    assert "本楼星级：★★★★☆（4 星），比前一周多 2 星\n" in posts["12号楼群"]
-    assert posts[COMMITTEE].splitlines()[1].startswith("12号楼 ★★★★☆ 4 星（+2） ")
+    assert "本楼星级：★★★★☆（4 星），比前一周多 1 星\n" in posts["12号楼群"]
+    assert posts[COMMITTEE].splitlines()[1].startswith("12号楼 ★★★★☆ 4 星（+1） ")
 
 
 async def test_the_star_line_says_what_each_figure_is_in_words(chat, clock, settings):
@@ -63,9 +63,9 @@ async def test_the_star_line_says_what_each_figure_is_in_words(chat, clock, sett
     await chat.one("[12号楼群] 张阿姨: #报修 车棚电动车乱停")
     await chat.one("[12号楼群] 李楼长: #处理 R1 已清理")
     ranking = (await chat.one("[12号楼群] 张阿姨: #排行")).splitlines()
-    # 王主任, 李楼长 and 张阿姨: one of them earned points (6, for the patrols).
-    assert ranking[-2:] == ["本楼星级：★★☆☆☆（2 星）",
-                            "33%的住户参与了，2 天有人巡查，报修 2 件、按时处理 1 件，人均 2 分。"]
+    # 李楼长 and 张阿姨 (the administrator 王主任 is nobody's member): one of them earned points (6, for the patrols).
+    assert ranking[-2:] == ["本楼星级：★★★☆☆（3 星）",
+                            "50%的住户参与了，2 天有人巡查，报修 2 件、按时处理 1 件，人均 3 分。"]
 
 
 async def test_star_buildings_average_the_months_whole_weeks_since_binding(chat, clock, settings):

@@ -181,7 +181,7 @@ async def test_unknown_jobs_failures_and_a_missing_database_are_refused(chat, cl
     code, lines = await jobs(settings, clock, "run", "monthly_ranking")
     assert code == 2 and lines == ["louzu: 没有叫 monthly_ranking 的内置任务；可用的任务：weekly_ranking, "
                                    "honour_list, overdue_reports, pending_digest, expire_claims, close_unconfirmed, "
-                                   "prune_processed, daily_patrol, weekly_cleanup"]
+                                   "chain_reminders, close_chains, prune_processed, daily_patrol, weekly_cleanup"]
     elsewhere = replace(settings, data_dir=tmp_path / "elsewhere", database_url="")
     code, lines = await jobs(elsewhere, clock, "list")
     assert code == 2 and lines[0].startswith(f"louzu: {tmp_path / 'elsewhere' / 'louzu.db'} 没有数据库：请在机器人运行的目录")
@@ -211,7 +211,7 @@ async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, cloc
     changed = replace(settings, job_times={"LOUZU_HONOUR_LIST_AT": None})
     code, lines = await jobs(changed, clock, "list")
     assert code == 0
-    table = {line.split()[0]: line.split() for line in lines[2:10]}
+    table = {line.split()[0]: line.split() for line in lines[2:12]}
     assert table["weekly_ranking"] == ["weekly_ranking", "LOUZU_WEEKLY_RANKING_AT", "0", "9", "*", "*", "mon", "开",
                                        "2026-11-30", "09:00", "-"]
     assert table["honour_list"][1:] == ["LOUZU_HONOUR_LIST_AT", "off", "关", "-", "-"]
@@ -225,7 +225,7 @@ async def test_jobs_list_shows_settings_state_next_run_and_last_posts(chat, cloc
     await jobs(settings, clock, "run", "weekly_ranking")
     clock.set_local("2026-11-30 12:00", settings.timezone)  # the bot was down at Monday 09:00
     code, lines = await jobs(settings, clock, "list")
-    table = {line.split()[0]: line.split() for line in lines[2:10]}
+    table = {line.split()[0]: line.split() for line in lines[2:12]}
     assert table["weekly_ranking"][-6:] == ["2026-11-30", "09:00", "2026-11-25", "10:01", "（2", "条）"]
     assert ("  提示：weekly_ranking：2026-11-30 09:00 那次错过了；机器人恢复后补跑一次"
             "（在 LOUZU_MISFIRE_GRACE_HOURS 之内）") in lines

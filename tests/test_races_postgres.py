@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from bot.app import App
 from bot.transport.memory import MemoryTransport
 from storage.db import make_engine
-from storage.models import Claim, Gift, LedgerEntry, Redemption, Thanks
+from storage.models import ChainSignup, Claim, Gift, LedgerEntry, Redemption, Thanks
 
 
 @pytest.fixture
@@ -172,3 +172,34 @@ async def test_two_people_redeeming_the_last_one_on_postgres_only_one_gets_it(ch
     assert [g.stock for g in await chat.scalars(select(Gift).where(Gift.name == "抽纸"))] == [0]
     assert await chat.count(Redemption) == 1
     assert sorted(e.amount for e in await chat.scalars(select(LedgerEntry))) == [-10, 10, 10]
+
+
+async def test_two_people_racing_for_the_last_place_of_a_chain_on_postgres_only_one_gets_it(chat, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #接龙 周六9点 楼道大扫除 限2人 每人5分")
+    await chat.one("[12号楼群] 张阿姨: #报名 J1")
+    await chat.one("[12号楼群] 小王: #我的积分")  # seen before: a first sight writes who-is-who
+    async with two_bots(chat, settings) as (second, transport):  # 老周 is seen by the second bot's warm-up
+        replies = await at_once(chat, second, transport, "[12号楼群] 小王: #报名 J1", "[12号楼群] 老周: #报名 J1")
+        assert second.together.met  # two people: both transactions were open at once
+    won = [r for r in replies if "报名成功，第 2 位。" in r]
+    assert len(won) == 1, replies
+    loser = "老周" if won[0].startswith("@小王") else "小王"
+    assert [r for r in replies if r not in won] == [
+        f"@{loser} J1 已报满（限2人）。想排候补请发送 #报名 J1 候补，有人取消时按顺序补上。"]
+    assert [s.waiting for s in await chat.scalars(select(ChainSignup))] == [False, False]
+
+
+async def test_two_leaders_marking_one_attendee_at_once_on_postgres_pay_once(chat, settings, clock):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @网格长老陈 网格长")
+    await chat.one("[12号楼群] 李楼长: #接龙 今天 10:30 楼道大扫除 每人5分")
+    await chat.one("[12号楼群] 张阿姨: #报名 J1")
+    clock.advance(hours=1)
+    async with two_bots(chat, settings) as (second, transport):
+        replies = await at_once(chat, second, transport, "[12号楼群] 李楼长: #签到 J1 @张阿姨",
+                                "[12号楼群] 网格长老陈: #签到 J1 @张阿姨")
+        assert second.together.met
+    assert len(replies) == 2 and replies[0] == "@张阿姨 J1 楼道大扫除 签到：张阿姨 各 +5 分，谢谢大家！", replies
+    assert replies[1] in ("@李楼长 已经签到过（不重复记分）：张阿姨", "@网格长老陈 已经签到过（不重复记分）：张阿姨")
+    assert [e.amount for e in await chat.scalars(select(LedgerEntry))] == [5]

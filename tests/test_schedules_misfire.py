@@ -68,14 +68,15 @@ async def test_a_ranking_missed_during_a_three_week_outage_runs_once(chat, clock
         # into one run; the daily patrol reminder and the leaders' digest (08:00 today) run; the weekly
         # clean-up reminder (Saturday 09:00, 49 hours ago) is past the grace time: skipped, not posted two days late.
         assert runs == {"weekly_ranking": 1, "overdue_reports": 1, "close_unconfirmed": 1, "expire_claims": 1,
-                        "prune_processed": 1, "reminder": 1, "pending_digest": 1}
+                        "prune_processed": 1, "chain_reminders": 1, "close_chains": 1, "reminder": 1,
+                        "pending_digest": 1}
         ran = await posts_by_job(app)
         assert ran["weekly_ranking"] == 1 and ran["reminder:daily_patrol"] == 1
         assert local(app.schedules.scheduler.get_job("job:weekly_ranking"), tz) == "2026-12-21 09:00"
         assert local(app.schedules.scheduler.get_job("reminder:weekly_cleanup"), tz) == "2026-12-19 09:00"
         await app.schedules.run_due()
         await app.schedules.settle()
-        assert sum(runs.values()) == 7  # and nothing again
+        assert sum(runs.values()) == 9  # and nothing again
     finally:
         await app.close()
 

@@ -22,12 +22,14 @@ def test_defaults_and_switches():
     assert [r.name for r in settings.reminders] == ["daily_patrol", "weekly_cleanup"]
     assert set(wanted_jobs(settings)) == {"job:weekly_ranking", "job:honour_list", "job:overdue_reports",
                                           "job:pending_digest", "job:expire_claims", "job:close_unconfirmed",
-                                          "job:prune_processed", "reminder:daily_patrol", "reminder:weekly_cleanup"}
+                                          "job:prune_processed", "job:chain_reminders", "job:close_chains",
+                                          "reminder:daily_patrol", "reminder:weekly_cleanup"}
     off = Settings.from_mapping({"LOUZU_WEEKLY_RANKING_AT": "off", "LOUZU_HONOUR_LIST_AT": "OFF",
                                  "LOUZU_REMINDERS_FILE": "off", "LOUZU_QUIET_HOURS": "off"})
     assert jobs.get("weekly_ranking").cron(off) is None and off.reminders == () and off.quiet_hours is None
     assert set(wanted_jobs(off)) == {"job:overdue_reports", "job:pending_digest", "job:expire_claims",
-                                     "job:close_unconfirmed", "job:prune_processed"}
+                                     "job:close_unconfirmed", "job:prune_processed", "job:chain_reminders",
+                                     "job:close_chains"}
     assert Settings.from_mapping({"LOUZU_PACE_SECONDS": "2"}).pace_seconds == (2.0, 2.0)
 
 

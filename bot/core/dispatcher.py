@@ -13,8 +13,8 @@ from bot.core.asking import asked_for, mentioned_command, pointer
 from bot.core.context import Context, Refusal
 from bot.core.intake import MAX_TEXT, take_in
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.parser import CommandText, placeholder_in, split_command
-from bot.core.router import Command, CommandTable
+from bot.core.parser import CommandText, normalise, placeholder_in, split_command
+from bot.core.router import Command, CommandTable, Handler
 from bot.core.rules import UNBOUND
 from bot.core.settings import Settings
 from storage import queries
@@ -74,9 +74,10 @@ class Dispatcher:
         parsed = split_command(message.text, bot_name=self.settings.bot_name,
                                mentions_bot=message.mentions_bot, mention_names=mention_names)
         if parsed is None:
-            if message.attachment is None or not self.table.attachment_handlers:
+            chatter = self.table.chatter_for(normalise(message.text)) if message.text else None
+            if chatter is None and (message.attachment is None or not self.table.attachment_handlers):
                 return []
-            replies = await self._run(None, message, "")
+            replies = await self._run(None, message, "", chatter)
         else:
             replies = await self._command(message, parsed)
         for reply in replies:
@@ -112,12 +113,14 @@ class Dispatcher:
         self._hinted[message.sender_id] = now
         return [Reply(message.room_id, text, (message.sender_id,))]
 
-    async def _run(self, command: Command | None, message: IncomingMessage, args: str) -> list[Reply]:
-        """One transaction for ``command``, or, with None, for a picture sent as ordinary chat."""
+    async def _run(self, command: Command | None, message: IncomingMessage, args: str,
+                   chatter: Handler | None = None) -> list[Reply]:
+        """One transaction for ``command``, or, with None, for ordinary chat: a picture, or a line ``chatter`` reads."""
         async with self._serial:
-            return await self._transaction(command, message, args)
+            return await self._transaction(command, message, args, chatter)
 
-    async def _transaction(self, command: Command | None, message: IncomingMessage, args: str) -> list[Reply]:
+    async def _transaction(self, command: Command | None, message: IncomingMessage, args: str,
+                           chatter: Handler | None = None) -> list[Reply]:
         now = self.clock()
         kind = queries.COMMAND if command is not None else None
         try:
@@ -133,6 +136,8 @@ class Dispatcher:
                 if command is not None and first.recent >= self.settings.commands_per_minute:
                     return await self._too_fast(session, message, now)
                 ctx = await self._context(session, message, now, command, args, first.directory_version)
+                if command is None and chatter is not None:
+                    return await self._chatter(ctx, chatter)
                 if command is None:
                     return await self._attachment(ctx)
                 refusal = command.refusal(ctx)
@@ -158,9 +163,9 @@ class Dispatcher:
                                                      sender_id=message.sender_id, kind=kind)
             return [undo.reply] if first is not None else []
         except Exception:
-            what = f"#{command.keyword}" if command else "a picture"
+            what = f"#{command.keyword}" if command else "a chat line" if chatter else "a picture"
             log.exception("message %s (%s in %s) failed", message.id, what, message.room_id)
-            # A picture is ordinary chat: it gets no answer, not even this one.
+            # A picture or a chat line is ordinary chat: it gets no answer, not even this one.
             return [Reply(message.room_id, FAILED, (message.sender_id,))] if command else []
 
     async def _too_fast(self, session: AsyncSession, message: IncomingMessage, now: datetime) -> list[Reply]:
@@ -171,6 +176,16 @@ class Dispatcher:
                  self.settings.commands_per_minute)
         await queries.mark(session, message.id, queries.LIMITED)
         return [Reply(message.room_id, TOO_FAST, (message.sender_id,))]
+
+    async def _chatter(self, ctx: Context, handler: Handler) -> list[Reply]:
+        """A line of ordinary chat a capability reads (the "+1" of a 接龙); its refusal undoes it like a command's."""
+        if ctx.building is None:
+            return []
+        try:
+            result = await handler(ctx)
+        except Refusal as refused:
+            raise _Undo(ctx.reply(refused.text)) from None
+        return self._replies(ctx, result)
 
     async def _attachment(self, ctx: Context) -> list[Reply]:
         """A picture or file sent as ordinary chat: the capabilities that keep them see it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -62,6 +63,19 @@ class Router:
         self.topic = topic  # the word of `#帮助 <topic>` that lists this capability's commands
         self.commands: list[Command] = []
         self.attachment_handlers: list[Handler] = []
+        self.chatter_handlers: list[tuple[re.Pattern[str], Handler]] = []
+
+    def chatter(self, pattern: str) -> Callable[[Handler], Handler]:
+        """Register a coroutine ``func(ctx)`` for ordinary chat (no #) whose normalised text starts with
+        ``pattern``, such as the "+1" of a 接龙. Only such lines open a transaction; other chat stays free."""
+
+        def decorate(func: Handler) -> Handler:
+            if not inspect.iscoroutinefunction(func):
+                raise RouterError(f"chatter handler {func.__qualname__} must be async")
+            self.chatter_handlers.append((re.compile(pattern), func))
+            return func
+
+        return decorate
 
     def attachment(self) -> Callable[[Handler], Handler]:
         """Register a coroutine ``func(ctx)`` for pictures/files sent without a command."""
@@ -110,9 +124,11 @@ class CommandTable:
     def __init__(self, routers: Iterable[Router]) -> None:
         self.commands: list[Command] = []
         self.attachment_handlers: list[Handler] = []
+        self.chatter_handlers: list[tuple[re.Pattern[str], Handler]] = []
         self._by_word: dict[str, Command] = {}
         for router in routers:
             self.attachment_handlers.extend(router.attachment_handlers)
+            self.chatter_handlers.extend(router.chatter_handlers)
             for command in router.commands:
                 self.commands.append(command)
                 for word in (command.keyword, *command.aliases):
@@ -123,6 +139,10 @@ class CommandTable:
                     self._by_word[key] = command
         # Chinese keywords, longest first, for "#打卡捡垃圾" typed without a space.
         self._prefixes = sorted((w for w in self._by_word if not w.isascii()), key=len, reverse=True)
+
+    def chatter_for(self, text: str) -> Handler | None:
+        """The handler for a line of ordinary chat (already normalised), or None: most chat has none."""
+        return next((func for pattern, func in self.chatter_handlers if pattern.match(text)), None)
 
     def lookup(self, word: str) -> tuple[Command, str] | None:
         """The command for ``word`` (traditional characters read as simplified) and any text glued to its end, or None."""

@@ -35,8 +35,8 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
 OTHER = "其他"
 HEADINGS = tuple(name for name, _ in COLUMNS) + (OTHER,)
 KIND_WORDS = {"claim": "打卡", "report_bonus": "报修奖励", "thanks": "点赞", "patrol": "巡查", "award": "加分",
-              "deduction": "扣分", "redemption": "兑换礼品", "redemption_reversal": "取消兑换"}
-REF_LETTERS = {"claim": "C", "redemption": "X", "report": "R"}
+              "deduction": "扣分", "redemption": "兑换礼品", "redemption_reversal": "取消兑换", "activity": "接龙活动"}
+REF_LETTERS = {"claim": "C", "redemption": "X", "report": "R", "chain": "J"}
 REF_WORDS = {"thanks": "点赞", "patrol": "巡查"}
 NO_BUILDING = "未分楼"
 _COLUMN_OF = {kind: name for name, kinds in COLUMNS for kind in kinds}

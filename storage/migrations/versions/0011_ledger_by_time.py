@@ -1,6 +1,6 @@
 """ledger_entries by time: an index that answers a period's grouped sums for every building
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 05:00:00
 
@@ -8,7 +8,7 @@ Create Date: 2026-12-01 05:00:00
 from alembic import op
 
 
-revision = '0013'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
