@@ -78,14 +78,17 @@ async def claim(session: AsyncSession, message_id: int, sender: str | None = Non
     return result.rowcount == 1
 
 
-async def release_unfinished(session: AsyncSession, sender: str | None = None) -> int:
+async def release_unfinished(session: AsyncSession, sender: str | None = None, keep: int | None = None) -> int:
     """Posts a stopped sender had taken but not marked: pending again (one of them may go out twice).
 
-    With ``sender``, only the posts that account had taken (the others' senders may be sending them now).
+    With ``sender``, only the posts that account had taken (the others' senders may be sending them now);
+    ``keep`` is a post this process is sending now (an account logging in again mid-send).
     """
     where = [OutboxMessage.status == SENDING]
     if sender is not None:
         where.append(OutboxMessage.sender == sender)
+    if keep is not None:
+        where.append(OutboxMessage.id != keep)
     result = await session.execute(update(OutboxMessage).where(*where).values(status=PENDING))
     return result.rowcount
 

@@ -6,6 +6,7 @@ account A is in groups 1 and 3, account B in groups 2 and 3.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import replace
 
@@ -124,3 +125,26 @@ async def test_a_post_to_a_group_no_account_is_in_waits_and_doctor_says_so(accou
     found = await checks(a.app.settings, now=clock())
     assert [(c.mark, c.result) for c in found.checks if c.what == "微信账号"] == [
         (OK, "2 个账号在线，共在 3 个群里"), (BAD, "1 个群里没有任何机器人账号，1 条消息发不出去")]
+
+
+async def test_an_account_logging_in_again_while_it_sends_a_post_does_not_let_another_send_it_twice(accounts):
+    a, b = accounts
+    await bind_all(a, b)
+    assert "3 个楼组群" in await a.one("[1号楼群] 王主任: #通知 全部 周六上午大扫除")
+    await a.app.on_room_leave("1号楼群")  # A's only post is then the shared group's
+    said, sending = a.app.outbox.say, asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def slow_say(reply):
+        sending.set()
+        await go_on.wait()
+        await said(reply)
+
+    a.app.outbox.say = slow_say
+    drain = asyncio.create_task(a.app.outbox.drain())
+    await sending.wait()  # A is sending group 3's post when its gateway reconnects
+    await a.app.on_login(A, ["3号楼群"])
+    assert await b.app.outbox.drain() == 1  # group 2 only
+    go_on.set()
+    await drain
+    assert Counter(notices(a) + notices(b)) == {"2号楼群": 1, "3号楼群": 1}

@@ -133,6 +133,7 @@ class Outbox:
         self._draining = asyncio.Lock()
         self.by_account = by_account  # several accounts: each sends only to its own groups
         self.account: str | None = None  # then: ours, once logged in
+        self._in_flight: int | None = None  # the post being sent now (never released as "unfinished")
 
     # Replies ----------------------------------------------------------------------------
 
@@ -220,7 +221,7 @@ class Outbox:
         if self.by_account and self.account is None:
             return  # which posts were ours is known only once logged in (App.on_login recovers them then)
         async with self.transaction() as session:
-            count = await store.release_unfinished(session, self.account)
+            count = await store.release_unfinished(session, self.account, keep=self._in_flight)
         if count:
             log.warning("%d post(s) were being sent when the last sender stopped; sending again "
                         "(a group may see one of them twice)", count)
@@ -250,11 +251,14 @@ class Outbox:
                 # is either sent and marked or not sent; only a hard crash between the two can
                 # repeat it (once) after the restart.
                 sending = asyncio.ensure_future(self._send(row))
+                self._in_flight = row.id
                 try:
                     await asyncio.shield(sending)
                 except asyncio.CancelledError:
                     await sending
                     raise
+                finally:
+                    self._in_flight = None
                 tried += 1
         return tried
 
