@@ -59,6 +59,11 @@ def live_accounts(since: datetime):
     return select(BotAccount.account_id).where(BotAccount.heartbeat_at >= since)
 
 
+async def live_count(session: AsyncSession, since: datetime) -> int:
+    """How many accounts' processes beat at or after ``since`` (0 with one bot on SQLite)."""
+    return len(list(await session.scalars(live_accounts(since))))
+
+
 async def answers_in(session: AsyncSession, account: str, room: str, since: datetime) -> bool:
     """Whether this account answers the group's messages: no live account before it (by id) is in the group.
 

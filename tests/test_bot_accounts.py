@@ -26,8 +26,9 @@ ROOMS = {A: ["1号楼群", "3号楼群"], B: ["2号楼群", "3号楼群"]}
 
 
 async def start_account(url: str, tmp_path, clock, account: str) -> Chat:
+    # Posts a minute apart (paced per account): `#通知 全部` then says how long the accounts together take.
     settings = Settings(data_dir=tmp_path / account, database_url=url, admin_ids=frozenset({"王主任"}),
-                        commands_per_minute=10_000)
+                        commands_per_minute=10_000, pace_seconds=(60.0, 60.0))
     transport = MemoryTransport(settings.bot_name, admins=settings.admin_ids, clock=clock)
     app = App(settings, transport, clock=clock, by_account=True)
     await app.start()
@@ -59,7 +60,9 @@ def notices(chat: Chat) -> list[str]:
 async def test_a_broadcast_reaches_every_group_once_through_an_account_that_is_in_it(accounts):
     a, b = accounts
     await bind_all(a, b)
-    assert "3 个楼组群" in await a.one("[1号楼群] 王主任: #通知 全部 周六上午大扫除")
+    # Three posts a minute apart, shared by two accounts: two minutes, not three.
+    assert await a.one("[1号楼群] 王主任: #通知 全部 周六上午大扫除") == \
+        "@王主任 通知已排队发往 3 个楼组群，逐个发出，约 2 分钟发完。"
 
     # B first: it takes group 2 and the shared group 3; A then has only group 1 left.
     assert await b.app.outbox.drain() == 2
