@@ -40,8 +40,9 @@ async def enqueue(session: AsyncSession, posts: Iterable[Post], *, batch: str, n
     return len(rows)
 
 
-def _due(now: datetime, quiet: bool, account: str | None):
-    where = [OutboxMessage.status == PENDING, OutboxMessage.not_before <= now]
+def _pending(quiet: bool, account: str | None):
+    """Pending posts; not those held for the quiet hours while ``quiet``; with ``account``, to its groups only."""
+    where = [OutboxMessage.status == PENDING]
     if quiet:
         where.append(OutboxMessage.hold_quiet.is_(False))
     if account is not None:
@@ -56,19 +57,14 @@ async def next_due(session: AsyncSession, now: datetime, quiet: bool, account: s
     With ``account``, only posts to groups that account is in. ``lock`` (to claim it in the same
     transaction): on PostgreSQL the row is locked, and rows other senders hold locked are passed over.
     """
-    query = (select(OutboxMessage).where(*_due(now, quiet, account))
+    query = (select(OutboxMessage).where(*_pending(quiet, account), OutboxMessage.not_before <= now)
              .order_by(OutboxMessage.priority, OutboxMessage.id).limit(1))
     return await session.scalar(query.with_for_update(skip_locked=True, of=OutboxMessage) if lock else query)
 
 
 async def next_not_before(session: AsyncSession, quiet: bool, account: str | None = None) -> datetime | None:
     """When the earliest pending post not yet due becomes due (held posts excluded while ``quiet``)."""
-    where = [OutboxMessage.status == PENDING]
-    if quiet:
-        where.append(OutboxMessage.hold_quiet.is_(False))
-    if account is not None:
-        where.append(OutboxMessage.room_id.in_(presence.rooms_of(account)))
-    return await session.scalar(select(func.min(OutboxMessage.not_before)).where(*where))
+    return await session.scalar(select(func.min(OutboxMessage.not_before)).where(*_pending(quiet, account)))
 
 
 async def claim(session: AsyncSession, message_id: int, sender: str | None = None) -> bool:
