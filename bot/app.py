@@ -214,22 +214,26 @@ class App:
             async with self.transaction() as session:
                 await presence.remove_room(session, self.outbox.account, room_id)
 
-    async def _answers(self, room_id: str) -> bool:
-        """Several accounts in one group all receive its messages: the first live one (by id) answers."""
+    async def _answers(self, room_id: str, sender_id: str = "") -> bool:
+        """Several accounts in one group all receive its messages: the first live one (by id) answers,
+        and none answers another account's posts."""
         account = self.outbox.account
         if not self.by_account or account is None:
             return True
         now = self.clock()
         async with self.transaction() as session:
             await presence.add_room(session, account, room_id, now)
+            if sender_id and await presence.is_account(session, sender_id):
+                return False
             return await presence.answers_in(session, account, room_id, now - self.settings.silent_after)
 
     # What the transport calls -------------------------------------------------
 
     async def on_message(self, message: IncomingMessage) -> None:
         self.dispatcher.bot_id = self.transport.bot_id
-        if not await self._answers(message.room_id):
-            log.debug("message %s in %s: another account in the group answers it", message.id, message.room_id)
+        if not await self._answers(message.room_id, message.sender_id):
+            log.debug("message %s in %s: another account in the group answers it, or said it", message.id,
+                      message.room_id)
             return
         await self.dispatcher.handle(message)
 

@@ -64,6 +64,11 @@ async def live_count(session: AsyncSession, since: datetime) -> int:
     return len(list(await session.scalars(live_accounts(since))))
 
 
+async def is_account(session: AsyncSession, contact_id: str) -> bool:
+    """Whether this WeChat contact is one of the bot's accounts (whose posts the others see in shared groups)."""
+    return await session.get(BotAccount, contact_id) is not None
+
+
 async def answers_in(session: AsyncSession, account: str, room: str, since: datetime) -> bool:
     """Whether this account answers the group's messages: no live account before it (by id) is in the group.
 

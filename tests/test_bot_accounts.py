@@ -81,6 +81,8 @@ async def test_a_group_both_accounts_are_in_is_answered_once_and_by_the_other_wh
     # Each account receives the group's message (under an id of its own).
     assert len(await a.send(said)) == 1
     assert await b.send(replace(said, id="b-" + said.id)) == []
+    # B's posts in the group reach A as messages from B's account: A does not take them for a resident's.
+    assert await a.send(a.message(f"[3号楼群] {B}: #积分")) == []
 
     clock.advance(seconds=4 * a.app.settings.heartbeat_seconds)  # A's process stopped beating
     await b.app.beat()
