@@ -16,6 +16,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import text
 
+from bot.cli.doctor import BAD, OK, checks
+from bot.core.settings import Settings
 from storage.db import make_engine
 from tests.e2e.conftest import start_louzu, stop_louzu
 from tests.e2e.harness import WechatyHarness
@@ -32,6 +34,8 @@ def world(bot_id: str, rooms: list[str]) -> dict:
 
 
 ACCOUNTS = {"bot-a": [R1, R3], "bot-b": [R2, R3]}
+BEATS = {"LOUZU_HEARTBEAT_SECONDS": "1"}  # an account silent for 3 beats (3 s) is taken as gone
+SILENT = 3.0
 
 
 async def rows(url: str, sql: str) -> list[tuple]:
@@ -43,10 +47,10 @@ async def rows(url: str, sql: str) -> list[tuple]:
         await engine.dispose()
 
 
-async def all_sent(url: str, timeout: float = 30.0) -> None:
-    """Wait until the outbox has nothing left to send (a row the bots write, which no event announces)."""
+async def all_sent(url: str, but: int = 0, timeout: float = 30.0) -> None:
+    """Wait until the outbox has nothing (``but`` posts) left to send (rows no event announces)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while await rows(url, "SELECT COUNT(*) FROM outbox_messages WHERE status <> 'sent'") != [(0,)]:
+    while await rows(url, "SELECT COUNT(*) FROM outbox_messages WHERE status <> 'sent'") != [(but,)]:
         assert asyncio.get_running_loop().time() < deadline, await rows(url, "SELECT * FROM outbox_messages")
         await asyncio.sleep(0.1)
 
@@ -74,12 +78,14 @@ async def gateways():
 
 async def test_a_broadcast_over_two_accounts_reaches_every_group_once_through_an_account_in_it(
         gateways, postgres_database_url, tmp_path):
+    """And when account A's bot stops: group 3's posts go through B, group 1's wait (louzu doctor says so)
+    until A is back."""
     url = postgres_database_url
     bots = []
     try:
         # One after the other: the first one to start upgrades the schema and owns the scheduler.
         for account, harness in gateways.items():
-            bot = await start_louzu(harness, tmp_path / account, DATABASE_URL=url)
+            bot = await start_louzu(harness, tmp_path / account, DATABASE_URL=url, **BEATS)
             bots.append(bot)
             await harness.wait_connected(timeout=30)
             await bot.wait_log(rf"account {account} is in 2 group\(s\)", timeout=30)
@@ -101,6 +107,25 @@ async def test_a_broadcast_over_two_accounts_reaches_every_group_once_through_an
         assert [row[:3] for row in sent] == [(R1, "sent", 1), (R2, "sent", 1), (R3, "sent", 1)]
         assert {row[0]: row[3] for row in sent} == {R1: "bot-a", R2: "bot-b", R3: "bot-a" if R3 in got["bot-a"]
                                                     else "bot-b"}
+
+        await stop_louzu(bots.pop(0))  # account A's bot stops
+        await asyncio.sleep(SILENT + 0.5)
+        assert (await ask(b, R2, "#通知 全部 周日上午停水")).startswith("通知已排队发往 3 个楼组群")
+        await all_sent(url, but=1)
+        await asyncio.sleep(0.5)
+        assert sorted(m["room"] for m in b.drain()) == [R2, R3]  # the shared group through B
+        assert await rows(url, "SELECT room_id FROM outbox_messages WHERE status <> 'sent'") == [(R1,)]
+        settings = Settings.from_mapping({"DATABASE_URL": url, "LOUZU_DATA_DIR": str(tmp_path / "doctor"), **BEATS})
+        found = await checks(settings)
+        assert [(c.mark, c.result) for c in found.checks if c.what == "微信账号"] == [
+            (OK, "1 个账号在线，共在 2 个群里"),
+            (BAD, "账号 楼组小助手（bot-a）已 1 分钟没有心跳，它所在的 1 个群的消息在等待（1 条）")]
+
+        bots.insert(0, await start_louzu(a, tmp_path / "bot-a", DATABASE_URL=url, **BEATS))  # A is back
+        await all_sent(url)
+        await asyncio.sleep(0.5)
+        assert [(m["room"], "停水" in m["text"]) for m in a.drain()] == [(R1, True)]
+        assert b.drain() == []
     finally:
         for bot in bots:
             await stop_louzu(bot)
