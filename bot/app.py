@@ -19,10 +19,12 @@ from bot.core.intake import MAX_TOPIC, clean_name
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import AfterCommit, Outbox
 from bot.core.settings import Settings
+from bot.core.tasks import cancelled
 from bot.transport import Transport
 from handlers import build_table
 from schedules.scheduler import Schedules
-from storage import queries
+from storage import outbox as outbox_store
+from storage import presence, queries
 from storage.catalogue import ensure_catalogue
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.gifts import ensure_gifts
@@ -69,7 +71,7 @@ class App:
 
     def __init__(self, settings: Settings, transport: Transport, clock: Callable[[], datetime] = utc_now,
                  engine: AsyncEngine | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 paced: bool | None = None) -> None:
+                 paced: bool | None = None, by_account: bool | None = None) -> None:
         self.settings = settings
         self.transport = transport
         self.clock = clock
@@ -86,7 +88,14 @@ class App:
                                      db_lock=self.db_lock)
         if paced is None:
             paced = transport.name not in UNPACED_TRANSPORTS
-        self.outbox = Outbox(transport.say, self.transaction, settings, clock, sleep, paced=paced)
+        # Several accounts share a PostgreSQL database, one process each: every process sends the posts
+        # of the groups its account is in, and answers in a group only if no account before it does.
+        if by_account is None:
+            by_account = transport.name not in UNPACED_TRANSPORTS and self.engine.dialect.name == "postgresql"
+        self.by_account = by_account
+        self.outbox = Outbox(transport.say, self.transaction, settings, clock, sleep, paced=paced,
+                             by_account=by_account)
+        self._beating: asyncio.Task | None = None
         self.schedules = Schedules(settings, self.engine, self.db_lock, self.transaction, self.outbox, clock, sleep)
         self._background = False
 
@@ -113,13 +122,21 @@ class App:
             await self.close()
 
     async def start_background(self) -> None:
-        """The scheduler (in the process that owns it, see schedules/election.py) and the outbox's sender."""
+        """The scheduler (in the process that owns it, see schedules/election.py) and the outbox's sender
+        (with several accounts: in every process, once logged in, with its heartbeat)."""
         self._background = True
-        self.outbox.start(self.schedules.is_owner, poll_seconds=self.settings.outbox_poll_seconds)
+        self.outbox.start(self.may_send, poll_seconds=self.settings.outbox_poll_seconds)
+        if self.by_account:
+            self._beating = asyncio.create_task(self._keep_beating(), name="louzu-heartbeat")
         await self.schedules.start()
 
+    def may_send(self) -> bool:
+        """Whether this process sends posts now: the scheduler's owner, or (several accounts) once logged in."""
+        return self.outbox.account is not None if self.by_account else self.schedules.is_owner()
+
     async def close(self) -> None:
-        owning = self.schedules.is_owner()
+        owning = self.may_send()
+        self._beating = await cancelled(self._beating)
         await self.outbox.stop()
         if self._background and owning:
             # Posts already due get a moment to go out (a piped console script ends right after
@@ -150,18 +167,83 @@ class App:
             return
         await self.outbox.reply(reply)
 
+    # Several accounts ---------------------------------------------------------
+
+    async def _keep_beating(self) -> None:
+        """Say this account is alive; give other groups' posts taken by a dead account back to the others."""
+        while True:
+            await self.sleep(self.settings.heartbeat_seconds)
+            try:
+                await self.beat()
+            except Exception:  # the next beat tries again; three missed beats and others take over
+                log.exception("could not record this account's heartbeat")
+
+    async def beat(self) -> None:
+        account = self.outbox.account
+        if account is None:
+            return
+        now = self.clock()
+        async with self.transaction() as session:
+            await presence.heartbeat(session, account, self.transport.bot_name, now)
+            released = await outbox_store.release_silent(session, now - self.settings.silent_after)
+        if released:
+            log.warning("%d post(s) taken by an account that went silent go out through another account", released)
+            self.outbox.wake()
+
+    async def on_login(self, account: str, rooms: list[str]) -> None:
+        """The transport logged in to ``account``, which is in ``rooms``: it sends those groups' posts."""
+        if not self.by_account:
+            return
+        now = self.clock()
+        async with self.transaction() as session:
+            await presence.heartbeat(session, account, self.transport.bot_name, now)
+            count = await presence.set_rooms(session, account, rooms, now)
+        log.info("account %s is in %d group(s); sending their posts", account, count)
+        self.outbox.account = account
+        await self.outbox.recover()
+        self.outbox.wake()
+
+    def on_logout(self) -> None:
+        """The transport lost its account (logged out, or the gateway went away): no posts go through it
+        until it logs in again; its heartbeat stops, so another account in its groups takes them over."""
+        self.outbox.account = None
+
+    async def on_room_leave(self, room_id: str) -> None:
+        """The bot's account was removed from a group: its posts go through another account, or wait."""
+        if self.by_account and self.outbox.account is not None:
+            async with self.transaction() as session:
+                await presence.remove_room(session, self.outbox.account, room_id)
+
+    async def _answers(self, room_id: str, sender_id: str = "") -> bool:
+        """Several accounts in one group all receive its messages: the first live one (by id) answers,
+        and none answers another account's posts."""
+        account = self.outbox.account
+        if not self.by_account or account is None:
+            return True
+        now = self.clock()
+        async with self.transaction() as session:
+            await presence.add_room(session, account, room_id, now)
+            if sender_id and await presence.is_account(session, sender_id):
+                return False
+            return await presence.answers_in(session, account, room_id, now - self.settings.silent_after)
+
     # What the transport calls -------------------------------------------------
 
     async def on_message(self, message: IncomingMessage) -> None:
         self.dispatcher.bot_id = self.transport.bot_id
+        if not await self._answers(message.room_id, message.sender_id):
+            log.debug("message %s in %s: another account in the group answers it, or said it", message.id,
+                      message.room_id)
+            return
         await self.dispatcher.handle(message)
 
     async def on_room_join(self, room_id: str, topic: str) -> None:
         """The bot was added to a group: say how to bind it."""
+        answers = await self._answers(room_id)  # (with several accounts, also notes that ours is in it now)
         async with self.transaction() as session:
             group = await queries.get_or_create_group(session, room_id, clean_name(topic, MAX_TOPIC))
             bound = group.building_id is not None
-        if not bound:
+        if not bound and answers:
             await self.send(Reply(room_id, GREETING.format(bot=self.settings.bot_name)))
 
     async def on_room_topic(self, room_id: str, topic: str) -> None:

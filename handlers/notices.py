@@ -19,7 +19,7 @@ from bot.core.text import local_time, short
 from schedules.phrases import EXAMPLE, PhraseError, parse_when
 from schedules.posts import next_time
 from storage import notices as store
-from storage import outbox
+from storage import outbox, presence
 from storage.models import ScheduledNotice
 from storage.queries import bound_rooms, rooms_of
 
@@ -64,7 +64,8 @@ async def notice(ctx: Context, args: str):
     await outbox.enqueue(ctx.session, [Reply(room, signed) for room in rooms], batch=f"通知全部 {ctx.message.id}",
                          now=ctx.now, hold_quiet=False)
     low, high = ctx.settings.pace_seconds
-    minutes = math.ceil(len(rooms) * (low + high) / 2 / 60)
+    senders = max(1, await presence.live_count(ctx.session, ctx.now - ctx.settings.silent_after))  # each paced
+    minutes = math.ceil(len(rooms) * (low + high) / 2 / 60 / senders)
     return [ctx.reply(f"通知已排队发往 {len(rooms)} 个楼组群，逐个发出，约 {minutes} 分钟发完。"), AfterCommit("outbox")]
 
 

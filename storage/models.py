@@ -415,6 +415,30 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sender: Mapped[str | None] = mapped_column(String(128))  # the WeChat account that took it (several accounts)
+
+
+class BotAccount(Base):
+    """A WeChat account a bot process is logged in to, and when that process last said it is alive.
+
+    With several accounts on one PostgreSQL database, each process beats every
+    LOUZU_HEARTBEAT_SECONDS; one that stops beating has died (`louzu doctor` says so).
+    """
+
+    __tablename__ = "bot_accounts"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountRoom(Base):
+    """A group a bot account is in: as its gateway listed them at login, and as it joined or left since."""
+
+    __tablename__ = "account_rooms"
+    __table_args__ = (Index("ix_account_rooms_room", "room_id"),)
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReportAlert(Base):

@@ -105,7 +105,7 @@ async def test_an_administrator_is_nobodys_member_and_a_leader_counts_in_his_bui
     await chat.one(f"[{ONE}] 李楼长: #打卡 捡垃圾")
     assert await chat.one(f"[{ONE}] 李楼长: #排行") == (
         "@李楼长 本周3号楼爱心积分榜：\n1. 李楼长 2 分\n"
-        "本楼星级：★★★☆☆（3 星） 参与 100% · 巡查 0% · 报修及时 100% · 人均积分 10%")
+        "本楼星级：★★★☆☆（3 星）\n100%的住户参与了，没有人巡查，没有报修，人均 2 分。")
     assert await homes(chat) == {"王主任": None, "李楼长": "3号楼"}
 
 

@@ -207,3 +207,16 @@ def test_python_wechaty_logs_go_through_ours_without_the_token(transport, caplog
 def test_redact_secret_masks_arguments_too():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "url %s", ("https://h/v0/hosties/abc",), None)
     assert RedactSecret("abc").filter(record) and record.getMessage() == "url https://h/v0/hosties/***"
+
+
+async def test_the_account_removed_from_a_group_is_told_to_the_bot_and_a_resident_leaving_is_not(transport):
+    left = []
+
+    async def on_room_leave(room_id: str) -> None:
+        left.append(room_id)
+
+    transport.core.on_room_leave = on_room_leave
+    await transport._on_room_leave(FakeRoom(), [LI])
+    assert left == []
+    await transport._on_room_leave(FakeRoom(), [BOT], LI)
+    assert left == ["r1@chatroom"]

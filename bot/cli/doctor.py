@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from bot.cli import ui
 from bot.cli.state import settings_of
+from bot.core.clock import utc_now
 from bot.core.settings import Settings
 from storage import outbox
 from storage.db import alembic_config, make_engine, make_sessionmaker, missing_database
@@ -48,7 +49,8 @@ class Findings:
         return all(check.mark != BAD for check in self.checks)
 
 
-async def checks(settings: Settings) -> Findings:
+async def checks(settings: Settings, now: datetime | None = None) -> Findings:
+    """``now`` (aware; default the wall clock) is what the accounts' heartbeats are measured against."""
     found = Findings()
     add = found.checks.append
     transport = settings.chosen_transport()
@@ -78,7 +80,7 @@ async def checks(settings: Settings) -> Findings:
                       "运行 `louzu db upgrade`（机器人启动时也会自动升级）"))
             return found
         add(Check(OK, "数据库结构", f"最新（{head}）"))
-        await _records(settings, engine, found)
+        await _records(settings, engine, found, now or utc_now())
     finally:
         await engine.dispose()
     return found
@@ -121,7 +123,7 @@ def _media(media: Path) -> Check:
     return Check(OK, "照片目录", f"{media} 可以写入")
 
 
-async def _records(settings: Settings, engine, found: Findings) -> None:
+async def _records(settings: Settings, engine, found: Findings, now: datetime) -> None:
     tz = settings.timezone
     async with make_sessionmaker(engine)() as session:
         rows = (await session.execute(select(scheduler_jobs.c.id, scheduler_jobs.c.next_run_time)
@@ -131,6 +133,7 @@ async def _records(settings: Settings, engine, found: Findings) -> None:
         notices = await session.scalar(select(func.count(ScheduledNotice.id)).where(ScheduledNotice.status == ACTIVE))
         counts = await outbox.counts(session)
         found.failed = await outbox.failed(session)
+        accounts = await outbox.waiting_for_accounts(session, now - settings.silent_after)
     found.checks.append(Check(OK, "定时任务", f"{len(found.jobs)} 个已排上（时区 {tz}）" if found.jobs
                               else "还没有排上（机器人启动后排上）；`louzu jobs list` 查看设置"))
     found.checks.append(Check(OK, "定时通知", f"还有 {notices} 条 S 编号的通知要发"))
@@ -138,6 +141,25 @@ async def _records(settings: Settings, engine, found: Findings) -> None:
     sent, failed = counts.get(outbox.SENT, 0), counts.get(outbox.FAILED, 0)
     found.checks.append(Check(OK if not failed else BAD, "发送", f"待发 {waiting}，已发 {sent}，失败 {failed}",
                               "" if not failed else "失败的消息不会自动重发：检查网关和机器人账号，必要时在群里重新通知"))
+    if accounts is not None:
+        found.checks.extend(_accounts(accounts, now))
+
+
+def _accounts(accounts: outbox.Presence, now: datetime) -> list[Check]:
+    """Several WeChat accounts: which are alive, and whose groups' posts wait for a dead one."""
+    rows = [Check(OK if accounts.live else BAD, "微信账号", f"{accounts.live} 个账号在线，共在 {accounts.live_rooms} 个群里",
+                  "" if accounts.live else "启动各账号的机器人（louzu run），并确认它们的网关已登录")]
+    for silent in accounts.silent:
+        minutes = max(1, int((now - silent.heartbeat_at).total_seconds() // 60))
+        who = f"账号 {silent.name or silent.account_id}（{silent.account_id}）已 {minutes} 分钟没有心跳"
+        waiting = (f"它所在的 {silent.rooms} 个群的消息在等待（{silent.posts} 条）" if silent.rooms
+                   else "它所在的群都有别的账号代发")
+        rows.append(Check(BAD, "微信账号", f"{who}，{waiting}", "重启这个账号的机器人（louzu run）或它的网关"))
+    if accounts.orphan_rooms:
+        rows.append(Check(BAD, "微信账号", f"{accounts.orphan_rooms} 个群里没有任何机器人账号，"
+                                         f"{accounts.orphan_posts} 条消息发不出去",
+                          "把一个机器人账号拉进这些群（louzu doctor 再查一次）"))
+    return rows
 
 
 @click.command("doctor", cls=ui.Command, help="检查设置、数据库、微信网关、照片目录、定时任务和发送失败的消息。")

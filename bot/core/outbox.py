@@ -11,6 +11,11 @@ Two lanes, so that people are never kept waiting behind a broadcast:
   random jitter, each marked sent as it goes, so a restart resumes a broadcast
   where it stopped. Scheduled posts wait out the quiet hours.
 
+With several WeChat accounts (one bot process each, on one PostgreSQL database),
+``account`` is this process's account once it has logged in: the process then
+sends only posts to groups that account is in, paced on its own, so the accounts
+share a broadcast between them (storage/presence.py keeps who is in which group).
+
 A send that fails is tried again with growing waits, LOUZU_SEND_ATTEMPTS times in
 all, then recorded as failed (``louzu doctor`` lists them) and logged.
 
@@ -108,7 +113,8 @@ def quiet_end(local: datetime, quiet: tuple[time, time]) -> datetime:
 
 class Outbox:
     def __init__(self, say: Say, transaction: Transaction, settings: Settings, clock: Clock,
-                 sleep: Sleep = asyncio.sleep, *, paced: bool = True, rng: random.Random | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, *, paced: bool = True, rng: random.Random | None = None,
+                 by_account: bool = False) -> None:
         self.say = say
         self.transaction = transaction
         self.settings = settings
@@ -125,6 +131,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task | None = None
         self._draining = asyncio.Lock()
+        self.by_account = by_account  # several accounts: each sends only to its own groups
+        self.account: str | None = None  # then: ours, once logged in
+        self._in_flight: int | None = None  # the post being sent now (never released as "unfinished")
 
     # Replies ----------------------------------------------------------------------------
 
@@ -207,9 +216,12 @@ class Outbox:
         return in_quiet_hours(self.clock().astimezone(self.settings.timezone), self.settings.quiet_hours)
 
     async def recover(self) -> None:
-        """On taking over the scheduler: posts a stopped sender had taken but not marked go out again."""
+        """On taking over the scheduler (or logging in, with several accounts): posts a stopped sender
+        had taken but not marked go out again (with several accounts: those this account had taken)."""
+        if self.by_account and self.account is None:
+            return  # which posts were ours is known only once logged in (App.on_login recovers them then)
         async with self.transaction() as session:
-            count = await store.release_unfinished(session)
+            count = await store.release_unfinished(session, self.account, keep=self._in_flight)
         if count:
             log.warning("%d post(s) were being sent when the last sender stopped; sending again "
                         "(a group may see one of them twice)", count)
@@ -217,16 +229,20 @@ class Outbox:
     async def drain(self, may_send: Callable[[], bool] = lambda: True) -> int:
         """Send every post that is due now, paced, while ``may_send()``; returns how many were tried."""
         tried = 0
+        account = self.account  # the same all through: an account lost meanwhile fails its sends, which are retried
+        if self.by_account and account is None:
+            return tried
         async with self._draining:
             while may_send():
                 async with self.transaction() as session:
-                    if await store.next_due(session, self.clock(), self.quiet_now()) is None:
+                    if await store.next_due(session, self.clock(), self.quiet_now(), account) is None:
                         return tried
                 await self._pace()
                 async with self.transaction() as session:
-                    row = await store.next_due(session, self.clock(), self.quiet_now())
-                    # Taken in the database, so two senders (the scheduler changing hands) never send one post twice.
-                    taken = row is not None and await store.claim(session, row.id)
+                    row = await store.next_due(session, self.clock(), self.quiet_now(), account, lock=True)
+                    # Taken in the database, so two senders (the scheduler changing hands, two accounts in
+                    # one group) never send one post twice.
+                    taken = row is not None and await store.claim(session, row.id, account)
                 if row is None:
                     return tried
                 if not taken:
@@ -235,11 +251,14 @@ class Outbox:
                 # is either sent and marked or not sent; only a hard crash between the two can
                 # repeat it (once) after the restart.
                 sending = asyncio.ensure_future(self._send(row))
+                self._in_flight = row.id
                 try:
                     await asyncio.shield(sending)
                 except asyncio.CancelledError:
                     await sending
                     raise
+                finally:
+                    self._in_flight = None
                 tried += 1
         return tried
 
@@ -279,8 +298,8 @@ class Outbox:
         now = self.clock()
         quiet = self.quiet_now()
         async with self.transaction() as session:
-            sendable = await store.next_not_before(session, quiet)
-            held = await store.next_not_before(session, False) if quiet else None
+            sendable = await store.next_not_before(session, quiet, self.account)
+            held = await store.next_not_before(session, False, self.account) if quiet else None
         waits = [(sendable - now).total_seconds()] if sendable is not None else []
         if held is not None and self.settings.quiet_hours is not None:
             end = quiet_end(now.astimezone(self.settings.timezone), self.settings.quiet_hours)

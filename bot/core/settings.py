@@ -6,7 +6,7 @@ import json
 import os
 import ssl
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +22,7 @@ TRANSPORTS = ("auto", "console", "wechaty")
 RENAMED = {"LOUZU_LEADER_RETRY_SECONDS": "LOUZU_SCHEDULER_RETRY_SECONDS"}
 PUPPET_TLS = ("auto", "on", "off")  # auto: TLS, falling back (with a warning) for a gateway that speaks only plain
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SILENT_BEATS = 3  # heartbeats an account may miss before it is taken as dead (several accounts)
 
 # Report categories: (category, words that suggest it), first match wins.
 CategoryTable = tuple[tuple[str, tuple[str, ...]], ...]
@@ -73,6 +74,7 @@ class Settings:
     send_attempts: int = 5
     scheduler_retry_seconds: float = 5.0
     outbox_poll_seconds: float = 2.0
+    heartbeat_seconds: float = 30.0  # several accounts: each process says it is alive this often
     # Limits: one resident must never slow the bot for everyone (bot/core/dispatcher.py, handlers).
     commands_per_minute: int = 10
     open_reports_per_person: int = 5
@@ -93,6 +95,11 @@ class Settings:
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def silent_after(self) -> timedelta:
+        """An account whose process has not said it is alive for this long is taken as dead."""
+        return timedelta(seconds=SILENT_BEATS * self.heartbeat_seconds)
 
     def chosen_transport(self) -> str:
         """`auto` means wechaty when a puppet service is configured, else the console."""
@@ -225,6 +232,7 @@ class Settings:
                                             get("LOUZU_SCHEDULER_RETRY_SECONDS", "5"), 0.05, 600),
             outbox_poll_seconds=_number("LOUZU_OUTBOX_POLL_SECONDS", get("LOUZU_OUTBOX_POLL_SECONDS", "2"),
                                         0.05, 600),
+            heartbeat_seconds=_number("LOUZU_HEARTBEAT_SECONDS", get("LOUZU_HEARTBEAT_SECONDS", "30"), 0.05, 3600),
             commands_per_minute=limits["LOUZU_COMMANDS_PER_MINUTE"],
             open_reports_per_person=limits["LOUZU_OPEN_REPORTS_PER_PERSON"],
             pending_claims_per_person=limits["LOUZU_PENDING_CLAIMS_PER_PERSON"],

@@ -16,6 +16,13 @@ class BotCore(Protocol):
 
     async def on_room_topic(self, room_id: str, topic: str) -> None: ...
 
+    # Several accounts (bot/app.py): which groups this transport's account is in, and when it is lost.
+    async def on_login(self, account: str, rooms: list[str]) -> None: ...
+
+    def on_logout(self) -> None: ...
+
+    async def on_room_leave(self, room_id: str) -> None: ...
+
 
 class Transport(Protocol):
     """A chat network as the bot sees it."""

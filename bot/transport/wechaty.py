@@ -83,7 +83,8 @@ class WechatyTransport:
         self._bot._plugin_manager = NoPlugins()
         for event, handler in (("login", self._on_login), ("logout", self._on_logout), ("scan", self._on_scan),
                                ("error", self._on_error), ("message", self._on_message),
-                               ("room-join", self._on_room_join), ("room-topic", self._on_room_topic)):
+                               ("room-join", self._on_room_join), ("room-leave", self._on_room_leave),
+                               ("room-topic", self._on_room_topic)):
             self._bot.on(event, handler)
 
     # The connection ---------------------------------------------------------------------
@@ -129,6 +130,8 @@ class WechatyTransport:
                 await asyncio.wait({session})
             had_login = self.logged_in.is_set()
             self.logged_in.clear()
+            if had_login and self.core is not None:
+                self.core.on_logout()
             self._hang_up()
         if session.cancelled():
             return "stopped", had_login
@@ -211,6 +214,11 @@ class WechatyTransport:
             log.warning("the WeChat account is called %r but LOUZU_BOT_NAME is %r: set LOUZU_BOT_NAME=%s "
                         "so that the bot's own texts name it right", contact.name, self.settings.bot_name,
                         contact.name)
+        try:  # which groups the account is in: with several accounts, it sends those groups' posts
+            await self.core.on_login(contact.contact_id, list(await self._bot.puppet.room_list()))
+        except Exception:
+            log.exception("could not list the groups of the account %s; its posts wait until the next login",
+                          contact.contact_id)
 
     async def _on_logout(self, contact) -> None:
         log.warning("the WeChat account %s logged out at the puppet service; the bot keeps running and answers "
@@ -309,6 +317,14 @@ class WechatyTransport:
             await self.core.on_room_join(room.room_id, topic)
         except Exception:
             log.exception("joining the group %s went wrong", room.room_id)
+
+    async def _on_room_leave(self, room, leavers, remover=None, date=None) -> None:
+        try:
+            if any(contact.contact_id == self._learn_bot_id() for contact in leavers):
+                log.info("removed from the group %s", room.room_id)
+                await self.core.on_room_leave(room.room_id)
+        except Exception:
+            log.exception("leaving the group %s went wrong", room.room_id)
 
     async def _on_room_topic(self, room, new_topic: str, old_topic: str, changer=None, date=None) -> None:
         try:

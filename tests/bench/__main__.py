@@ -8,7 +8,9 @@
 4. ``parse``: what one long message costs, at 1k, 10k and 100k characters, against a
    short one (parse_bench.py);
 5. ``street``: the Monday ranking, the honour list, #我的积分 and #排行 on a generated street of 600
-   buildings and 1.98 million ledger lines, on SQLite and PostgreSQL (street.py).
+   buildings and 1.98 million ledger lines, on SQLite and PostgreSQL (street.py);
+6. ``accounts``: a paced broadcast through 1 account vs 3 (one bot each, one PostgreSQL
+   database; accounts_bench.py); needs LOUZU_TEST_POSTGRES_URL or --database-url.
 
 ``--only PART`` (repeatable) runs some of them; ``make bench BENCH_ARGS="--only broadcast"``.
 """
@@ -18,9 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tests.bench import latency, outbox_bench, parse_bench, street
+from tests.bench import accounts_bench, latency, outbox_bench, parse_bench, street
 
-PARTS = ("latency", "outbox", "broadcast", "parse", "street")
+PARTS = ("latency", "outbox", "broadcast", "parse", "street", "accounts")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="parse: messages measured per size (default 30)")
     outbox_bench.add_arguments(parser)
     street.add_arguments(parser)
+    accounts_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = args.only or PARTS
     if "latency" in parts:
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     if "street" in parts:
         print(flush=True)
         street.run(args.seed, args.postgres or None)
+    if "accounts" in parts:
+        print(flush=True)
+        asyncio.run(accounts_bench.run(args))
     return 0
 
 

@@ -61,11 +61,11 @@ class SlowTransport(MemoryTransport):
         self.sent.append(reply)
 
 
-async def prepare(app: App) -> None:
-    """500 bound building groups and a resident with a few points."""
+async def prepare(app: App, groups: int = GROUPS) -> None:
+    """500 (``groups``) bound building groups, "1号楼群" …, and a resident with a few points in 12号楼群."""
     now = datetime.now(timezone.utc)
     async with app.transaction() as session:
-        buildings = [Building(name=f"{n}号楼", created_at=now) for n in range(1, GROUPS + 1)]
+        buildings = [Building(name=f"{n}号楼", created_at=now) for n in range(1, groups + 1)]
         session.add_all(buildings)
         await session.flush()
         session.add_all(Group(room_id=f"{b.name}群", topic=f"{b.name}群", building_id=b.id, bound_at=now, bound_by="bench")

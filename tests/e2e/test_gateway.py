@@ -152,6 +152,12 @@ async def test_regression_a_group_renamed_by_the_bot_is_renamed_at_the_gateway(h
         async def on_room_topic(self, room_id, topic) -> None:
             renamed.append((room_id, topic))
 
+        async def on_login(self, account, rooms) -> None: ...
+
+        def on_logout(self) -> None: ...
+
+        async def on_room_leave(self, room_id) -> None: ...
+
     settings = Settings.from_mapping({"LOUZU_DATA_DIR": str(tmp_path / "data"), "LOUZU_REMINDERS_FILE": "off",
                                       "WECHATY_PUPPET_SERVICE_TOKEN": harness.token,
                                       "WECHATY_PUPPET_SERVICE_ENDPOINT": harness.endpoint})

@@ -30,6 +30,15 @@ class Core:
     async def on_room_topic(self, room_id: str, topic: str) -> None:
         pass
 
+    async def on_login(self, account: str, rooms: list[str]) -> None:
+        pass
+
+    def on_logout(self) -> None:
+        pass
+
+    async def on_room_leave(self, room_id: str) -> None:
+        pass
+
 
 async def test_a_hung_gateway_is_noticed_and_left_for_a_new_connection(harness, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("CACHE_DIR", str(tmp_path / "wechaty-cache"))
