@@ -214,3 +214,37 @@ async def test_a_roster_is_checked_row_by_row_then_imported_on_confirmation(desk
     assert not list((settings.data_dir / "web-uploads").iterdir())  # the upload does not stay
     again = await desk.post("/roster/import")
     assert again.status_code == 400 and "重新上传" in again.text
+
+
+async def test_the_filtered_reports_download_as_excel_csv_and_open311(desk, chat, clock, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    await chat.setup_building()
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), "red").save(photo)
+    await chat.send(chat.message(f"[12号楼群] 张阿姨: [图片 {photo}] #报修 3楼楼道堆了纸箱", sender_id="wxid_zhang001"))
+    clock.advance(days=3)
+    await chat.send(chat.message("[12号楼群] 老周: #报修 门口乱停车", sender_id="wxid_zhou002"))
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    page = (await desk.get("/reports?status=overdue")).text
+    assert 'href="/reports/export?status=overdue&amp;format=xlsx"' in page and "下载这 1 条" in page
+    book = await desk.get("/reports/export?status=overdue&format=xlsx")
+    assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
+    rows = list(load_workbook(io.BytesIO(book.content))["报修"].values)
+    assert [row[0] for row in rows] == ["编号", "R1"] and "张阿姨" not in str(rows)
+    named = list(load_workbook(io.BytesIO((await desk.get("/reports/export?status=overdue&names=yes&format=xlsx"))
+                                         .content))["报修"].values)
+    assert "张阿姨" in named[1]
+    sheet = await desk.get("/reports/export?building=1&format=csv")
+    assert sheet.content.startswith("\ufeff".encode()) and "R1" in sheet.text and "门口乱停车" in sheet.text
+    requests = json.loads((await desk.get("/reports/export?status=overdue&format=open311")).content)
+    assert [r["service_request_id"] for r in requests] == ["R1"]
+    assert requests[0]["media_url"].startswith("http://testserver/media/")
+    assert (await desk.get(requests[0]["media_url"].removeprefix("http://testserver"))).content == photo.read_bytes()
+    assert (await desk.get("/reports/export?format=pdf")).status_code == 400
+    await desk.post("/logout")
+    assert (await desk.get("/reports/export?format=csv")).status_code == 303

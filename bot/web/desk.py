@@ -24,6 +24,7 @@ HERE = Path(__file__).parent
 ADDRESS_FAILURES = 5  # wrong passwords from one address before it waits
 ADDRESS_LOCK_SECONDS = accounts.LOCK_MINUTES * 60
 SESSION_HOURS = 12
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def utcnow() -> datetime:
@@ -77,6 +78,12 @@ class Desk:
         context.update(request=request, staff=request.session.get("staff"), csrf=csrf_token(request),
                        local=self.local, bot_name=self.settings.bot_name)
         return HTMLResponse(self.templates.get_template(template).render(**context), status_code=status_code)
+
+
+def download(data: bytes, media_type: str, ascii_name: str, name: str) -> Response:
+    """A file to save: ``name`` (Chinese) for browsers that read it, ``ascii_name`` for the others."""
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"})
 
 
 def desk_of(request: Request) -> Desk:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from bot.web.desk import checked_form, desk_of, staff_page
+from bot.web.desk import XLSX, checked_form, desk_of, download, staff_page
 from storage.models import Activity
 from storage.queries import month_bounds
 from storage.staff import StaffError, accounts
@@ -26,7 +26,6 @@ from storage.staff.ledger_month import month_statement
 from storage.staff.ledger_workbook import write_workbook
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @staff_page
@@ -53,15 +52,7 @@ async def workbook(request: Request):
         path = Path(folder) / "ledger.xlsx"
         write_workbook(statement, path, tz)
         data = path.read_bytes()
-    name = f"爱心储蓄银行台账-{found.group(0)}.xlsx"
-    return Response(data, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"ledger-{found.group(0)}.xlsx\"; filename*=UTF-8''{_quoted(name)}"})
-
-
-def _quoted(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text)
+    return download(data, XLSX, f"ledger-{found.group(0)}.xlsx", f"爱心储蓄银行台账-{found.group(0)}.xlsx")
 
 
 async def _activity(session, number: int) -> Activity:
