@@ -1,8 +1,8 @@
-"""The desk's love bank: the month's ledger workbook as a download, and the activity catalogue edited in forms.
+"""The desk's love bank: the month's ledger workbook as a download, the activity and gift catalogues edited in forms.
 
 The workbook is storage/staff's (the same as `louzu export ledger`); an activity is changed by
-storage/staff/activities.py's set_activity, so the desk refuses what the CLI refuses, and each
-change is audited on the activity's page.
+storage/staff/activities.py's set_activity and a gift by storage/staff/gifts.py's set_gift, so
+the desk refuses what the CLI refuses, and each change is audited on the thing's own page.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from bot.web.desk import XLSX, checked_form, desk_of, download, staff_page
-from storage.models import Activity
+from storage.models import Activity, Gift
 from storage.queries import month_bounds
 from storage.staff import StaffError, accounts
 from storage.staff.activities import approval_text, cap_text, list_activities, set_activity
+from storage.staff.gifts import list_gifts, set_gift
 from storage.staff.ledger_month import month_statement
 from storage.staff.ledger_workbook import write_workbook
 
@@ -33,8 +35,9 @@ async def ledger(request: Request):
     desk = desk_of(request)
     async with desk.sessions() as session:
         activities = await list_activities(session)
+        gifts = await list_gifts(session)
     this_month = desk.clock().astimezone(desk.settings.timezone).strftime("%Y-%m")
-    return desk.render(request, "ledger.html", month=this_month, activities=activities,
+    return desk.render(request, "ledger.html", month=this_month, activities=activities, gifts=gifts,
                        approval_text=approval_text, cap_text=cap_text)
 
 
@@ -72,12 +75,12 @@ async def activity_page(request: Request, *, error: str = "", status_code: int =
     return desk.render(request, "activity.html", status_code, activity=activity, audit=audit, error=error)
 
 
-def _number(form, key: str, empty_is_none: bool = False) -> int | None:
+def _number(form, key: str, label: str, empty_is_none: bool = False) -> int | None:
     text = str(form.get(key, "")).strip()
     if not text and empty_is_none:
         return None
-    if not text.isdigit() or len(text) > 6:
-        raise StaffError(f"{key} 要填整数")
+    if not text.isdigit() or len(text) > 7:
+        raise StaffError(f"{label} 要填整数")
     return int(text)
 
 
@@ -86,21 +89,15 @@ async def activity_save(request: Request):
     desk = desk_of(request)
     form = await checked_form(request)
     number = request.path_params["number"]
-    labels = {"points": "积分", "most": "一次最多", "daily_cap": "每天上限"}
     try:
         async with desk.sessions() as session, session.begin():
             activity = await _activity(session, number)
-            try:
-                points = _number(form, "points")
-                most = _number(form, "most")
-                cap = _number(form, "daily_cap", empty_is_none=True)
-            except StaffError as error:
-                key = str(error).split(" ")[0]
-                raise StaffError(f"{labels.get(key, key)} 要填整数") from None
             change = await set_activity(session, activity.name, new_name=str(form.get("name", "")).strip() or None,
-                                        points=points, unit=str(form.get("unit", "")).strip() or None,
-                                        auto=form.get("auto") == "yes", daily_cap=cap, most=most,
-                                        active=form.get("active") == "yes")
+                                        points=_number(form, "points", "积分"),
+                                        unit=str(form.get("unit", "")).strip() or None,
+                                        auto=form.get("auto") == "yes",
+                                        daily_cap=_number(form, "daily_cap", "每天上限", empty_is_none=True),
+                                        most=_number(form, "most", "一次最多"), active=form.get("active") == "yes")
             if change.changes:
                 await accounts.audit(session, request.session["staff"], f"activity:{number}", change.text(), desk.clock())
     except StaffError as error:
@@ -109,8 +106,52 @@ async def activity_save(request: Request):
     return RedirectResponse(f"/activities/{number}", status_code=303)
 
 
+@staff_page
+async def gift_page(request: Request, *, error: str = "", status_code: int = 200):
+    desk = desk_of(request)
+    number = request.path_params.get("number")
+    async with desk.sessions() as session:
+        gift = await session.get(Gift, number) if number is not None else None
+        if number is not None and gift is None:
+            raise HTTPException(404)
+        audit = await accounts.audit_of(session, f"gift:{number}") if number is not None else []
+    return desk.render(request, "gift.html", status_code, gift=gift, audit=audit, error=error)
+
+
+@staff_page
+async def gift_save(request: Request):
+    """A gift changed (/gifts/<n>) or added (/gifts/new) by storage/staff/gifts.py's set_gift, as `louzu gifts set`."""
+    desk = desk_of(request)
+    form = await checked_form(request)
+    number = request.path_params.get("number")
+    try:
+        async with desk.sessions() as session, session.begin():
+            name = str(form.get("name", ""))
+            if number is not None:
+                gift = await session.get(Gift, number)
+                if gift is None:
+                    raise HTTPException(404)
+                name = gift.name
+            elif await session.scalar(select(Gift.id).where(Gift.name == name.strip())) is not None:
+                raise StaffError(f"已经有礼品 {name.strip()}：在礼品目录里点它的名字修改")
+            change = await set_gift(session, name, cost=_number(form, "cost", "积分"),
+                                    stock=_number(form, "stock", "库存"), active=form.get("active") == "yes")
+            await session.flush()
+            number = await session.scalar(select(Gift.id).where(Gift.name == change.name))
+            if change.changes:
+                await accounts.audit(session, request.session["staff"], f"gift:{number}", change.text(), desk.clock())
+    except StaffError as error:
+        return await gift_page.__wrapped__(request, error=str(error), status_code=400)
+    request.session["said"] = change.text()
+    return RedirectResponse(f"/gifts/{number}", status_code=303)
+
+
 def routes() -> list[Route]:
     return [Route("/ledger", ledger, methods=["GET"]),
             Route("/ledger/workbook", workbook, methods=["GET"]),
             Route("/activities/{number:int}", activity_page, methods=["GET"]),
-            Route("/activities/{number:int}", activity_save, methods=["POST"])]
+            Route("/activities/{number:int}", activity_save, methods=["POST"]),
+            Route("/gifts/new", gift_page, methods=["GET"]),
+            Route("/gifts/new", gift_save, methods=["POST"]),
+            Route("/gifts/{number:int}", gift_page, methods=["GET"]),
+            Route("/gifts/{number:int}", gift_save, methods=["POST"])]
