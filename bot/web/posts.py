@@ -1,23 +1,93 @@
-"""The desk's posts: the sends the outbox gave up on, each with a button to send it again (audited)."""
+"""The desk's posts: scheduled jobs and notices with their next run, the honour list's picture for any month,
+and the sends the outbox gave up on, each with a button to send it again (audited).
+
+The jobs are schedules/'s own list (``entries``, as `louzu jobs list` shows them), their next run
+computed from the settings' times; the picture is drawn by schedules/honour.py and picture.py
+exactly as the monthly post draws it, on demand, and never posted from here.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.core.cron import cron_trigger
 from bot.web.desk import checked_form, desk_of, staff_page
+from schedules import picture
+from schedules.honour import gather
+from schedules.jobs import entries
+from schedules.posts import next_time
+from schedules.registry import JobContext
+from storage import notices
+from storage.models import Building
+from storage.queries import month_bounds
 from storage.staff import StaffError, accounts
 from storage.staff.posts import failed, retry
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# What each job does, in the committee's words (the registry's summaries are for developers).
+JOB_WORDS = {"weekly_ranking": "每周一发各群上周积分排行和星级", "honour_list": "每月初发上个月的光荣榜（图片和文字）",
+             "overdue_reports": "提醒楼组长超时未办的报修", "expire_claims": "过期未审的积分申请自动退回",
+             "close_unconfirmed": "处理后久未确认的报修自动关闭", "prune_processed": "清理旧的消息去重记录"}
+
+
+def _month(text: str) -> tuple[int, int] | None:
+    found = MONTH.match(text)
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
+        return None
+    return int(found.group(1)), int(found.group(2))
 
 
 @staff_page
 async def posts(request: Request, *, error: str = "", status_code: int = 200):
     desk = desk_of(request)
-    async with desk.sessions() as session:
+    tz, now = desk.settings.timezone, desk.clock()
+    jobs = []
+    for entry in entries(desk.settings):
+        upcoming = cron_trigger(entry.cron, tz).get_next_fire_time(None, now.astimezone(tz)) if entry.cron else None
+        words = JOB_WORDS.get(entry.name) or next((f"提醒：{r.text}" for r in desk.settings.reminders or ()
+                                                   if r.name == entry.name), entry.name)
+        jobs.append((entry, words, upcoming))
+    grace = timedelta(hours=desk.settings.misfire_grace_hours)
+    async with desk.sessions() as session:  # read only: never committed (a passed one-off is not marked here)
+        waiting = await notices.active(session, now, grace)
+        buildings = {b.id: b.name for b in await session.scalars(select(Building))}
+        scheduled = [(n, buildings.get(n.building_id, ""), next_time(n, now, tz)) for n in waiting]
         lines = await failed(session, limit=200)
         audit = await accounts.audit_of(session, "posts")
-    return desk.render(request, "posts.html", status_code, lines=lines, audit=audit, error=error)
+    last_month = (month_bounds(now, tz)[0] - timedelta(days=1)).strftime("%Y-%m")
+    month = request.query_params.get("month", "")
+    month = month if _month(month) else last_month
+    return desk.render(request, "posts.html", status_code, jobs=jobs, scheduled=scheduled, lines=lines, audit=audit,
+                       error=error, month=month)
+
+
+@staff_page
+async def honour_picture(request: Request):
+    """The honour list of ?month=YYYY-MM drawn now, as the monthly post draws it."""
+    desk = desk_of(request)
+    wanted = _month(request.query_params.get("month", ""))
+    if wanted is None:
+        raise HTTPException(400, "月份的写法是 2026-11。")
+    tz = desk.settings.timezone
+    start, end = month_bounds(datetime(*wanted, 12, tzinfo=tz), tz)
+    async with desk.sessions() as session:
+        honour = await gather(JobContext(session, desk.settings, desk.clock()), start, end)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "honour.png"
+        # Drawing takes a moment of CPU: off the event loop, so other pages are not held up meanwhile.
+        await asyncio.to_thread(picture.render, honour, path, desk.settings.data_dir.resolve() / "fonts")
+        data = path.read_bytes()
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @staff_page
@@ -37,4 +107,5 @@ async def retry_post(request: Request):
 
 def routes() -> list[Route]:
     return [Route("/posts", posts, methods=["GET"]),
+            Route("/posts/honour.png", honour_picture, methods=["GET"]),
             Route("/posts/{number:int}/retry", retry_post, methods=["POST"])]
