@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.core.settings import Settings
-from bot.web import buildings, lovebank, pages, people, posts, roster
+from bot.web import buildings, lovebank, pages, people, posts, roster, waiting
 from bot.web.desk import HERE, SESSION_HOURS, Desk, safe_next, to_sign_in, checked_form, csrf_token, desk_of, utcnow
 from storage.db import upgrade
 from storage.staff import accounts
@@ -93,6 +93,7 @@ def make_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, upgr
         *roster.routes(),
         *people.routes(),
         *posts.routes(),
+        *waiting.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     secret = settings.web_secret or secrets.token_urlsafe(48)
