@@ -42,3 +42,16 @@ async def test_a_gift_is_added_and_edited_with_the_clis_rules_and_audited(desk):
     ledger = (await desk.get("/ledger")).text
     assert re.search(r'<a href="/gifts/\d+">保温杯</a></td><td>180 分</td><td>4 件</td>', ledger)
     assert (await desk.get("/gifts/999")).status_code == 404
+
+
+async def test_the_months_points_per_building_are_charted(desk, chat):
+    await chat.setup_building()
+    await chat.setup_building(room="8号楼群", building="8号楼", leader="赵楼长")
+    assert "加 20 分" in await chat.one("[12号楼群] 李楼长: #加分 @老周 20 帮忙清理楼道")
+    assert "加 5 分" in await chat.one("[8号楼群] 赵楼长: #加分 @钱阿姨 5 帮忙清理楼道")
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    chart = (await desk.get("/ledger")).text.split('id="month-chart"')[1].split("</svg>")[0]
+    assert re.findall(r'>([^<>]+)</text><rect class="bar"', chart) == ["12号楼", "8号楼"]
+    assert ">20 分<" in chart and ">5 分<" in chart
+    assert "这个月还没有获得积分的楼" in (await desk.get("/ledger?month=2026-10")).text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 import time
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ HERE = Path(__file__).parent
 ADDRESS_FAILURES = 5  # wrong passwords from one address before it waits
 ADDRESS_LOCK_SECONDS = accounts.LOCK_MINUTES * 60
 SESSION_HOURS = 12
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -84,6 +86,14 @@ def download(data: bytes, media_type: str, ascii_name: str, name: str) -> Respon
     """A file to save: ``name`` (Chinese) for browsers that read it, ``ascii_name`` for the others."""
     return Response(data, media_type=media_type, headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"})
+
+
+def month_of(text: str) -> tuple[int, int] | None:
+    """(year, month) of a month as a form sends it (2026-11); None for anything else."""
+    found = MONTH.match(text or "")
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
+        return None
+    return int(found.group(1)), int(found.group(2))
 
 
 def desk_of(request: Request) -> Desk:

@@ -7,7 +7,6 @@ the desk refuses what the CLI refuses, and each change is audited on the thing's
 
 from __future__ import annotations
 
-import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from bot.web.desk import XLSX, checked_form, desk_of, download, staff_page
+from bot.web.charts import bars
+from bot.web.desk import XLSX, checked_form, desk_of, download, month_of, staff_page
 from storage.models import Activity, Gift
 from storage.queries import month_bounds
 from storage.staff import StaffError, accounts
@@ -26,36 +26,44 @@ from storage.staff.activities import approval_text, cap_text, list_activities, s
 from storage.staff.gifts import list_gifts, set_gift
 from storage.staff.ledger_month import month_statement
 from storage.staff.ledger_workbook import write_workbook
+from storage.staff.trends import points_by_building
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+CHARTED = 30  # buildings drawn in the month's chart; the workbook has them all
 
 
 @staff_page
 async def ledger(request: Request):
     desk = desk_of(request)
+    tz = desk.settings.timezone
+    today = desk.clock().astimezone(tz)
+    year, number = month_of(request.query_params.get("month", "")) or (today.year, today.month)
+    month = f"{year}-{number:02d}"
+    start, end = month_bounds(datetime(year, number, 1, 12, tzinfo=tz), tz)
     async with desk.sessions() as session:
         activities = await list_activities(session)
         gifts = await list_gifts(session)
-    this_month = desk.clock().astimezone(desk.settings.timezone).strftime("%Y-%m")
-    return desk.render(request, "ledger.html", month=this_month, activities=activities, gifts=gifts,
-                       approval_text=approval_text, cap_text=cap_text)
+        totals = await points_by_building(session, start, end)
+    chart = bars(totals[:CHARTED], f"{month} 各楼获得的积分") if totals else ""
+    return desk.render(request, "ledger.html", month=month, activities=activities, gifts=gifts, chart=chart,
+                       totals=totals, charted=CHARTED, approval_text=approval_text, cap_text=cap_text)
 
 
 @staff_page
 async def workbook(request: Request):
     desk = desk_of(request)
-    found = MONTH.match(request.query_params.get("month", ""))
-    if not found or not 1 <= int(found.group(2)) <= 12:
+    wanted = month_of(request.query_params.get("month", ""))
+    if wanted is None:
         raise HTTPException(400, "月份的写法是 2026-11。")
     tz = desk.settings.timezone
-    start, end = month_bounds(datetime(int(found.group(1)), int(found.group(2)), 1, 12, tzinfo=tz), tz)
+    month = f"{wanted[0]}-{wanted[1]:02d}"
+    start, end = month_bounds(datetime(*wanted, 1, 12, tzinfo=tz), tz)
     async with desk.sessions() as session:
         statement = await month_statement(session, start, end, tz)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ledger.xlsx"
         write_workbook(statement, path, tz)
         data = path.read_bytes()
-    return download(data, XLSX, f"ledger-{found.group(0)}.xlsx", f"爱心储蓄银行台账-{found.group(0)}.xlsx")
+    return download(data, XLSX, f"ledger-{month}.xlsx", f"爱心储蓄银行台账-{month}.xlsx")
 
 
 async def _activity(session, number: int) -> Activity:

@@ -9,7 +9,6 @@ exactly as the monthly post draws it, on demand, and never posted from here.
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.core.cron import cron_trigger
-from bot.web.desk import checked_form, desk_of, staff_page
+from bot.web.desk import checked_form, desk_of, month_of, staff_page
 from schedules import picture
 from schedules.honour import gather
 from schedules.jobs import entries
@@ -33,18 +32,10 @@ from storage.queries import month_bounds
 from storage.staff import StaffError, accounts
 from storage.staff.posts import failed, retry
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # What each job does, in the committee's words (the registry's summaries are for developers).
 JOB_WORDS = {"weekly_ranking": "每周一发各群上周积分排行和星级", "honour_list": "每月初发上个月的光荣榜（图片和文字）",
              "overdue_reports": "提醒楼组长超时未办的报修", "expire_claims": "过期未审的积分申请自动退回",
              "close_unconfirmed": "处理后久未确认的报修自动关闭", "prune_processed": "清理旧的消息去重记录"}
-
-
-def _month(text: str) -> tuple[int, int] | None:
-    found = MONTH.match(text)
-    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
-        return None
-    return int(found.group(1)), int(found.group(2))
 
 
 @staff_page
@@ -66,7 +57,7 @@ async def posts(request: Request, *, error: str = "", status_code: int = 200):
         audit = await accounts.audit_of(session, "posts")
     last_month = (month_bounds(now, tz)[0] - timedelta(days=1)).strftime("%Y-%m")
     month = request.query_params.get("month", "")
-    month = month if _month(month) else last_month
+    month = month if month_of(month) else last_month
     return desk.render(request, "posts.html", status_code, jobs=jobs, scheduled=scheduled, lines=lines, audit=audit,
                        error=error, month=month)
 
@@ -75,7 +66,7 @@ async def posts(request: Request, *, error: str = "", status_code: int = 200):
 async def honour_picture(request: Request):
     """The honour list of ?month=YYYY-MM drawn now, as the monthly post draws it."""
     desk = desk_of(request)
-    wanted = _month(request.query_params.get("month", ""))
+    wanted = month_of(request.query_params.get("month", ""))
     if wanted is None:
         raise HTTPException(400, "月份的写法是 2026-11。")
     tz = desk.settings.timezone
