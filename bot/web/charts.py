@@ -11,7 +11,7 @@ COLOURS = ("#b22222", "#1f6fb2", "#2e8b57", "#d98c00")
 def trend(labels: Sequence[str], stars: Sequence[int], series: Sequence[tuple[str, Sequence[float]]],
           title: str) -> str:
     """Weeks along the bottom, each week's stars above it, and one line (0–100%) per part of the rating."""
-    width, height, left, top, right, bottom = 720, 300, 44, 40, 12, 56
+    width, height, left, top, right, bottom = 720, 300, 44, 40, 32, 56
     inner_w, inner_h = width - left - right, height - top - bottom
     step = inner_w / max(1, len(labels) - 1)
 
@@ -34,13 +34,15 @@ def trend(labels: Sequence[str], stars: Sequence[int], series: Sequence[tuple[st
                    f'class="week-stars">{count}★</text>')
     for n, (name, values) in enumerate(series):
         colour = COLOURS[n % len(COLOURS)]
+        # Each line thinner than the one before: where two parts are equal, both still show, one inside the other.
+        stroke = 2 + 2.5 * (len(series) - 1 - n)
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
         out.append(f'<polyline class="part" data-part="{escape(name)}" fill="none" stroke="{colour}" '
-                   f'stroke-width="2.5" points="{points}"/>')
-        out.extend(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"><title>{escape(name)} '
+                   f'stroke-width="{stroke:g}" stroke-linejoin="round" points="{points}"/>')
+        out.extend(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="{stroke / 2 + 1:g}" fill="{colour}"><title>{escape(name)} '
                    f'{escape(labels[i])}：{v:.0%}</title></circle>' for i, v in enumerate(values))
         legend_x = left + n * 150
-        out.append(f'<rect x="{legend_x}" y="{height - 22}" width="14" height="4" fill="{colour}"/>'
+        out.append(f'<rect x="{legend_x}" y="{height - 20 - stroke / 2:g}" width="14" height="{stroke:g}" fill="{colour}"/>'
                    f'<text x="{legend_x + 20}" y="{height - 16}" font-size="13" fill="#222">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)

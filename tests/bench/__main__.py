@@ -6,7 +6,9 @@
 3. ``broadcast``: the same through the puppet service, the real bot process with 500
    groups in the gateway (outbox_bench.py --harness);
 4. ``parse``: what one long message costs, at 1k, 10k and 100k characters, against a
-   short one (parse_bench.py).
+   short one (parse_bench.py);
+5. ``web``: each page of the committee's web desk at 600 buildings and 2 million ledger
+   lines, beside the 300 ms target (web_bench.py; the database is cached in ~/.cache/louzu-bench/).
 
 ``--only PART`` (repeatable) runs some of them; ``make bench BENCH_ARGS="--only broadcast"``.
 """
@@ -16,9 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tests.bench import latency, outbox_bench, parse_bench
+from tests.bench import latency, outbox_bench, parse_bench, web_bench
 
-PARTS = ("latency", "outbox", "broadcast", "parse")
+PARTS = ("latency", "outbox", "broadcast", "parse", "web")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="latency: ms before each message, so that it finds the bots idle (default 20)")
     parser.add_argument("--repeat", type=int, default=30, help="parse: messages measured per size (default 30)")
     outbox_bench.add_arguments(parser)
+    web_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = args.only or PARTS
     if "latency" in parts:
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if "parse" in parts:
         print(flush=True)
         print(parse_bench.table(asyncio.run(parse_bench.run(args.repeat))), flush=True)
+    if "web" in parts:
+        print(flush=True)
+        web_bench.run(args)
     return 0
 
 
