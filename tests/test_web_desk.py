@@ -248,3 +248,28 @@ async def test_the_filtered_reports_download_as_excel_csv_and_open311(desk, chat
     assert (await desk.get("/reports/export?format=pdf")).status_code == 400
     await desk.post("/logout")
     assert (await desk.get("/reports/export?format=csv")).status_code == 303
+
+
+async def test_signing_out_or_a_new_password_ends_the_session_in_every_browser(desk, clock):
+    """Regression: the session cookie stayed good after sign-out (a copy of it still opened every page)."""
+    import httpx
+
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    assert (await desk.get("/")).status_code == 200
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=desk.app), base_url="http://testserver",
+                              cookies=dict(desk.client.cookies))  # another browser, holding the same session
+    try:
+        assert (await other.get("/")).status_code == 200
+        assert (await desk.post("/logout")).status_code == 303
+        assert (await other.get("/")).status_code == 303  # ended there too
+        await desk.sign_in()
+        assert (await desk.get("/")).status_code == 200
+        other.cookies = dict(desk.client.cookies)
+        await desk.add_user("王主任", "another password 2")  # `louzu web add-user` sets a new password
+        assert (await desk.get("/")).status_code == 303 and (await other.get("/")).status_code == 303
+    finally:
+        await other.aclose()
+    assert (await desk.sign_in(password="another password 2")).status_code == 303
+    assert (await desk.get("/")).status_code == 200
+    assert "退出登录" in (await desk.get("/")).text  # in the account's own audit, on the overview

@@ -41,10 +41,11 @@ async def login(request: Request) -> Response:
                            error="这台电脑密码错误次数太多，请过一会儿再试。")
     async with desk.sessions() as session, session.begin():
         result = await accounts.check_password(session, name, password, desk.clock())
+        epoch = await accounts.session_epoch(session, name) if result.ok else 0
     if result.ok:
         desk.limiter.succeeded(address)
         request.session.clear()  # a new session at sign-in: nothing carried over from before
-        request.session.update(staff=name, since=int(time.time()))
+        request.session.update(staff=name, since=int(time.time()), epoch=epoch)
         csrf_token(request)
         return RedirectResponse(target, status_code=303)
     desk.limiter.failed(address)
@@ -57,6 +58,11 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
+    staff = request.session.get("staff")
+    if staff:
+        desk = desk_of(request)
+        async with desk.sessions() as session, session.begin():
+            await accounts.sign_out(session, staff, desk.clock())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -119,11 +119,17 @@ async def checked_form(request: Request):
 
 
 def staff_page(handler):
-    """A page for signed-in staff only: anyone else is sent to the sign-in page (and back afterwards)."""
+    """A page for signed-in staff only: anyone else, or a session since ended, is sent to sign in (and back afterwards)."""
 
     @functools.wraps(handler)  # the handler itself stays at .__wrapped__ (a form's page shown again with its error)
     async def guarded(request: Request) -> Response:
-        if not request.session.get("staff"):
+        staff = request.session.get("staff")
+        if not staff:
+            return to_sign_in(request)
+        async with desk_of(request).sessions() as session:
+            epoch = await accounts.session_epoch(session, staff)
+        if epoch != request.session.get("epoch"):  # signed out elsewhere, or the password changed since
+            request.session.clear()
             return to_sign_in(request)
         return await handler(request)
 
