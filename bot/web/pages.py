@@ -31,7 +31,8 @@ STATUS_WORDS = {"open": "未办结", "overdue": "超时未办", "assigned": "已
 async def overview(request: Request):
     desk = desk_of(request)
     async with desk.sessions() as session:
-        numbers = await overview_of(session, desk.clock(), desk.settings.overdue_hours, desk.settings)
+        stars = {r.line.building.id: r.rating.stars for r in await desk.stars.get()}
+        numbers = await overview_of(session, desk.clock(), desk.settings.overdue_hours, desk.settings, stars)
         me = await accounts.audit_of(session, f"staff:{request.session['staff']}", limit=10)
     return desk.render(request, "overview.html", numbers=numbers, audit=me)
 
