@@ -145,6 +145,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         Index("ix_ledger_member_created", "member_id", "created_at"),
         Index("ix_ledger_building_created", "building_id", "created_at"),
+        # A period's sums over every building (the desk's overview and month chart) read only this index.
+        Index("ix_ledger_created", "created_at", "kind", "amount", "building_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

@@ -121,7 +121,8 @@ async def test_the_overview_counts_open_and_overdue_reports_and_links_each_numbe
     assert '<strong>0</strong>发送失败的消息' in page
 
 
-async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, chat, clock, tmp_path):
+async def two_reports(desk, chat, clock, tmp_path):
+    """R1 with a photo, overdue three days later; R2 just opened; 王主任 signed in. The photo's path."""
     from PIL import Image
 
     await chat.setup_building()
@@ -132,6 +133,11 @@ async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, c
     await chat.send(chat.message("[12号楼群] 老周: #报修 门口乱停车", sender_id="wxid_zhou002"))
     await desk.add_user("王主任")
     await desk.sign_in()
+    return photo
+
+
+async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, chat, clock, tmp_path):
+    photo = await two_reports(desk, chat, clock, tmp_path)
     overdue = (await desk.get("/reports?status=overdue")).text
     assert "R1" in overdue and "R2" not in overdue and "共 1 条" in overdue
     assert "共 2 条" in (await desk.get("/reports?status=open&building=1")).text
@@ -220,16 +226,8 @@ async def test_the_filtered_reports_download_as_excel_csv_and_open311(desk, chat
     import json
 
     from openpyxl import load_workbook
-    from PIL import Image
 
-    await chat.setup_building()
-    photo = tmp_path / "photo.png"
-    Image.new("RGB", (8, 8), "red").save(photo)
-    await chat.send(chat.message(f"[12号楼群] 张阿姨: [图片 {photo}] #报修 3楼楼道堆了纸箱", sender_id="wxid_zhang001"))
-    clock.advance(days=3)
-    await chat.send(chat.message("[12号楼群] 老周: #报修 门口乱停车", sender_id="wxid_zhou002"))
-    await desk.add_user("王主任")
-    await desk.sign_in()
+    photo = await two_reports(desk, chat, clock, tmp_path)
     page = (await desk.get("/reports?status=overdue")).text
     assert 'href="/reports/export?status=overdue&amp;format=xlsx"' in page and "下载这 1 条" in page
     book = await desk.get("/reports/export?status=overdue&format=xlsx")

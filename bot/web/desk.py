@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from bot.core.settings import Settings
 from bot.web.stars import WeekStars
 from storage.db import make_engine, make_sessionmaker
+from storage.queries import month_bounds
 from storage.staff import accounts
 
 HERE = Path(__file__).parent
@@ -96,6 +97,26 @@ def month_of(text: str) -> tuple[int, int] | None:
     if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
         return None
     return int(found.group(1)), int(found.group(2))
+
+
+def asked_month(request: Request, default_now: bool = False) -> tuple[str, datetime, datetime]:
+    """?month=YYYY-MM as its label and bounds in the community's zone; this month when ``default_now``, else 400."""
+    desk = desk_of(request)
+    tz = desk.settings.timezone
+    wanted = month_of(request.query_params.get("month", ""))
+    if wanted is None and not default_now:
+        raise HTTPException(400, "月份的写法是 2026-11。")
+    if wanted is None:
+        today = desk.clock().astimezone(tz)
+        wanted = today.year, today.month
+    start, end = month_bounds(datetime(*wanted, 1, 12, tzinfo=tz), tz)
+    return f"{wanted[0]}-{wanted[1]:02d}", start, end
+
+
+def changed(request: Request, said: str, page: str) -> Response:
+    """After a change: say what it did once, on ``page``."""
+    request.session["said"] = said
+    return RedirectResponse(page, status_code=303)
 
 
 def desk_of(request: Request) -> Desk:

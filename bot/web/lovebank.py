@@ -8,19 +8,16 @@ the desk refuses what the CLI refuses, and each change is audited on the thing's
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from bot.web.charts import bars
-from bot.web.desk import XLSX, checked_form, desk_of, download, month_of, staff_page
+from bot.web.desk import XLSX, asked_month, changed, checked_form, desk_of, download, staff_page
 from storage.models import Activity, Gift
-from storage.queries import month_bounds
 from storage.staff import StaffError, accounts
 from storage.staff.activities import approval_text, cap_text, list_activities, set_activity
 from storage.staff.gifts import list_gifts, set_gift
@@ -34,11 +31,7 @@ CHARTED = 30  # buildings drawn in the month's chart; the workbook has them all
 @staff_page
 async def ledger(request: Request):
     desk = desk_of(request)
-    tz = desk.settings.timezone
-    today = desk.clock().astimezone(tz)
-    year, number = month_of(request.query_params.get("month", "")) or (today.year, today.month)
-    month = f"{year}-{number:02d}"
-    start, end = month_bounds(datetime(year, number, 1, 12, tzinfo=tz), tz)
+    month, start, end = asked_month(request, default_now=True)
     async with desk.sessions() as session:
         activities = await list_activities(session)
         gifts = await list_gifts(session)
@@ -51,12 +44,8 @@ async def ledger(request: Request):
 @staff_page
 async def workbook(request: Request):
     desk = desk_of(request)
-    wanted = month_of(request.query_params.get("month", ""))
-    if wanted is None:
-        raise HTTPException(400, "月份的写法是 2026-11。")
     tz = desk.settings.timezone
-    month = f"{wanted[0]}-{wanted[1]:02d}"
-    start, end = month_bounds(datetime(*wanted, 1, 12, tzinfo=tz), tz)
+    month, start, end = asked_month(request)
     async with desk.sessions() as session:
         statement = await month_statement(session, start, end, tz)
     with tempfile.TemporaryDirectory() as folder:
@@ -110,8 +99,7 @@ async def activity_save(request: Request):
                 await accounts.audit(session, request.session["staff"], f"activity:{number}", change.text(), desk.clock())
     except StaffError as error:
         return await activity_page.__wrapped__(request, error=str(error), status_code=400)
-    request.session["said"] = change.text()
-    return RedirectResponse(f"/activities/{number}", status_code=303)
+    return changed(request, change.text(), f"/activities/{number}")
 
 
 @staff_page
@@ -150,8 +138,7 @@ async def gift_save(request: Request):
                 await accounts.audit(session, request.session["staff"], f"gift:{number}", change.text(), desk.clock())
     except StaffError as error:
         return await gift_page.__wrapped__(request, error=str(error), status_code=400)
-    request.session["said"] = change.text()
-    return RedirectResponse(f"/gifts/{number}", status_code=303)
+    return changed(request, change.text(), f"/gifts/{number}")
 
 
 def routes() -> list[Route]:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.core.cron import cron_trigger
-from bot.web.desk import checked_form, desk_of, month_of, staff_page
+from bot.web.desk import asked_month, changed, checked_form, desk_of, month_of, staff_page
 from schedules import picture
 from schedules.honour import gather
 from schedules.jobs import entries
@@ -66,11 +65,7 @@ async def posts(request: Request, *, error: str = "", status_code: int = 200):
 async def honour_picture(request: Request):
     """The honour list of ?month=YYYY-MM drawn now, as the monthly post draws it."""
     desk = desk_of(request)
-    wanted = month_of(request.query_params.get("month", ""))
-    if wanted is None:
-        raise HTTPException(400, "月份的写法是 2026-11。")
-    tz = desk.settings.timezone
-    start, end = month_bounds(datetime(*wanted, 12, tzinfo=tz), tz)
+    _, start, end = asked_month(request)
     async with desk.sessions() as session:
         honour = await gather(JobContext(session, desk.settings, desk.clock()), start, end)
     with tempfile.TemporaryDirectory() as folder:
@@ -92,8 +87,7 @@ async def retry_post(request: Request):
             await accounts.audit(session, request.session["staff"], "posts", said, desk.clock())
     except StaffError as error:
         return await posts.__wrapped__(request, error=str(error), status_code=400)
-    request.session["said"] = said
-    return RedirectResponse("/posts?status=failed", status_code=303)
+    return changed(request, said, "/posts?status=failed")
 
 
 def routes() -> list[Route]:

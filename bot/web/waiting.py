@@ -9,29 +9,24 @@ from bot.web.desk import desk_of, staff_page
 from storage.reports import name_of
 from storage.staff import waiting
 
-
-@staff_page
-async def claims(request: Request):
-    desk = desk_of(request)
-    status = request.query_params.get("status", "pending")
-    status = status if status in waiting.CLAIM_WORDS else "pending"
-    async with desk.sessions() as session:
-        lines = await waiting.claims(session, status)
-    return desk.render(request, "waiting.html", kind="claims", title="积分申请", words=waiting.CLAIM_WORDS,
-                       status=status, lines=lines, name_of=name_of)
+LISTS = {  # path -> what it lists, its status words, the status shown without one, how to read them
+    "claims": ("积分申请", waiting.CLAIM_WORDS, "pending", waiting.claims),
+    "redemptions": ("礼品兑换", waiting.REDEMPTION_WORDS, "held", waiting.redemptions),
+}
 
 
 @staff_page
-async def redemptions(request: Request):
+async def listing(request: Request):
     desk = desk_of(request)
-    status = request.query_params.get("status", "held")
-    status = status if status in waiting.REDEMPTION_WORDS else "held"
+    kind = request.url.path.strip("/")
+    title, words, default, read = LISTS[kind]
+    status = request.query_params.get("status", default)
+    status = status if status in words else default
     async with desk.sessions() as session:
-        lines = await waiting.redemptions(session, status)
-    return desk.render(request, "waiting.html", kind="redemptions", title="礼品兑换", words=waiting.REDEMPTION_WORDS,
-                       status=status, lines=lines, name_of=name_of)
+        lines = await read(session, status)
+    return desk.render(request, "waiting.html", kind=kind, title=title, words=words, status=status, lines=lines,
+                       name_of=name_of)
 
 
 def routes() -> list[Route]:
-    return [Route("/claims", claims, methods=["GET"]),
-            Route("/redemptions", redemptions, methods=["GET"])]
+    return [Route(f"/{kind}", listing, methods=["GET"]) for kind in LISTS]
