@@ -23,7 +23,7 @@ from storage.staff.report_list import (STATUSES, ReportFilter, categories, count
                                       report_page, reports_to_export)
 
 PHOTO_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{2,5}$")  # how storage/reports.py names a saved photo
-SHOWN = 500  # reports listed on the page; the downloads have them all
+SHOWN = 200  # reports listed on the page (newest first); the downloads have them all
 STATUS_WORDS = {"open": "未办结", "overdue": "超时未办", "assigned": "已指派", "resolved": "已处理待确认", "closed": "已关闭"}
 
 
