@@ -199,7 +199,9 @@ def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser, downloa
         browser.save_screenshot(str(ARTIFACTS / "building.png"))
 
         browser.find_element(By.LINK_TEXT, "通知与发送").click()
-        wait_for(browser, lambda d: d.find_elements(By.ID, "honour-picture"), "the posts page")
+        wait_for(browser, lambda d: d.find_elements(By.ID, "show-honour"), "the posts page")
+        browser.find_element(By.ID, "show-honour").click()  # last month's, as the month field offers
+        wait_for(browser, lambda d: d.find_elements(By.ID, "honour-picture"), "the honour list of last month")
         picture = browser.find_element(By.ID, "honour-picture")
         wait_for(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", picture),
                  "the honour list's picture")

@@ -52,7 +52,7 @@ async def test_the_honour_picture_of_any_month_is_drawn_on_demand_and_posts_noth
     await desk.add_user("王主任")
     await desk.sign_in()
     page = (await desk.get("/posts")).text
-    assert 'src="/posts/honour.png?month=2026-10"' in page  # last month, by default
+    assert 'name="month" value="2026-10"' in page and "honour.png" not in page  # last month offered, not drawn yet
     assert 'src="/posts/honour.png?month=2026-06"' in (await desk.get("/posts?month=2026-06")).text
     picture = await desk.get("/posts/honour.png?month=2026-06")
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"

@@ -55,10 +55,11 @@ async def posts(request: Request, *, error: str = "", status_code: int = 200):
         lines = await failed(session, limit=200)
         audit = await accounts.audit_of(session, "posts")
     last_month = (month_bounds(now, tz)[0] - timedelta(days=1)).strftime("%Y-%m")
-    month = request.query_params.get("month", "")
-    month = month if month_of(month) else last_month
+    # The picture is drawn only when a month is asked for: at a street's size drawing takes a while.
+    asked = month_of(request.query_params.get("month", ""))
+    month = f"{asked[0]}-{asked[1]:02d}" if asked else last_month
     return desk.render(request, "posts.html", status_code, jobs=jobs, scheduled=scheduled, lines=lines, audit=audit,
-                       error=error, month=month)
+                       error=error, month=month, draw=asked is not None)
 
 
 @staff_page
