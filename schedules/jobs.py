@@ -169,3 +169,28 @@ class JobRunner:
         """Until the jobs running now have finished."""
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One built-in job as the settings have it."""
+
+    name: str  # what `louzu jobs run` takes: weekly_ranking, daily_patrol …
+    job_id: str  # its id in the scheduler's job store: job:weekly_ranking, reminder:daily_patrol
+    job: str  # its name in the registry (schedules/registry.py)
+    args: tuple
+    setting: str  # the setting that holds its time
+    cron: str | None  # None: off
+
+    @property
+    def batch(self) -> str:
+        return batch_of(self.job, self.args)
+
+
+def entries(settings: Settings) -> list[Entry]:
+    """Each built-in job and each configured reminder, with its time under ``settings`` (`louzu jobs`, the desk)."""
+    found = [Entry(spec.name, f"job:{spec.name}", spec.name, (), spec.setting, spec.cron(settings))
+             for spec in jobs.scheduled()]
+    found += [Entry(r.name, f"reminder:{r.name}", "reminder", (r.name,), "LOUZU_REMINDERS_FILE", r.at)
+              for r in settings.reminders or ()]
+    return found

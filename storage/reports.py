@@ -392,7 +392,11 @@ async def reports_between(session: AsyncSession, start: datetime, end: datetime 
             .where(Report.created_at >= start).order_by(Report.created_at, Report.id))
     if end is not None:
         stmt = stmt.where(Report.created_at < end)
-    rows = (await session.execute(stmt)).all()
+    return await with_history(session, list((await session.execute(stmt)).all()))
+
+
+async def with_history(session: AsyncSession, rows: list[tuple[Report, str]]) -> list[ExportedReport]:
+    """Each (report, building name) of ``rows``, in that order, with its people, history and photos."""
     if not rows:
         return []
     ids = [report.id for report, _ in rows]

@@ -27,6 +27,8 @@ async def test_a_week_and_a_month(chat, louzu, clock, settings, tmp_path):
         (1, "张阿姨", None, "12号楼", 5), (1, "老周", None, "12号楼", 5), (3, "周楼长", None, "11号楼", 3)]
     assert list(book["各楼"].iter_rows(min_row=3, values_only=True)) == [
         ("11号楼", 1, "周楼长", None, 3), ("12号楼", 1, "张阿姨", None, 5), ("12号楼", 1, "老周", None, 5)]
+    head = next(book["星级"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert head[3:5] == ("参与：本周得了积分的成员占全楼成员的比例", "巡查：本周有人巡查的天数（满 7 天为 100%）")  # plain words
     stars = list(book["星级"].iter_rows(min_row=3, values_only=True))
     assert [row[0] for row in stars] == ["11号楼", "12号楼"] and all(1 <= row[2] <= 5 for row in stars)
 

@@ -1,8 +1,10 @@
 """The web desk in a real browser: Debian's headless Chromium driven by Selenium, against the desk served by uvicorn.
 
-Staff sign in, read the overview, open a report and see its photo, sign out; anonymous visits
-go to sign-in, a form without its CSRF token is refused, five wrong passwords lock the
-account. Screenshots of the overview and of a report are left in tests/artifacts/.
+Staff sign in, read the overview, open a report and see its photo, download the overdue
+reports, see a building's star chart and the honour list's picture, download the ledger
+workbook, edit an activity, upload a roster, sign out; anonymous visits go to sign-in, a
+form without its CSRF token is refused, five wrong passwords lock the account. Screenshots
+of the overview, a report, a building and the posts page are left in tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -132,6 +134,11 @@ def sign_in(driver, base: str | None, name: str, password: str) -> None:
     wait_for(driver, lambda d: _stale(before), "the sign-in form's answer")
 
 
+def _saved(downloads: Path, name: str) -> Path | None:
+    """The finished download whose name starts with ``name`` (Chromium renames it from .crdownload when done)."""
+    return next((p for p in downloads.iterdir() if p.name.startswith(name) and p.suffix == ".xlsx"), None)
+
+
 def _stale(element) -> bool:
     """Whether the page ``element`` was on has been replaced (Chromium says so in two ways)."""
     from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
@@ -174,11 +181,39 @@ def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser, downloa
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 640
         browser.save_screenshot(str(ARTIFACTS / "report.png"))
 
+        browser.back()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "export-xlsx"), "the overdue list again")
+        browser.find_element(By.ID, "export-xlsx").click()
+        wait_for(browser, lambda d: _saved(downloads, "报修"), "the overdue reports as Excel")
+        rows = list(load_workbook(_saved(downloads, "报修"))["报修"].values)
+        assert [row[0] for row in rows] == ["编号", "R1"]
+
+        browser.find_element(By.LINK_TEXT, "楼栋").click()
+        wait_for(browser, lambda d: d.find_elements(By.LINK_TEXT, "12号楼"), "the buildings")
+        browser.find_element(By.LINK_TEXT, "12号楼").click()
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#star-chart svg"), "the building's chart")
+        parts = browser.find_elements(By.CSS_SELECTOR, "#star-chart polyline.part")
+        assert [p.get_attribute("data-part") for p in parts] == ["参与", "巡查", "报修及时", "人均积分"]
+        assert all(p.size["width"] > 300 for p in parts)  # drawn across the twelve weeks
+        browser.execute_script("document.getElementById('star-chart').scrollIntoView()")
+        browser.save_screenshot(str(ARTIFACTS / "building.png"))
+
+        browser.find_element(By.LINK_TEXT, "通知与发送").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "show-honour"), "the posts page")
+        browser.find_element(By.ID, "show-honour").click()  # last month's, as the month field offers
+        wait_for(browser, lambda d: d.find_elements(By.ID, "honour-picture"), "the honour list of last month")
+        picture = browser.find_element(By.ID, "honour-picture")
+        wait_for(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", picture),
+                 "the honour list's picture")
+        assert "weekly_ranking" in browser.find_element(By.ID, "jobs").text
+        browser.execute_script("arguments[0].scrollIntoView()", picture)
+        browser.save_screenshot(str(ARTIFACTS / "posts.png"))
+
         browser.find_element(By.LINK_TEXT, "爱心储蓄银行").click()
         wait_for(browser, lambda d: d.current_url.endswith("/ledger"), "the love bank")
         browser.find_element(By.ID, "download-workbook").click()
-        wait_for(browser, lambda d: any(p.suffix == ".xlsx" for p in downloads.iterdir()), "the ledger workbook")
-        assert load_workbook(next(p for p in downloads.iterdir() if p.suffix == ".xlsx")).sheetnames
+        wait_for(browser, lambda d: _saved(downloads, "爱心储蓄银行台账"), "the ledger workbook")
+        assert load_workbook(_saved(downloads, "爱心储蓄银行台账")).sheetnames
 
         browser.find_element(By.LINK_TEXT, "楼道清扫").click()
         wait_for(browser, lambda d: "/activities/" in d.current_url, "the activity's page")
@@ -213,4 +248,4 @@ def test_staff_walk_through_the_desk_in_chromium(seeded, clock, browser, downloa
         for _ in range(5):
             sign_in(browser, base, "王主任", "not the password")
         assert "已锁定" in browser.page_source
-    print(f"\nscreenshots: {ARTIFACTS / 'overview.png'} {ARTIFACTS / 'report.png'}")
+    print("\nscreenshots: " + " ".join(str(ARTIFACTS / f"{name}.png") for name in ("overview", "report", "building", "posts")))

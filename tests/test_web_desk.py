@@ -121,7 +121,8 @@ async def test_the_overview_counts_open_and_overdue_reports_and_links_each_numbe
     assert '<strong>0</strong>发送失败的消息' in page
 
 
-async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, chat, clock, tmp_path):
+async def two_reports(desk, chat, clock, tmp_path):
+    """R1 with a photo, overdue three days later; R2 just opened; 王主任 signed in. The photo's path."""
     from PIL import Image
 
     await chat.setup_building()
@@ -132,6 +133,11 @@ async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, c
     await chat.send(chat.message("[12号楼群] 老周: #报修 门口乱停车", sender_id="wxid_zhou002"))
     await desk.add_user("王主任")
     await desk.sign_in()
+    return photo
+
+
+async def test_reports_filter_and_a_report_shows_its_photo_to_staff_only(desk, chat, clock, tmp_path):
+    photo = await two_reports(desk, chat, clock, tmp_path)
     overdue = (await desk.get("/reports?status=overdue")).text
     assert "R1" in overdue and "R2" not in overdue and "共 1 条" in overdue
     assert "共 2 条" in (await desk.get("/reports?status=open&building=1")).text
@@ -214,3 +220,54 @@ async def test_a_roster_is_checked_row_by_row_then_imported_on_confirmation(desk
     assert not list((settings.data_dir / "web-uploads").iterdir())  # the upload does not stay
     again = await desk.post("/roster/import")
     assert again.status_code == 400 and "重新上传" in again.text
+
+
+async def test_the_filtered_reports_download_as_excel_csv_and_open311(desk, chat, clock, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    photo = await two_reports(desk, chat, clock, tmp_path)
+    page = (await desk.get("/reports?status=overdue")).text
+    assert 'href="/reports/export?status=overdue&amp;format=xlsx"' in page and "下载这 1 条" in page
+    book = await desk.get("/reports/export?status=overdue&format=xlsx")
+    assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
+    rows = list(load_workbook(io.BytesIO(book.content))["报修"].values)
+    assert [row[0] for row in rows] == ["编号", "R1"] and "张阿姨" not in str(rows)
+    named = list(load_workbook(io.BytesIO((await desk.get("/reports/export?status=overdue&names=yes&format=xlsx"))
+                                         .content))["报修"].values)
+    assert "张阿姨" in named[1]
+    sheet = await desk.get("/reports/export?building=1&format=csv")
+    assert sheet.content.startswith("\ufeff".encode()) and "R1" in sheet.text and "门口乱停车" in sheet.text
+    requests = json.loads((await desk.get("/reports/export?status=overdue&format=open311")).content)
+    assert [r["service_request_id"] for r in requests] == ["R1"]
+    assert requests[0]["media_url"].startswith("http://testserver/media/")
+    assert (await desk.get(requests[0]["media_url"].removeprefix("http://testserver"))).content == photo.read_bytes()
+    assert (await desk.get("/reports/export?format=pdf")).status_code == 400
+    await desk.post("/logout")
+    assert (await desk.get("/reports/export?format=csv")).status_code == 303
+
+
+async def test_signing_out_or_a_new_password_ends_the_session_in_every_browser(desk, clock):
+    """Regression: the session cookie stayed good after sign-out (a copy of it still opened every page)."""
+    import httpx
+
+    await desk.add_user("王主任")
+    await desk.sign_in()
+    assert (await desk.get("/")).status_code == 200
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=desk.app), base_url="http://testserver",
+                              cookies=dict(desk.client.cookies))  # another browser, holding the same session
+    try:
+        assert (await other.get("/")).status_code == 200
+        assert (await desk.post("/logout")).status_code == 303
+        assert (await other.get("/")).status_code == 303  # ended there too
+        await desk.sign_in()
+        assert (await desk.get("/")).status_code == 200
+        other.cookies = dict(desk.client.cookies)
+        await desk.add_user("王主任", "another password 2")  # `louzu web add-user` sets a new password
+        assert (await desk.get("/")).status_code == 303 and (await other.get("/")).status_code == 303
+    finally:
+        await other.aclose()
+    assert (await desk.sign_in(password="another password 2")).status_code == 303
+    assert (await desk.get("/")).status_code == 200
+    assert "退出登录" in (await desk.get("/")).text  # in the account's own audit, on the overview

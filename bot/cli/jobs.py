@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import AsyncIterator, Callable
 
@@ -31,7 +30,7 @@ from bot.core.outbox import in_quiet_hours
 from bot.core.settings import Settings
 from schedules.declared import jobs as registry
 from schedules.election import LOCK_KEY
-from schedules.jobs import JobRunner, batch_of
+from schedules.jobs import Entry, JobRunner, entries
 from schedules.scheduler import TABLE, sync_url
 from storage.db import make_engine, make_sessionmaker, missing_database, reading_transaction, upgrade
 from storage.models import Group, OutboxMessage
@@ -58,30 +57,6 @@ def list_command(ctx: click.Context) -> int:
 @click.pass_context
 def run_command(ctx: click.Context, name: str, room: str | None, again: bool) -> int:
     return ui.run(run(records_of(ctx), "run", name=name, room=room, again=again))
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One built-in job as the settings have it."""
-
-    name: str  # what `louzu jobs run` takes: weekly_ranking, daily_patrol …
-    job_id: str  # its id in the scheduler's job store: job:weekly_ranking, reminder:daily_patrol
-    job: str  # its name in the registry (schedules/registry.py)
-    args: tuple
-    setting: str  # the setting that holds its time
-    cron: str | None  # None: off
-
-    @property
-    def batch(self) -> str:
-        return batch_of(self.job, self.args)
-
-
-def entries(settings: Settings) -> list[Entry]:
-    found = [Entry(spec.name, f"job:{spec.name}", spec.name, (), spec.setting, spec.cron(settings))
-             for spec in registry.scheduled()]
-    found += [Entry(r.name, f"reminder:{r.name}", "reminder", (r.name,), "LOUZU_REMINDERS_FILE", r.at)
-              for r in settings.reminders or ()]
-    return found
 
 
 def find(settings: Settings, name: str) -> Entry | None:

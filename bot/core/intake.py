@@ -9,10 +9,10 @@ transport.  Newlines and tabs stay: they are white space, which the parser colla
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from bot.core.messages import IncomingMessage, Mention
+from storage.text import clean
 
 # WeChat itself does not send a text longer than about 16,000 characters; anything longer is
 # cut here, before any parsing, so the cost of a message is bounded whatever arrives.
@@ -22,20 +22,6 @@ CUT_NOTE = "…（消息过长，以下省略）"
 MAX_NAME = 128
 MAX_TOPIC = 256
 MAX_MENTIONS = 100  # @-mentions read from one message; each costs a pass over its text
-
-# A terminal escape sequence (ESC [ … letter) goes whole, not just its ESC.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-# C0 and C1 controls but tab, newline and carriage return; direction marks, embeddings, overrides
-# and isolates; lone surrogates (which no database can store as UTF-8).
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
-
-
-def clean(text: str) -> str:
-    """``text`` without control characters (newlines and tabs stay) and without direction overrides."""
-    if not text:
-        return ""
-    return _UNSAFE.sub("", _ESCAPES.sub("", text))
 
 
 def clean_name(name: str, limit: int = MAX_NAME) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.core.settings import Settings
-from bot.web import lovebank, pages, people, posts, roster
+from bot.web import buildings, lovebank, pages, people, posts, roster, waiting
 from bot.web.desk import HERE, SESSION_HOURS, Desk, safe_next, to_sign_in, checked_form, csrf_token, desk_of, utcnow
 from storage.db import upgrade
 from storage.staff import accounts
@@ -41,10 +43,11 @@ async def login(request: Request) -> Response:
                            error="这台电脑密码错误次数太多，请过一会儿再试。")
     async with desk.sessions() as session, session.begin():
         result = await accounts.check_password(session, name, password, desk.clock())
+        epoch = await accounts.session_epoch(session, name) if result.ok else 0
     if result.ok:
         desk.limiter.succeeded(address)
         request.session.clear()  # a new session at sign-in: nothing carried over from before
-        request.session.update(staff=name, since=int(time.time()))
+        request.session.update(staff=name, since=int(time.time()), epoch=epoch)
         csrf_token(request)
         return RedirectResponse(target, status_code=303)
     desk.limiter.failed(address)
@@ -57,6 +60,11 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
+    staff = request.session.get("staff")
+    if staff:
+        desk = desk_of(request)
+        async with desk.sessions() as session, session.begin():
+            await accounts.sign_out(session, staff, desk.clock())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -78,9 +86,13 @@ def make_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, upgr
     async def lifespan(_app):
         if upgrade_schema:
             await upgrade(desk.engine)
+        fresh = asyncio.create_task(desk.stars.keep_fresh())
         try:
             yield
         finally:
+            fresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fresh
             await desk.engine.dispose()
 
     routes = [
@@ -88,10 +100,12 @@ def make_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, upgr
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         *pages.routes(),
+        *buildings.routes(),
         *lovebank.routes(),
         *roster.routes(),
         *people.routes(),
         *posts.routes(),
+        *waiting.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     secret = settings.web_secret or secrets.token_urlsafe(48)

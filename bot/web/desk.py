@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 import time
 from datetime import datetime, timezone
@@ -17,13 +18,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.core.settings import Settings
+from bot.web.stars import WeekStars
 from storage.db import make_engine, make_sessionmaker
+from storage.queries import month_bounds
 from storage.staff import accounts
 
 HERE = Path(__file__).parent
 ADDRESS_FAILURES = 5  # wrong passwords from one address before it waits
 ADDRESS_LOCK_SECONDS = accounts.LOCK_MINUTES * 60
 SESSION_HOURS = 12
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def utcnow() -> datetime:
@@ -64,6 +69,7 @@ class Desk:
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.limiter = AddressLimiter()
+        self.stars = WeekStars(self)
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]), enable_async=False)
 
@@ -77,6 +83,40 @@ class Desk:
         context.update(request=request, staff=request.session.get("staff"), csrf=csrf_token(request),
                        local=self.local, bot_name=self.settings.bot_name)
         return HTMLResponse(self.templates.get_template(template).render(**context), status_code=status_code)
+
+
+def download(data: bytes, media_type: str, ascii_name: str, name: str) -> Response:
+    """A file to save: ``name`` (Chinese) for browsers that read it, ``ascii_name`` for the others."""
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"})
+
+
+def month_of(text: str) -> tuple[int, int] | None:
+    """(year, month) of a month as a form sends it (2026-11); None for anything else."""
+    found = MONTH.match(text or "")
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
+        return None
+    return int(found.group(1)), int(found.group(2))
+
+
+def asked_month(request: Request, default_now: bool = False) -> tuple[str, datetime, datetime]:
+    """?month=YYYY-MM as its label and bounds in the community's zone; this month when ``default_now``, else 400."""
+    desk = desk_of(request)
+    tz = desk.settings.timezone
+    wanted = month_of(request.query_params.get("month", ""))
+    if wanted is None and not default_now:
+        raise HTTPException(400, "月份的写法是 2026-11。")
+    if wanted is None:
+        today = desk.clock().astimezone(tz)
+        wanted = today.year, today.month
+    start, end = month_bounds(datetime(*wanted, 1, 12, tzinfo=tz), tz)
+    return f"{wanted[0]}-{wanted[1]:02d}", start, end
+
+
+def changed(request: Request, said: str, page: str) -> Response:
+    """After a change: say what it did once, on ``page``."""
+    request.session["said"] = said
+    return RedirectResponse(page, status_code=303)
 
 
 def desk_of(request: Request) -> Desk:
@@ -102,11 +142,17 @@ async def checked_form(request: Request):
 
 
 def staff_page(handler):
-    """A page for signed-in staff only: anyone else is sent to the sign-in page (and back afterwards)."""
+    """A page for signed-in staff only: anyone else, or a session since ended, is sent to sign in (and back afterwards)."""
 
     @functools.wraps(handler)  # the handler itself stays at .__wrapped__ (a form's page shown again with its error)
     async def guarded(request: Request) -> Response:
-        if not request.session.get("staff"):
+        staff = request.session.get("staff")
+        if not staff:
+            return to_sign_in(request)
+        async with desk_of(request).sessions() as session:
+            epoch = await accounts.session_epoch(session, staff)
+        if epoch != request.session.get("epoch"):  # signed out elsewhere, or the password changed since
+            request.session.clear()
             return to_sign_in(request)
         return await handler(request)
 

@@ -1,67 +1,58 @@
-"""The desk's love bank: the month's ledger workbook as a download, and the activity catalogue edited in forms.
+"""The desk's love bank: the month's ledger workbook as a download, the activity and gift catalogues edited in forms.
 
 The workbook is storage/staff's (the same as `louzu export ledger`); an activity is changed by
-storage/staff/activities.py's set_activity, so the desk refuses what the CLI refuses, and each
-change is audited on the activity's page.
+storage/staff/activities.py's set_activity and a gift by storage/staff/gifts.py's set_gift, so
+the desk refuses what the CLI refuses, and each change is audited on the thing's own page.
 """
 
 from __future__ import annotations
 
-import re
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.web.desk import checked_form, desk_of, staff_page
-from storage.models import Activity
-from storage.queries import month_bounds
+from bot.web.charts import bars
+from bot.web.desk import XLSX, asked_month, changed, checked_form, desk_of, download, staff_page
+from storage.models import Activity, Gift
 from storage.staff import StaffError, accounts
 from storage.staff.activities import approval_text, cap_text, list_activities, set_activity
+from storage.staff.gifts import list_gifts, set_gift
 from storage.staff.ledger_month import month_statement
 from storage.staff.ledger_workbook import write_workbook
+from storage.staff.trends import points_by_building
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHARTED = 30  # buildings drawn in the month's chart; the workbook has them all
 
 
 @staff_page
 async def ledger(request: Request):
     desk = desk_of(request)
+    month, start, end = asked_month(request, default_now=True)
     async with desk.sessions() as session:
         activities = await list_activities(session)
-    this_month = desk.clock().astimezone(desk.settings.timezone).strftime("%Y-%m")
-    return desk.render(request, "ledger.html", month=this_month, activities=activities,
-                       approval_text=approval_text, cap_text=cap_text)
+        gifts = await list_gifts(session)
+        totals = await points_by_building(session, start, end)
+    chart = bars(totals[:CHARTED], f"{month} 各楼获得的积分") if totals else ""
+    return desk.render(request, "ledger.html", month=month, activities=activities, gifts=gifts, chart=chart,
+                       totals=totals, charted=CHARTED, approval_text=approval_text, cap_text=cap_text)
 
 
 @staff_page
 async def workbook(request: Request):
     desk = desk_of(request)
-    found = MONTH.match(request.query_params.get("month", ""))
-    if not found or not 1 <= int(found.group(2)) <= 12:
-        raise HTTPException(400, "月份的写法是 2026-11。")
     tz = desk.settings.timezone
-    start, end = month_bounds(datetime(int(found.group(1)), int(found.group(2)), 1, 12, tzinfo=tz), tz)
+    month, start, end = asked_month(request)
     async with desk.sessions() as session:
         statement = await month_statement(session, start, end, tz)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ledger.xlsx"
         write_workbook(statement, path, tz)
         data = path.read_bytes()
-    name = f"爱心储蓄银行台账-{found.group(0)}.xlsx"
-    return Response(data, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"ledger-{found.group(0)}.xlsx\"; filename*=UTF-8''{_quoted(name)}"})
-
-
-def _quoted(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text)
+    return download(data, XLSX, f"ledger-{month}.xlsx", f"爱心储蓄银行台账-{month}.xlsx")
 
 
 async def _activity(session, number: int) -> Activity:
@@ -81,12 +72,12 @@ async def activity_page(request: Request, *, error: str = "", status_code: int =
     return desk.render(request, "activity.html", status_code, activity=activity, audit=audit, error=error)
 
 
-def _number(form, key: str, empty_is_none: bool = False) -> int | None:
+def _number(form, key: str, label: str, empty_is_none: bool = False) -> int | None:
     text = str(form.get(key, "")).strip()
     if not text and empty_is_none:
         return None
-    if not text.isdigit() or len(text) > 6:
-        raise StaffError(f"{key} 要填整数")
+    if not text.isdigit() or len(text) > 7:
+        raise StaffError(f"{label} 要填整数")
     return int(text)
 
 
@@ -95,31 +86,67 @@ async def activity_save(request: Request):
     desk = desk_of(request)
     form = await checked_form(request)
     number = request.path_params["number"]
-    labels = {"points": "积分", "most": "一次最多", "daily_cap": "每天上限"}
     try:
         async with desk.sessions() as session, session.begin():
             activity = await _activity(session, number)
-            try:
-                points = _number(form, "points")
-                most = _number(form, "most")
-                cap = _number(form, "daily_cap", empty_is_none=True)
-            except StaffError as error:
-                key = str(error).split(" ")[0]
-                raise StaffError(f"{labels.get(key, key)} 要填整数") from None
             change = await set_activity(session, activity.name, new_name=str(form.get("name", "")).strip() or None,
-                                        points=points, unit=str(form.get("unit", "")).strip() or None,
-                                        auto=form.get("auto") == "yes", daily_cap=cap, most=most,
-                                        active=form.get("active") == "yes")
+                                        points=_number(form, "points", "积分"),
+                                        unit=str(form.get("unit", "")).strip() or None,
+                                        auto=form.get("auto") == "yes",
+                                        daily_cap=_number(form, "daily_cap", "每天上限", empty_is_none=True),
+                                        most=_number(form, "most", "一次最多"), active=form.get("active") == "yes")
             if change.changes:
                 await accounts.audit(session, request.session["staff"], f"activity:{number}", change.text(), desk.clock())
     except StaffError as error:
         return await activity_page.__wrapped__(request, error=str(error), status_code=400)
-    request.session["said"] = change.text()
-    return RedirectResponse(f"/activities/{number}", status_code=303)
+    return changed(request, change.text(), f"/activities/{number}")
+
+
+@staff_page
+async def gift_page(request: Request, *, error: str = "", status_code: int = 200):
+    desk = desk_of(request)
+    number = request.path_params.get("number")
+    async with desk.sessions() as session:
+        gift = await session.get(Gift, number) if number is not None else None
+        if number is not None and gift is None:
+            raise HTTPException(404)
+        audit = await accounts.audit_of(session, f"gift:{number}") if number is not None else []
+    return desk.render(request, "gift.html", status_code, gift=gift, audit=audit, error=error)
+
+
+@staff_page
+async def gift_save(request: Request):
+    """A gift changed (/gifts/<n>) or added (/gifts/new) by storage/staff/gifts.py's set_gift, as `louzu gifts set`."""
+    desk = desk_of(request)
+    form = await checked_form(request)
+    number = request.path_params.get("number")
+    try:
+        async with desk.sessions() as session, session.begin():
+            name = str(form.get("name", ""))
+            if number is not None:
+                gift = await session.get(Gift, number)
+                if gift is None:
+                    raise HTTPException(404)
+                name = gift.name
+            elif await session.scalar(select(Gift.id).where(Gift.name == name.strip())) is not None:
+                raise StaffError(f"已经有礼品 {name.strip()}：在礼品目录里点它的名字修改")
+            change = await set_gift(session, name, cost=_number(form, "cost", "积分"),
+                                    stock=_number(form, "stock", "库存"), active=form.get("active") == "yes")
+            await session.flush()
+            number = await session.scalar(select(Gift.id).where(Gift.name == change.name))
+            if change.changes:
+                await accounts.audit(session, request.session["staff"], f"gift:{number}", change.text(), desk.clock())
+    except StaffError as error:
+        return await gift_page.__wrapped__(request, error=str(error), status_code=400)
+    return changed(request, change.text(), f"/gifts/{number}")
 
 
 def routes() -> list[Route]:
     return [Route("/ledger", ledger, methods=["GET"]),
             Route("/ledger/workbook", workbook, methods=["GET"]),
             Route("/activities/{number:int}", activity_page, methods=["GET"]),
-            Route("/activities/{number:int}", activity_save, methods=["POST"])]
+            Route("/activities/{number:int}", activity_save, methods=["POST"]),
+            Route("/gifts/new", gift_page, methods=["GET"]),
+            Route("/gifts/new", gift_save, methods=["POST"]),
+            Route("/gifts/{number:int}", gift_page, methods=["GET"]),
+            Route("/gifts/{number:int}", gift_save, methods=["POST"])]

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from bot.web.desk import desk_of, staff_page
 from storage.reports import status_label
 from storage.staff.people import find_people, person
+from storage.staff.waiting import CLAIM_WORDS
 
 
 @staff_page
@@ -27,7 +28,7 @@ async def person_page(request: Request):
         page = await person(session, request.path_params["number"])
     if page is None:
         raise HTTPException(404)
-    return desk.render(request, "person.html", page=page, status_label=status_label)
+    return desk.render(request, "person.html", page=page, status_label=status_label, claim_words=CLAIM_WORDS)
 
 
 def routes() -> list[Route]:

@@ -1,7 +1,9 @@
 """The web desk's staff accounts and its audit trail: add a user, check a password, write and read who changed what.
 
 Passwords are kept as argon2 hashes only. Five wrong passwords in a row lock an account for
-LOCK_MINUTES; the right password afterwards opens it again and clears the count.
+LOCK_MINUTES; the right password afterwards opens it again and clears the count. Signing out
+and a new password end every session of the account, in every browser: a session carries the
+account's ``session_epoch`` from its sign-in, and is void once the epoch has moved on.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry, StaffUser
@@ -20,6 +22,8 @@ from storage.staff import StaffError
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD = 8
+PASSWORD_SET = "重设密码"
+SIGNED_OUT = "退出登录（这个账号在各处的登录都已结束）"
 
 _hasher = PasswordHasher()
 
@@ -38,7 +42,7 @@ async def add_user(session: AsyncSession, name: str, password: str, now: datetim
         return f"已新建账号 {name}"
     user.password_hash = _hasher.hash(password)
     user.failed_logins, user.locked_until = 0, None
-    await audit(session, name, f"staff:{name}", "重设密码", now)
+    await audit(session, name, f"staff:{name}", PASSWORD_SET, now)
     return f"已为 {name} 重设密码"
 
 
@@ -70,6 +74,17 @@ async def check_password(session: AsyncSession, name: str, password: str, now: d
         return SignIn(False)
     user.failed_logins, user.locked_until = 0, None
     return SignIn(True)
+
+
+async def session_epoch(session: AsyncSession, name: str) -> int:
+    """How many times the account's sessions have been ended (sign-outs and new passwords, from its audit)."""
+    return int(await session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.target == f"staff:{name}", AuditEntry.action.in_((PASSWORD_SET, SIGNED_OUT)))) or 0)
+
+
+async def sign_out(session: AsyncSession, name: str, now: datetime) -> None:
+    """End every session of ``name`` (this browser's and any other's), and say so in the account's audit."""
+    await audit(session, name, f"staff:{name}", SIGNED_OUT, now)
 
 
 async def audit(session: AsyncSession, staff_name: str, target: str, action: str, now: datetime) -> None:

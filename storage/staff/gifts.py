@@ -12,6 +12,8 @@ from storage.gifts import GiftFileError, read_gift_file
 from storage.models import Gift
 from storage.staff import StaffError
 
+MOST = 1_000_000  # points or pieces: more is a slip of the keyboard
+
 
 @dataclass
 class GiftChange:
@@ -37,6 +39,10 @@ async def set_gift(session: AsyncSession, name: str, *, cost: int | None = None,
     name = name.strip()
     if not name or len(name) > 64:
         raise StaffError("礼品名称要写 1 到 64 个字")
+    if cost is not None and not 1 <= cost <= MOST:
+        raise StaffError(f"积分要是 1 到 {MOST} 的整数")
+    if stock is not None and not 0 <= stock <= MOST:
+        raise StaffError(f"库存要是 0 到 {MOST} 的整数")
     gift = await session.scalar(select(Gift).where(Gift.name == name))
     if gift is None:
         if cost is None or stock is None:

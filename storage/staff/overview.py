@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Claim, LedgerEntry, OutboxMessage, Redemption, Report
 from storage.queries import EARNED, week_bounds
-from storage.ratings import RatingRules, star_ratings
+from storage.ratings import RatingRules
 
 OPEN = ("open", "assigned")
 
@@ -36,8 +36,12 @@ class Overview:
     failed_sends: int
 
 
-async def overview(session: AsyncSession, now: datetime, overdue_hours: int, rules: RatingRules) -> Overview:
-    """The counts at ``now``: a report is overdue when open for more than ``overdue_hours`` (LOUZU_OVERDUE_HOURS)."""
+async def overview(session: AsyncSession, now: datetime, overdue_hours: int, rules: RatingRules,
+                   stars: dict[int, int]) -> Overview:
+    """The counts at ``now``: a report is overdue when open for more than ``overdue_hours`` (LOUZU_OVERDUE_HOURS).
+
+    ``stars`` are this week's stars by building id (the desk keeps them: bot/web/stars.py).
+    """
     overdue_before = now - timedelta(hours=overdue_hours)
     open_by = dict((await session.execute(select(Report.building_id, func.count(Report.id))
                                           .where(Report.status.in_(OPEN)).group_by(Report.building_id))).all())
@@ -46,10 +50,9 @@ async def overview(session: AsyncSession, now: datetime, overdue_hours: int, rul
                                              .group_by(Report.building_id))).all())
     start, end = week_bounds(now, rules.timezone)
     lines = []
-    ratings = await star_ratings(session, start, end, rules)
     for building in await session.scalars(select(Building).order_by(Building.name)):
         lines.append(BuildingLine(building.id, building.name, int(open_by.get(building.id, 0)),
-                                  int(overdue_by.get(building.id, 0)), ratings[building.id].stars))
+                                  int(overdue_by.get(building.id, 0)), stars.get(building.id, 1)))
 
     async def count(statement) -> int:
         return int(await session.scalar(statement) or 0)

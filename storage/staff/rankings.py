@@ -14,6 +14,7 @@ from storage.models import Building, LedgerEntry, Member, Resident
 from storage.queries import EARNED, building_rankings, natural_order, rank_with_ties
 from storage.ratings import RatingRules, StarRating, star_ratings
 from storage.staff.sheets import fill, new_book, write_csv
+from storage.staff.trends import PARTS
 
 NO_BUILDING = "未分楼"
 EVERY_PLACE = 2**31 - 1  # the file lists every ranked person, not only the first places
@@ -63,7 +64,8 @@ def write_rankings(data: Rankings, path: Path) -> None:
          title_lines=[f"{data.label} 爱心积分排行（全社区）"])
     fill(book.create_sheet("各楼"), head, data.buildings, title_lines=[f"{data.label} 爱心积分排行（各楼）"])
     if data.stars:
-        fill(book.create_sheet("星级"), ["楼栋", "星级", "星", "参与", "巡查覆盖", "报修及时", "人均积分", "成员"],
+        parts = [f"{word}：{meaning}" for _, word, meaning in PARTS]  # what each part counts, in plain words
+        fill(book.create_sheet("星级"), ["楼栋", "星级", "星", *parts, "成员"],
              [(name, r.bar(), r.stars, round(r.participation, 2), round(r.patrol, 2), round(r.reports, 2),
                round(r.points, 2), r.members) for name, r in data.stars],
              title_lines=[f"{data.label} 各楼星级"])

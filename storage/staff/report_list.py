@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Member, Report, ReportPhoto
-from storage.reports import Step, history, members_by_id, photos_of
+from storage.reports import ExportedReport, Step, history, members_by_id, photos_of, with_history
 
 OPEN = ("open", "assigned")
 STATUSES = ("open", "overdue", "assigned", "resolved", "closed")
@@ -31,8 +31,7 @@ class ReportLine:
     assignee: Member | None
 
 
-async def list_reports(session: AsyncSession, wanted: ReportFilter, now: datetime, overdue_hours: int,
-                       limit: int = 500) -> list[ReportLine]:
+def _filtered(wanted: ReportFilter, now: datetime, overdue_hours: int):
     query = select(Report, Building.name).join(Building, Building.id == Report.building_id)
     if wanted.building_id is not None:
         query = query.where(Report.building_id == wanted.building_id)
@@ -46,10 +45,28 @@ async def list_reports(session: AsyncSession, wanted: ReportFilter, now: datetim
         query = query.where(Report.category == wanted.category)
     if wanted.older_than_days is not None:
         query = query.where(Report.created_at < now - timedelta(days=wanted.older_than_days))
-    rows = (await session.execute(query.order_by(Report.id.desc()).limit(limit))).all()
+    return query
+
+
+async def list_reports(session: AsyncSession, wanted: ReportFilter, now: datetime, overdue_hours: int,
+                       limit: int = 500) -> list[ReportLine]:
+    query = _filtered(wanted, now, overdue_hours).order_by(Report.id.desc()).limit(limit)
+    rows = (await session.execute(query)).all()
     people = await members_by_id(session, {i for report, _ in rows for i in (report.reporter_id, report.assignee_id) if i})
     return [ReportLine(report, name, people.get(report.reporter_id), people.get(report.assignee_id or 0))
             for report, name in rows]
+
+
+async def count_reports(session: AsyncSession, wanted: ReportFilter, now: datetime, overdue_hours: int) -> int:
+    query = _filtered(wanted, now, overdue_hours).with_only_columns(func.count(Report.id)).order_by(None)
+    return int(await session.scalar(query) or 0)
+
+
+async def reports_to_export(session: AsyncSession, wanted: ReportFilter, now: datetime,
+                            overdue_hours: int) -> list[ExportedReport]:
+    """All the reports the filter finds, oldest first, each with its history and photos (for the exports)."""
+    query = _filtered(wanted, now, overdue_hours).order_by(Report.created_at, Report.id)
+    return await with_history(session, list((await session.execute(query)).all()))
 
 
 async def categories(session: AsyncSession) -> list[str]:

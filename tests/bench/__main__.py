@@ -10,7 +10,9 @@
 5. ``street``: the Monday ranking, the honour list, #我的积分 and #排行 on a generated street of 600
    buildings and 1.98 million ledger lines, on SQLite and PostgreSQL (street.py);
 6. ``accounts``: a paced broadcast through 1 account vs 3 (one bot each, one PostgreSQL
-   database; accounts_bench.py); needs LOUZU_TEST_POSTGRES_URL or --database-url.
+   database; accounts_bench.py); needs LOUZU_TEST_POSTGRES_URL or --database-url;
+7. ``web``: each page of the committee's web desk at 600 buildings and 2 million ledger
+   lines, beside the 300 ms target (web_bench.py; the database is cached in ~/.cache/louzu-bench/).
 
 ``--only PART`` (repeatable) runs some of them; ``make bench BENCH_ARGS="--only broadcast"``.
 """
@@ -20,9 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tests.bench import accounts_bench, latency, outbox_bench, parse_bench, street
+from tests.bench import accounts_bench, latency, outbox_bench, parse_bench, street, web_bench
 
-PARTS = ("latency", "outbox", "broadcast", "parse", "street", "accounts")
+PARTS = ("latency", "outbox", "broadcast", "parse", "street", "accounts", "web")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     outbox_bench.add_arguments(parser)
     street.add_arguments(parser)
     accounts_bench.add_arguments(parser)
+    web_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = args.only or PARTS
     if "latency" in parts:
@@ -56,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     if "accounts" in parts:
         print(flush=True)
         asyncio.run(accounts_bench.run(args))
+    if "web" in parts:
+        print(flush=True)
+        web_bench.run(args)
     return 0
 
 
