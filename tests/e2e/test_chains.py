@@ -73,7 +73,7 @@ async def test_a_chain_from_start_to_points(louzu, residents, harness):
     private = await harness.next_message(timeout=15)
     assert not private["room"] and private["text"] == "J1 楼道大扫除：报了名没有签到的有 周八（只发给你）。", private
 
-    assert said_to(await ask(SUN, R1, "#我的积分"), "孙七", SUN).startswith("你的爱心积分：余额 5 分；本周 +5")
+    assert said_to(await ask(SUN, R1, "#我的积分"), "孙七", SUN).startswith("你的爱心积分：余额 5 分；本周得 5 分")
     assert said_to(await ask(ZHOU, R1, "#我的积分"), "周八", ZHOU).startswith("你的爱心积分：余额 0 分")
     assert louzu.query("SELECT kind, amount, ref_type, ref_id FROM ledger_entries ORDER BY id") == [
         ("activity", 5, "chain", 1)] * 4
