@@ -9,9 +9,11 @@
    short one (parse_bench.py);
 5. ``street``: the Monday ranking, the honour list, #我的积分 and #排行 on a generated street of 600
    buildings and 1.98 million ledger lines, on SQLite and PostgreSQL (street.py);
-6. ``accounts``: a paced broadcast through 1 account vs 3 (one bot each, one PostgreSQL
+6. ``pipeline``: mixed resident messages per second through the whole bot, in-process, on SQLite
+   and on PostgreSQL one after another and 32 in flight (pipeline.py);
+7. ``accounts``: a paced broadcast through 1 account vs 3 (one bot each, one PostgreSQL
    database; accounts_bench.py); needs LOUZU_TEST_POSTGRES_URL or --database-url;
-7. ``web``: each page of the committee's web desk at 600 buildings and 2 million ledger
+8. ``web``: each page of the committee's web desk at 600 buildings and 2 million ledger
    lines, beside the 300 ms target (web_bench.py; the database is cached in ~/.cache/louzu-bench/).
 
 ``--only PART`` (repeatable) runs some of them; ``make bench BENCH_ARGS="--only broadcast"``.
@@ -22,9 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tests.bench import accounts_bench, latency, outbox_bench, parse_bench, street, web_bench
+from tests.bench import accounts_bench, latency, outbox_bench, parse_bench, pipeline, street, web_bench
 
-PARTS = ("latency", "outbox", "broadcast", "parse", "street", "accounts", "web")
+PARTS = ("latency", "outbox", "broadcast", "parse", "street", "pipeline", "accounts", "web")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="parse: messages measured per size (default 30)")
     outbox_bench.add_arguments(parser)
     street.add_arguments(parser)
+    pipeline.add_arguments(parser)
     accounts_bench.add_arguments(parser)
     web_bench.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -56,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     if "street" in parts:
         print(flush=True)
         street.run(args.seed, args.postgres or None)
+    if "pipeline" in parts:
+        print(flush=True)
+        pipeline.run(args.pipeline_messages, args.postgres or None)
     if "accounts" in parts:
         print(flush=True)
         asyncio.run(accounts_bench.run(args))
