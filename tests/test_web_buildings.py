@@ -6,7 +6,9 @@ import re
 
 
 async def test_a_buildings_page_charts_its_last_twelve_weeks_with_the_four_parts(desk, chat, clock):
+    clock.advance(days=-7 * 14)  # 12号楼 was bound fourteen weeks ago
     await chat.setup_building()
+    clock.advance(days=7 * 14)
     await chat.setup_building(room="8号楼群", building="8号楼", leader="赵楼长")
     await chat.send(chat.message("[12号楼群] 张阿姨: #报修 3楼楼道堆了纸箱", sender_id="wxid_zhang001"))
     clock.advance(days=2)  # not handled in time: this week's 报修及时 is 0
@@ -27,6 +29,10 @@ async def test_a_buildings_page_charts_its_last_twelve_weeks_with_the_four_parts
     low = (await desk.get("/buildings?stars=low")).text
     assert "本周不到 3 星的楼" in low
     assert (await desk.get("/buildings/999")).status_code == 404
+    # 8号楼 was bound this week: its chart has this week alone, not eleven made-up weeks before it.
+    eight = re.search(r'href="/buildings/(\d+)">8号楼<', listing).group(1)
+    chart = (await desk.get(f"/buildings/{eight}")).text.split('id="star-chart"')[1].split("</svg>")[0]
+    assert len(re.findall(r'class="week-stars"', chart)) == 1 and ">11/23<" in chart and ">11/16<" not in chart
 
 
 async def test_the_overviews_low_star_number_opens_the_list_of_those_buildings(desk, chat):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, LedgerEntry
 from storage.queries import EARNED, natural_order, rank_with_ties, week_bounds
-from storage.ratings import RatingRules, StarRating, star_ratings
+from storage.ratings import RatingRules, StarRating, rated_from, star_ratings
 from storage.staff.buildings import BuildingLine, list_buildings
 
 # The four parts of a star rating (storage/ratings.py), in the words the committee uses, with what each counts.
@@ -32,12 +32,15 @@ class WeekStars:
 
 async def star_weeks(session: AsyncSession, building: Building, now: datetime, rules: RatingRules,
                      weeks: int = 12) -> list[WeekStars]:
-    """The building's rating for each of the last ``weeks`` weeks, this week last."""
+    """The building's rating for each of the last ``weeks`` weeks, this week last; weeks that ended before the
+    building was bound are left out (they have no data, and their stars would say nothing about it)."""
     this_week, _ = week_bounds(now, rules.timezone)
+    bound = (await rated_from(session, rules.timezone))[building.id]
     found = []
     for back in range(weeks - 1, -1, -1):
         start, end = week_bounds(this_week - timedelta(days=7 * back) + timedelta(hours=12), rules.timezone)
-        found.append(WeekStars(start, (await star_ratings(session, start, end, rules, [building.id]))[building.id]))
+        if end > bound:
+            found.append(WeekStars(start, (await star_ratings(session, start, end, rules, [building.id]))[building.id]))
     return found
 
 
