@@ -60,28 +60,8 @@ async def test_every_change_to_who_is_who_counts_up_the_version_and_nothing_else
         await engine.dispose()
 
 
-async def test_a_role_given_by_another_program_holds_at_the_very_next_message(chat, database_url):
-    await chat.setup_building()
-    assert "只有楼组长" in await chat.one("[12号楼群] 张阿姨: #审核")
-    assert "爱心积分" in await chat.one("[12号楼群] 张阿姨: #我的积分")  # remembered as a resident
-
-    other = make_engine(database_url)  # a second bot process, or someone at the database
-    try:
-        async with make_sessionmaker(other)() as session, session.begin():
-            member = await session.scalar(select(Member).where(Member.display_name == "张阿姨"))
-            building = await session.scalar(select(Building).where(Building.name == "12号楼"))
-            session.add(RoleGrant(member_id=member.id, building_id=building.id, role="leader", granted_by="x",
-                                  granted_at=NOW))
-    finally:
-        await other.dispose()
-    assert await chat.one("[12号楼群] 张阿姨: #审核") == "@张阿姨 本楼没有待审核的申请，也没有待发放的礼品。"
-
-
-async def test_a_role_given_by_another_program_holds_whenever_the_next_message_comes(chat, clock, database_url):
-    await chat.setup_building()
-    await chat.one("[12号楼群] 张阿姨: #我的积分")  # first seen: written down
-    clock.advance(minutes=1)
-    assert "爱心积分" in await chat.one("[12号楼群] 张阿姨: #我的积分")  # remembered as a resident
+async def make_zhang_a_leader_elsewhere(database_url: str) -> None:
+    """张阿姨 made 12号楼's leader by a second bot process, or someone at the database."""
     other = make_engine(database_url)
     try:
         async with make_sessionmaker(other)() as session, session.begin():
@@ -91,6 +71,23 @@ async def test_a_role_given_by_another_program_holds_whenever_the_next_message_c
                                   granted_at=NOW))
     finally:
         await other.dispose()
+
+
+async def test_a_role_given_by_another_program_holds_at_the_very_next_message(chat, database_url):
+    await chat.setup_building()
+    assert "只有楼组长" in await chat.one("[12号楼群] 张阿姨: #审核")
+    assert "爱心积分" in await chat.one("[12号楼群] 张阿姨: #我的积分")  # remembered as a resident
+
+    await make_zhang_a_leader_elsewhere(database_url)
+    assert await chat.one("[12号楼群] 张阿姨: #审核") == "@张阿姨 本楼没有待审核的申请，也没有待发放的礼品。"
+
+
+async def test_a_role_given_by_another_program_holds_whenever_the_next_message_comes(chat, clock, database_url):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #我的积分")  # first seen: written down
+    clock.advance(minutes=1)
+    assert "爱心积分" in await chat.one("[12号楼群] 张阿姨: #我的积分")  # remembered as a resident
+    await make_zhang_a_leader_elsewhere(database_url)
     clock.advance(minutes=1)  # her next message, like her last, the first of its minute
     assert await chat.one("[12号楼群] 张阿姨: #审核") == "@张阿姨 本楼没有待审核的申请，也没有待发放的礼品。"
 

@@ -162,6 +162,8 @@ async def test_jobs_that_change_things_run_for_every_building(chat, clock, setti
     assert code == 0 and lines[0] == "expire_claims 已于 2026-12-03 10:00 运行，1 条消息已放进发件箱，发往：12号楼群。"
     said = await sent_after(chat, len(chat.transport.sent))
     assert said[0].startswith("[12号楼群] @张阿姨 C1（志愿服务 2小时）超过 7 天没有审核，已过期")
+    assert (await jobs(settings, clock, "run", "auto_close"))[1] == [  # another setting's name
+        "close_unconfirmed 已于 2026-12-03 10:00 运行：没有要发的消息。"]
 
 
 async def test_a_switched_off_job_runs_by_hand_and_quiet_hours_are_said(chat, clock, settings):

@@ -34,3 +34,16 @@ async def test_a_leader_looks_at_a_person_of_the_building_and_nobody_else_does(c
         "@老周 只有楼组长可以查看别人的积分明细；发送 #积分明细 查看自己的。"
     assert await chat.one("[11号楼群] 周楼长: #积分明细 @张阿姨", mentions=ZHANG) == \
         "@周楼长 张阿姨 不是11号楼的居民，请在他所在楼栋的群里查看。"
+
+
+async def test_ten_lines_are_one_page_a_long_reason_is_cut_and_a_leader_is_told_how_to_go_on(chat):
+    await chat.setup_building()
+    for _ in range(10):
+        await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 1 " + "帮" * 40, mentions=ZHANG)
+    mine = (await chat.one("[12号楼群] 张阿姨: #积分明细")).splitlines()
+    assert mine[0] == "@张阿姨 你的积分明细（第 1/1 页，余额 10 分）：" and len(mine) == 11
+    assert set(mine[1:]) == {"11月25日 10:00 +1 " + "帮" * 29 + "…"}  # cut to 30 characters
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 1 帮忙", mentions=ZHANG)
+    theirs = (await chat.one("[12号楼群] 李楼长: #积分明细 @张阿姨", mentions=ZHANG)).splitlines()
+    assert theirs[0] == "@李楼长 张阿姨的积分明细（第 1/2 页，余额 11 分）："
+    assert theirs[-1] == "更早的记录：#积分明细 @张阿姨 2"

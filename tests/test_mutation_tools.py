@@ -66,3 +66,25 @@ def test_the_score_leaves_out_listed_equivalents_and_counts_timeouts_as_killed(t
     counts, survivors = tally(mutants, read_equivalent(file))
     assert dict(counts["m.py"]) == {"killed": 2, "survived": 1, "equivalent": 2}
     assert survivors == [survivor]
+
+
+def test_again_copies_the_work_tree_over_the_last_run_and_keeps_its_results(tmp_path, monkeypatch):
+    import subprocess
+
+    from tests.mutation import __main__ as mutate
+
+    root, work = tmp_path / "tree", tmp_path / "tree" / "mutants"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    (root / ".gitignore").write_text("mutants/\n", encoding="utf-8")
+    (root / "ledger.py").write_text("LIMIT = 3\n", encoding="utf-8")
+    monkeypatch.setattr(mutate, "ROOT", root)
+    monkeypatch.setattr(mutate, "WORK", work)
+    mutate.copy_work_tree()
+    (work / ".mutmut-cache").write_text("results", encoding="utf-8")
+    (root / "ledger.py").write_text("LIMIT = 4\n", encoding="utf-8")
+    mutate.copy_work_tree(again=True)
+    assert (work / ".mutmut-cache").read_text(encoding="utf-8") == "results"
+    assert (work / "ledger.py").read_text(encoding="utf-8") == "LIMIT = 4\n"
+    mutate.copy_work_tree()  # afresh: the last run's results go
+    assert not (work / ".mutmut-cache").exists() and (work / "mutmut_config.py").exists()

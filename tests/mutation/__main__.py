@@ -157,6 +157,7 @@ def learn_which_tests(env: dict[str, str]) -> None:
 def warm_server(env: dict[str, str]):
     """server.py, running in mutants/ while mutmut does: LOUZU_MUTATION_SERVER in ``env`` names its socket."""
     path = WORK / ".mutation-server.sock"
+    path.unlink(missing_ok=True)  # left by a run that was cut short (AGAIN keeps mutants/)
     log = WORK / ".mutation-server.log"
     with open(log, "w", encoding="utf-8") as errors:
         server = subprocess.Popen([sys.executable, "-m", "tests.mutation.server", str(path), ".mutation-preload.json",
