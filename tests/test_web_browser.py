@@ -89,12 +89,14 @@ def browser(downloads):
 
 @pytest.fixture
 async def seeded(chat, clock, tmp_path, settings):
-    """12号楼 with two reports (R1 with a photo, R2 overdue by the time the desk is read) and a staff account."""
+    """12号楼 (bound fourteen weeks ago) with two reports (R1 with a photo, R2 overdue by the time the desk is read) and a staff account."""
     from storage.db import make_engine, make_sessionmaker
     from storage.staff.accounts import add_user
     from storage.staff.activities import add_activity
 
+    clock.advance(days=-7 * 14)  # bound fourteen weeks ago: its chart has twelve weeks to draw
     await chat.setup_building()
+    clock.advance(days=7 * 14)
     photo = tmp_path / "纸箱.png"
     picture = Image.new("RGB", (640, 480), (200, 170, 120))
     for x in range(100, 540):
