@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, literal_column, null, select, union_all
+from sqlalchemy import bindparam, case, distinct, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Group, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
@@ -85,9 +86,41 @@ async def star_ratings(session: AsyncSession, start: datetime, end: datetime, se
 
     One statement for all the buildings at once (its grouped parts each read only the week's rows).
     """
-    def only(column, stmt):
-        return stmt if building_ids is None else stmt.where(column.in_(list(building_ids)))
+    values = {"start": start, "end": end}
+    if building_ids is not None:
+        values["building_ids"] = list(building_ids)
+    ids = list(building_ids) if building_ids is not None else []
+    members: dict[int, int] = {}
+    earned: dict[int, tuple[int, int]] = {}
+    days: dict[int, set] = defaultdict(set)
+    in_time = timedelta(hours=settings.report_handling_hours)
+    reports: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # made, handled in time
+    rows = await session.execute(_rating_statement(building_ids is not None), values)
+    for part, building_id, first, second, created, resolved in rows:
+        if part == _REPORT:
+            counts = reports[building_id]
+            counts[0] += 1
+            counts[1] += resolved is not None and resolved - created <= in_time
+        elif part == _PATROL:
+            days[building_id].add(created.astimezone(settings.timezone).date())
+        elif part == _MEMBERS:
+            members[building_id] = int(first)
+        elif part == _EARNED:
+            earned[building_id] = (int(first or 0), int(second or 0))
+        else:
+            ids.append(building_id)
+    return {building_id: rate(members.get(building_id, 0), *earned.get(building_id, (0, 0)),
+                              len(days.get(building_id, ())), *reports.get(building_id, (0, 0)), settings)
+            for building_id in ids}
 
+
+@functools.cache
+def _rating_statement(of_some: bool):
+    """star_ratings' one statement, built once (for every building, or for the bound ``building_ids``)."""
+    def only(column, stmt):
+        return stmt.where(column.in_(bindparam("building_ids", expanding=True))) if of_some else stmt
+
+    start, end = bindparam("start"), bindparam("end")
     none, zero = null(), literal_column("0")
     # The reports' part comes first: the union's columns take their types from it.
     parts = [
@@ -106,30 +139,9 @@ async def star_ratings(session: AsyncSession, start: datetime, end: datetime, se
             .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
             .group_by(LedgerEntry.building_id)),
     ]
-    if building_ids is None:
+    if not of_some:
         parts.append(select(literal_column(str(_BUILDING)), Building.id, zero, zero, none, none))
-    ids = list(building_ids) if building_ids is not None else []
-    members: dict[int, int] = {}
-    earned: dict[int, tuple[int, int]] = {}
-    days: dict[int, set] = defaultdict(set)
-    in_time = timedelta(hours=settings.report_handling_hours)
-    reports: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # made, handled in time
-    for part, building_id, first, second, created, resolved in await session.execute(union_all(*parts)):
-        if part == _REPORT:
-            counts = reports[building_id]
-            counts[0] += 1
-            counts[1] += resolved is not None and resolved - created <= in_time
-        elif part == _PATROL:
-            days[building_id].add(created.astimezone(settings.timezone).date())
-        elif part == _MEMBERS:
-            members[building_id] = int(first)
-        elif part == _EARNED:
-            earned[building_id] = (int(first or 0), int(second or 0))
-        else:
-            ids.append(building_id)
-    return {building_id: rate(members.get(building_id, 0), *earned.get(building_id, (0, 0)),
-                              len(days.get(building_id, ())), *reports.get(building_id, (0, 0)), settings)
-            for building_id in ids}
+    return union_all(*parts)
 
 
 def rate(members: int, active: int, total: int, patrol_days: int, reports_made: int, reports_in_time: int,
