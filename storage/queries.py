@@ -333,16 +333,13 @@ class BuildingRanking:
     points: int = 0
 
 
-async def building_rankings(session: AsyncSession, start: datetime, end: datetime, places: int,
-                            building_ids: list[int] | None = None) -> dict[int, BuildingRanking]:
-    """Every building's ranking by points earned there in [start, end) (ties share a rank), its
-    first ``places`` places with all who tie for the last of them; buildings with no one ranked are left out.
-
-    One grouped query for all the buildings, ranked in the database: only the places shown come back.
-    """
-    period = (LedgerEntry.created_at >= start) & (LedgerEntry.created_at < end) & EARNED
-    if building_ids is not None:
-        period = period & LedgerEntry.building_id.in_(building_ids)
+@functools.cache
+def _ranking_statement(of_some: bool):
+    """building_rankings' statement, built once (for every building, or for the bound ``building_ids``):
+    building it again on each #排行 cost as much as running it."""
+    period = ((LedgerEntry.created_at >= bindparam("start")) & (LedgerEntry.created_at < bindparam("end")) & EARNED)
+    if of_some:
+        period = period & LedgerEntry.building_id.in_(bindparam("building_ids", expanding=True))
     totals = (select(LedgerEntry.building_id.label("building_id"), LedgerEntry.member_id.label("member_id"),
                      func.sum(LedgerEntry.amount).label("points"))
               .where(period, LedgerEntry.building_id.is_not(None))
@@ -353,11 +350,23 @@ async def building_rankings(session: AsyncSession, start: datetime, end: datetim
         func.rank().over(partition_by=totals.c.building_id, order_by=totals.c.points.desc()).label("rank"),
         func.count().over(partition_by=totals.c.building_id).label("ranked"),
         func.sum(totals.c.points).over(partition_by=totals.c.building_id).label("together")).subquery("ranked")
-    rows = await session.execute(
-        select(ranked.c.building_id, ranked.c.rank, ranked.c.member_id, Member.display_name, ranked.c.points,
-               ranked.c.ranked, ranked.c.together)
-        .join(Member, Member.id == ranked.c.member_id).where(ranked.c.rank <= places)
-        .order_by(ranked.c.building_id, ranked.c.rank, ranked.c.member_id))
+    return (select(ranked.c.building_id, ranked.c.rank, ranked.c.member_id, Member.display_name, ranked.c.points,
+                   ranked.c.ranked, ranked.c.together)
+            .join(Member, Member.id == ranked.c.member_id).where(ranked.c.rank <= bindparam("places"))
+            .order_by(ranked.c.building_id, ranked.c.rank, ranked.c.member_id))
+
+
+async def building_rankings(session: AsyncSession, start: datetime, end: datetime, places: int,
+                            building_ids: list[int] | None = None) -> dict[int, BuildingRanking]:
+    """Every building's ranking by points earned there in [start, end) (ties share a rank), its
+    first ``places`` places with all who tie for the last of them; buildings with no one ranked are left out.
+
+    One grouped query for all the buildings, ranked in the database: only the places shown come back.
+    """
+    values = {"start": start, "end": end, "places": places}
+    if building_ids is not None:
+        values["building_ids"] = list(building_ids)
+    rows = await session.execute(_ranking_statement(building_ids is not None), values)
     result: dict[int, BuildingRanking] = {}
     for building_id, rank, member_id, name, points, count, together in rows:
         ranking = result.setdefault(building_id, BuildingRanking([], int(count), int(together)))

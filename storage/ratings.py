@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -9,11 +10,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import bindparam, case, distinct, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Building, Group, LedgerEntry, Member, Patrol, Report, RoleGrant, RoleName, Thanks
 from storage.queries import EARNED, day_bounds, rank_with_ties
+
+
+# What each row of star_ratings' one statement is.
+_REPORT, _PATROL, _MEMBERS, _EARNED, _BUILDING = range(5)
 
 
 class RatingRules(Protocol):
@@ -79,35 +84,64 @@ async def star_ratings(session: AsyncSession, start: datetime, end: datetime, se
     points per member (earned points / members / LOUZU_STAR_POINTS_TARGET, at
     most 1). Stars = 1 + the weighted average × 4, rounded.
 
-    A few grouped queries for all the buildings at once, each reading only the week's rows.
+    One statement for all the buildings at once (its grouped parts each read only the week's rows).
     """
-    def only(column, stmt):
-        return stmt if building_ids is None else stmt.where(column.in_(list(building_ids)))
-
-    ids = list(building_ids) if building_ids is not None else list(await session.scalars(select(Building.id)))
-    members = dict((await session.execute(only(Member.building_id, select(Member.building_id, func.count(Member.id))
-                                                .group_by(Member.building_id)))).all())
-    earned = {building_id: (int(active or 0), int(total or 0)) for building_id, active, total in await session.execute(
-        only(LedgerEntry.building_id, select(
-            LedgerEntry.building_id, func.count(distinct(case((LedgerEntry.amount > 0, LedgerEntry.member_id)))),
-            func.coalesce(func.sum(LedgerEntry.amount), 0))
-            .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
-            .group_by(LedgerEntry.building_id)))}
+    values = {"start": start, "end": end}
+    if building_ids is not None:
+        values["building_ids"] = list(building_ids)
+    ids = list(building_ids) if building_ids is not None else []
+    members: dict[int, int] = {}
+    earned: dict[int, tuple[int, int]] = {}
     days: dict[int, set] = defaultdict(set)
-    for building_id, moment in await session.execute(only(Patrol.building_id, select(
-            Patrol.building_id, Patrol.created_at).where(Patrol.created_at >= start, Patrol.created_at < end))):
-        days[building_id].add(moment.astimezone(settings.timezone).date())
     in_time = timedelta(hours=settings.report_handling_hours)
     reports: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # made, handled in time
-    for building_id, created, resolved in await session.execute(only(Report.building_id, select(
-            Report.building_id, Report.created_at, Report.resolved_at)
-            .where(Report.created_at >= start, Report.created_at < end))):
-        counts = reports[building_id]
-        counts[0] += 1
-        counts[1] += resolved is not None and resolved - created <= in_time
-    return {building_id: rate(int(members.get(building_id, 0)), *earned.get(building_id, (0, 0)),
+    rows = await session.execute(_rating_statement(building_ids is not None), values)
+    for part, building_id, first, second, created, resolved in rows:
+        if part == _REPORT:
+            counts = reports[building_id]
+            counts[0] += 1
+            counts[1] += resolved is not None and resolved - created <= in_time
+        elif part == _PATROL:
+            days[building_id].add(created.astimezone(settings.timezone).date())
+        elif part == _MEMBERS:
+            members[building_id] = int(first)
+        elif part == _EARNED:
+            earned[building_id] = (int(first or 0), int(second or 0))
+        else:
+            ids.append(building_id)
+    return {building_id: rate(members.get(building_id, 0), *earned.get(building_id, (0, 0)),
                               len(days.get(building_id, ())), *reports.get(building_id, (0, 0)), settings)
             for building_id in ids}
+
+
+@functools.cache
+def _rating_statement(of_some: bool):
+    """star_ratings' one statement, built once (for every building, or for the bound ``building_ids``)."""
+    def only(column, stmt):
+        return stmt.where(column.in_(bindparam("building_ids", expanding=True))) if of_some else stmt
+
+    start, end = bindparam("start"), bindparam("end")
+    none, zero = null(), literal_column("0")
+    # The reports' part comes first: the union's columns take their types from it.
+    parts = [
+        only(Report.building_id, select(literal_column(str(_REPORT)), Report.building_id, zero, zero,
+                                         Report.created_at, Report.resolved_at)
+             .where(Report.created_at >= start, Report.created_at < end)),
+        only(Patrol.building_id, select(literal_column(str(_PATROL)), Patrol.building_id, zero, zero,
+                                         Patrol.created_at, none)
+             .where(Patrol.created_at >= start, Patrol.created_at < end)),
+        only(Member.building_id, select(literal_column(str(_MEMBERS)), Member.building_id, func.count(Member.id), zero,
+                                         none, none).group_by(Member.building_id)),
+        only(LedgerEntry.building_id, select(
+            literal_column(str(_EARNED)), LedgerEntry.building_id,
+            func.count(distinct(case((LedgerEntry.amount > 0, LedgerEntry.member_id)))),
+            func.coalesce(func.sum(LedgerEntry.amount), 0), none, none)
+            .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end, EARNED)
+            .group_by(LedgerEntry.building_id)),
+    ]
+    if not of_some:
+        parts.append(select(literal_column(str(_BUILDING)), Building.id, zero, zero, none, none))
+    return union_all(*parts)
 
 
 def rate(members: int, active: int, total: int, patrol_days: int, reports_made: int, reports_in_time: int,
