@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -48,7 +49,10 @@ def schema_head() -> str:
     from storage.db import MIGRATIONS, alembic_config
     config = alembic_config("sqlite://")
     config.set_main_option("script_location", str(MIGRATIONS))
-    return "-".join(sorted(ScriptDirectory.from_config(config).get_heads()))
+    head = "-".join(sorted(ScriptDirectory.from_config(config).get_heads()))
+    # The migrations' text as well as the head's name: two branches' 0013 are different schemas.
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(MIGRATIONS, "versions").glob("*.py"))))
+    return f"{head}-{digest.hexdigest()[:8]}"
 
 
 def moment(day: date, seconds: int) -> datetime:
