@@ -8,9 +8,14 @@ the group they are posted in. Membership comes from the groups and the roster, n
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
+from bot.app import App
+from bot.transport.memory import MemoryTransport
 from storage.models import Building, Member
+from tests.chat import Chat
 from tests.test_notices import sent_after
 
 ONE, TWO, NEIGHBOURS = "3号楼一群", "3号楼二群", "3号楼邻里群"
@@ -119,6 +124,31 @@ async def test_someone_in_two_buildings_groups_counts_where_they_live(chat, louz
     await chat.one("[5号楼群] 张阿姨: #我的积分")  # recognised from the roster: she lives in 5号楼
     await chat.one(f"[{ONE}] 张阿姨: #我的积分")
     assert (await homes(chat))["张阿姨"] == "5号楼"
+
+
+async def test_an_administrator_taken_off_the_list_is_a_resident_of_the_building_from_his_next_message(
+        chat, louzu, settings, clock, tmp_path):
+    """王主任 was seen in 3号楼's group as an administrator (no home building), and the roster names him
+    3号楼's leader. Off LOUZU_ADMIN_IDS, his next message there makes him a 3号楼 resident and its leader."""
+    await chat.setup_building(ONE, "3号楼", "李楼长")
+    await chat.one(f"[{ONE}] 王主任: #我的积分")
+    roster = tmp_path / "名册.csv"
+    roster.write_text("楼栋,群ID,群名,门牌号,姓名,微信号,角色\n3号楼,,,301,王主任,,楼组长\n", encoding="utf-8")
+    assert (await louzu("roster", "import", roster)).code == 0
+    assert await homes(chat) == {"王主任": None, "李楼长": "3号楼"}
+    await chat.app.close()
+    plain = replace(settings, admin_ids=frozenset())
+    transport = MemoryTransport(plain.bot_name, admins=plain.admin_ids, clock=clock)
+    app = App(plain, transport, clock=clock)
+    await app.start()
+    await transport.run(app)
+    again = Chat(app, transport)
+    try:
+        reply = await again.one(f"[{ONE}] 王主任: #审核")
+        assert await homes(again) == {"王主任": "3号楼", "李楼长": "3号楼"}
+    finally:
+        await app.close()
+    assert reply == "@王主任 本楼没有待审核的申请，也没有待发放的礼品。"
 
 
 async def homes(chat) -> dict[str, str | None]:
