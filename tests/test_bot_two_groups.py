@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -127,7 +128,7 @@ async def test_someone_in_two_buildings_groups_counts_where_they_live(chat, louz
 
 
 async def test_an_administrator_taken_off_the_list_is_a_resident_of_the_building_from_his_next_message(
-        chat, louzu, settings, clock, tmp_path):
+        chat, louzu, settings, restart, tmp_path):
     """王主任 was seen in 3号楼's group as an administrator (no home building), and the roster names him
     3号楼's leader. Off LOUZU_ADMIN_IDS, his next message there makes him a 3号楼 resident and its leader."""
     await chat.setup_building(ONE, "3号楼", "李楼长")
@@ -136,19 +137,40 @@ async def test_an_administrator_taken_off_the_list_is_a_resident_of_the_building
     roster.write_text("楼栋,群ID,群名,门牌号,姓名,微信号,角色\n3号楼,,,301,王主任,,楼组长\n", encoding="utf-8")
     assert (await louzu("roster", "import", roster)).code == 0
     assert await homes(chat) == {"王主任": None, "李楼长": "3号楼"}
-    await chat.app.close()
-    plain = replace(settings, admin_ids=frozenset())
-    transport = MemoryTransport(plain.bot_name, admins=plain.admin_ids, clock=clock)
-    app = App(plain, transport, clock=clock)
-    await app.start()
-    await transport.run(app)
-    again = Chat(app, transport)
-    try:
-        reply = await again.one(f"[{ONE}] 王主任: #审核")
-        assert await homes(again) == {"王主任": "3号楼", "李楼长": "3号楼"}
-    finally:
-        await app.close()
+    again = await restart(replace(settings, admin_ids=frozenset()))
+    reply = await again.one(f"[{ONE}] 王主任: #审核")
+    assert await homes(again) == {"王主任": "3号楼", "李楼长": "3号楼"}
     assert reply == "@王主任 本楼没有待审核的申请，也没有待发放的礼品。"
+
+
+async def test_a_resident_made_an_administrator_is_nobodys_member_from_her_next_message(chat, settings, restart):
+    """张阿姨 counted in 3号楼; once on LOUZU_ADMIN_IDS she is an administrator, who is nobody's member."""
+    await chat.setup_building(ONE, "3号楼", "李楼长")
+    await chat.one(f"[{ONE}] 张阿姨: #我的积分")
+    assert await homes(chat) == {"王主任": None, "李楼长": "3号楼", "张阿姨": "3号楼"}
+    again = await restart(replace(settings, admin_ids=frozenset({"王主任", "张阿姨"})))
+    await again.one(f"[{ONE}] 张阿姨: #我的积分")
+    assert await homes(again) == {"王主任": None, "李楼长": "3号楼", "张阿姨": None}
+
+
+@pytest.fixture
+async def restart(chat, clock):
+    """``await restart(settings)``: the bot started again on the same database with ``settings``
+    (as after an edit of its configuration); the new chat."""
+    started = []
+
+    async def restarted(settings) -> Chat:
+        await chat.app.close()
+        transport = MemoryTransport(settings.bot_name, admins=settings.admin_ids, clock=clock)
+        app = App(settings, transport, clock=clock)
+        started.append(app)
+        await app.start()
+        await transport.run(app)
+        return Chat(app, transport)
+
+    yield restarted
+    for app in started:
+        await app.close()
 
 
 async def homes(chat) -> dict[str, str | None]:
