@@ -160,6 +160,16 @@ async def test_points_awarded_and_deducted_again_this_week_are_not_a_place_in_th
     assert ranking[:2] == ["@老周 本周12号楼爱心积分榜：", "1. 老周 2 分"] and ranking[2].startswith("本楼星级：")
 
 
+
+async def test_a_week_whose_points_came_to_nothing_is_rated_at_none_each(chat):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 5 帮忙")
+    await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 5 记错了人")  # this week's points: +5 and -5, none in all
+    # 张阿姨 took part (an entry of points); the two members have 0 points each.
+    assert await chat.one("[12号楼群] 张阿姨: #排行") == (
+        "@张阿姨 本周12号楼爱心积分榜：\n还没有人上榜，快来 #打卡 吧！\n"
+        "本楼星级：★★★☆☆（3 星）\n50%的住户参与了，没有人巡查，没有报修，人均 0 分。")
+
 async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first_moment(chat, clock, settings):
     await chat.setup_building()
     tz = settings.timezone
