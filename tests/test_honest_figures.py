@@ -68,6 +68,16 @@ async def test_the_star_line_says_what_each_figure_is_in_words(chat, clock, sett
                             "50%的住户参与了，2 天有人巡查，报修 2 件、按时处理 1 件，人均 3 分。"]
 
 
+
+async def test_a_report_handled_at_the_very_hour_allowed_was_handled_in_time(chat, clock, settings):
+    clock.set_local("2026-11-24 09:00", settings.timezone)  # a Tuesday: two days on is the same week
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #报修 3楼楼道堆了纸箱")
+    clock.advance(hours=settings.report_handling_hours)  # LOUZU_REPORT_HANDLING_HOURS: 48
+    await chat.one("[12号楼群] 李楼长: #处理 R1 已清理")
+    ranking = (await chat.one("[12号楼群] 张阿姨: #排行")).splitlines()
+    assert ranking[-1] == "0%的住户参与了，没有人巡查，报修 1 件、按时处理 1 件，人均 0 分。"
+
 async def test_star_buildings_average_the_months_whole_weeks_since_binding(chat, clock, settings):
     tz = settings.timezone
     clock.set_local("2026-10-26 09:00", tz)
