@@ -5,27 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+from storage.text import chinese_number
+
 _NUMBER = r"\d+|[零〇一二两三四五六七八九十百]+"
 # 第 and the building words people write after the number; all of them mean 号楼.
 _NAME = re.compile(rf"第?({_NUMBER})(号楼|号栋|号幢|栋楼|幢楼|号|栋|幢|楼)?")
 MOST = 9999  # no community has more buildings: 12345 is not a building number
-
-
-def chinese_number(text: str) -> int | None:
-    """十二 → 12, 一百零八 → 108, 一二 → 12 (read digit by digit); None when it is not a number."""
-    if not text or any(c not in _DIGITS and c not in "十百" for c in text):
-        return None
-    if "十" not in text and "百" not in text:
-        return int("".join(str(_DIGITS[c]) for c in text))
-    match = re.fullmatch(r"(?:([一二两三四五六七八九])百)?(?:([一二两三四五六七八九])?(十))?[零〇]?([一二三四五六七八九])?", text)
-    if not match or not any(match.groups()):
-        return None
-    hundreds, tens, ten, ones = match.groups()
-    if hundreds and ten and not tens:  # 一百十 is not how anyone writes 110
-        return None
-    return (_DIGITS[hundreds] * 100 if hundreds else 0) + ((_DIGITS[tens] if tens else 1) * 10 if ten else 0) + (
-        _DIGITS[ones] if ones else 0)
 
 
 def canonical_building(text: str) -> str | None:
@@ -35,7 +20,8 @@ def canonical_building(text: str) -> str | None:
     if not match:
         return None
     digits = match.group(1)
-    number = int(digits) if digits.isdigit() else chinese_number(digits)
+    # 一百十 is not how anyone writes 110 (一百一十 is): a slip, not a building number.
+    number = int(digits) if digits.isdigit() else None if "百十" in digits else chinese_number(digits)
     if number is None or not 0 < number <= MOST:
         return None
     return f"{number}号楼"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import cn2an
+
 # A terminal escape sequence (ESC [ … letter) goes whole, not just its ESC.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 # C0 and C1 controls but tab, newline and carriage return; direction marks, embeddings, overrides
@@ -21,3 +23,12 @@ def clean(text: str) -> str:
     if not text:
         return ""
     return _UNSAFE.sub("", _ESCAPES.sub("", text))
+
+
+def chinese_number(text: str) -> int | None:
+    """A whole number written in Chinese numerals (两, 十二, 一百零八, 一二), or None (cn2an reads it)."""
+    try:
+        value = cn2an.cn2an(text, "normal")
+    except (ValueError, KeyError):
+        return None
+    return int(value) if value == int(value) else None

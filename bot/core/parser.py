@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-import cn2an
 import opencc
+
+from storage.text import chinese_number  # the one reader of Chinese numerals (building names use it too)
 
 SPACES = re.compile(r"[\s\u2005\u3000\u200b\u00a0]+")
 # Longer digit strings are no number anyone meant; int() of thousands of digits is refused by Python.
@@ -172,15 +173,6 @@ def parse_points(text: str) -> int | None:
 
 def _whole(digits: str) -> int:
     return int(digits) if len(digits) <= MOST_DIGITS else TOO_BIG
-
-
-def chinese_number(text: str) -> int | None:
-    """A whole number written in Chinese numerals (两, 十二, 二十, 一百), or None (cn2an reads it)."""
-    try:
-        value = cn2an.cn2an(text, "normal")
-    except (ValueError, KeyError):
-        return None
-    return int(value) if value == int(value) else None
 
 
 def take_ref(text: str, letter: str) -> tuple[int | None, str]:
