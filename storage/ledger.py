@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LedgerEntry, Member
@@ -30,19 +30,20 @@ async def lock_member(session: AsyncSession, member_id: int) -> None:
 
 async def post(session: AsyncSession, *, member_id: int, building_id: int | None, amount: int, kind: str,
                reason: str, author_id: int | None, now: datetime, ref: tuple[str, int] | None = None,
-               message_id: str | None = None) -> LedgerEntry:
+               message_id: str | None = None) -> None:
     """Add one entry; a negative one is refused with NotEnoughPoints if the balance cannot cover it."""
     if amount < 0:
         await lock_member(session, member_id)
         balance = await balance_of(session, member_id)
         if balance + amount < 0:
             raise NotEnoughPoints(balance)
-    entry = LedgerEntry(member_id=member_id, building_id=building_id, amount=amount, kind=kind, reason=reason,
-                        author_id=author_id, ref_type=ref[0] if ref else None, ref_id=ref[1] if ref else None,
-                        message_id=message_id, created_at=now)
-    session.add(entry)
-    await session.flush()
-    return entry
+    # One INSERT, not an ORM object and a flush: nothing reads the entry back in the same transaction.
+    await session.execute(_POST, {"member_id": member_id, "building_id": building_id, "amount": amount, "kind": kind,
+                                  "reason": reason, "author_id": author_id, "ref_type": ref[0] if ref else None,
+                                  "ref_id": ref[1] if ref else None, "message_id": message_id, "created_at": now})
+
+
+_POST = insert(LedgerEntry)
 
 
 async def history(session: AsyncSession, member_id: int, page: int = 1,
