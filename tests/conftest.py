@@ -63,17 +63,23 @@ def clock() -> FakeClock:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
-    """One migrated SQLite file; each test gets a copy of it."""
+    """One migrated SQLite file; each test gets a copy of it. With LOUZU_TEST_SQLITE_TEMPLATE set (`make mutate`,
+    which starts hundreds of short runs), the file there, built by the first run that needs it."""
     import asyncio
 
-    path = tmp_path_factory.mktemp("template") / "louzu.db"
+    kept = os.environ.get("LOUZU_TEST_SQLITE_TEMPLATE")
+    if kept and Path(kept).is_file():
+        return Path(kept)
+    path = Path(kept) if kept else tmp_path_factory.mktemp("template") / "louzu.db"
+    building = tmp_path_factory.mktemp("building") / "louzu.db"  # moved into place whole: never seen half made
 
     async def build() -> None:
-        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        engine = make_engine(f"sqlite+aiosqlite:///{building}")
         await upgrade(engine)
         await engine.dispose()
 
     asyncio.run(build())
+    shutil.move(building, path)
     return path
 
 

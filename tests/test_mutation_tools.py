@@ -88,3 +88,25 @@ def test_again_copies_the_work_tree_over_the_last_run_and_keeps_its_results(tmp_
     assert (work / "ledger.py").read_text(encoding="utf-8") == "LIMIT = 4\n"
     mutate.copy_work_tree()  # afresh: the last run's results go
     assert not (work / ".mutmut-cache").exists() and (work / "mutmut_config.py").exists()
+
+
+def test_only_modules_that_reach_no_mutant_are_loaded_once_for_all_runs(tmp_path, monkeypatch):
+    from tests.mutation.server import load_once
+
+    files = {
+        "storage/__init__.py": "",
+        "storage/money.py": "LIMIT = 3\n",  # mutated
+        "storage/types.py": "import enum\n",
+        "storage/uses.py": "from storage.money import LIMIT\n",
+        "storage/later.py": "def f():\n    from storage import money\n    return money\n",  # in a function
+        "storage/outside.py": "import wechaty\n",  # a library not loaded once
+        "bot/__init__.py": "",
+        "bot/cli/__init__.py": "def _register():\n    from storage import uses\n\n_register()\n",
+        "bot/cli/ui.py": "import click\n",  # its package reaches the mutant
+        "bot/core.py": "from storage import types\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_once(["storage/money.py"]) == {"storage", "storage.types", "bot", "bot.core"}

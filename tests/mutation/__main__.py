@@ -3,10 +3,14 @@
 1. The work tree as it is (tracked files and new ones, not ignored ones) is copied to mutants/;
    mutmut changes files in place, so it works there and never on the files being edited.
 2. The SQLite half of the tests runs once under coverage there: which tests run each line, how
-   long each takes (mutmut_config.py picks each mutant's tests from that) and which libraries
-   they import (server.py imports those once and forks each test run from there).
+   long each takes (mutmut_config.py picks each mutant's tests from that) and which modules
+   they import (server.py imports those it can once and forks each test run from there).
 3. `mutmut run` there, with the settings in pyproject.toml's [tool.mutmut].
 4. The score (score.py): mutants listed in equivalent.txt are left out.
+
+The tests that killed each function's mutants (mutmut_config.py tries them first) are kept in
+killers.json beside this file: a run starts from them and writes them back, so commit it with
+the tests: a fresh copy then tries first the test most likely to kill each mutant.
 
 With --again (`make mutate AGAIN=1`), mutants/ is kept and the work tree copied over it: mutmut then
 runs again only what was not killed last time (it keeps its results in mutants/.mutmut-cache), with
@@ -33,6 +37,7 @@ from tests.mutation.run_tests import SQLITE_HALF
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "mutants"
+KILLERS = Path(__file__).with_name("killers.json")  # mutmut_config.py's .mutation-killers.json, kept
 
 
 def paths_to_mutate() -> list[str]:
@@ -161,7 +166,7 @@ def warm_server(env: dict[str, str]):
     log = WORK / ".mutation-server.log"
     with open(log, "w", encoding="utf-8") as errors:
         server = subprocess.Popen([sys.executable, "-m", "tests.mutation.server", str(path), ".mutation-preload.json",
-                                   str(log)], cwd=WORK, stdout=subprocess.PIPE, stderr=errors, text=True,
+                                   str(log), ",".join(paths_to_mutate())], cwd=WORK, stdout=subprocess.PIPE, stderr=errors, text=True,
                                   env={**env, "LOUZU_MUTATION_KILLER": str(WORK / ".mutation-killer")},
                                   start_new_session=True)
         try:
@@ -198,9 +203,16 @@ def main(argv: list[str]) -> int:
     argv = [a for a in argv if a != "--again"]
     env = {k: v for k, v in os.environ.items() if k not in ("LOUZU_TEST_POSTGRES_URL", "CI", "DATABASE_URL")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # mutmut runs `python`
+    # One migrated SQLite file for all the runs (tests/conftest.py), made afresh: the migrations may have changed.
+    template = WORK / ".mutation-template.db"
+    env["LOUZU_TEST_SQLITE_TEMPLATE"] = str(template)
     print("mutate: copying the work tree to mutants/" + (" (again: the last run's results kept)" if again else ""),
           flush=True)
     copy_work_tree(again)
+    template.unlink(missing_ok=True)
+    learned = WORK / ".mutation-killers.json"
+    if not learned.exists() and KILLERS.exists():  # which tests killed which function's mutants, last time
+        shutil.copy2(KILLERS, learned)
     print("mutate: one run of the tests under coverage, to know which tests run which line", flush=True)
     learn_which_tests(env)
     print("mutate: mutmut run", flush=True)
@@ -209,6 +221,9 @@ def main(argv: list[str]) -> int:
     if code & 1:  # 1: mutmut itself failed; 2, 4, 8: survivors, timeouts, slow ones
         print(f"mutate: mutmut failed (exit code {code})", file=sys.stderr)
         return 1
+    if learned.exists():  # kept with the tests, so that a fresh copy starts with what this run learned
+        KILLERS.write_text(json.dumps(json.loads(learned.read_text(encoding="utf-8")), indent=0, sort_keys=True) + "\n",
+                           encoding="utf-8")
     minutes, seconds = divmod(int(time.monotonic() - started), 60)
     print(f"mutate: {minutes} min {seconds} s", flush=True)
     return score.main(["--cache", str(WORK / ".mutmut-cache"), *argv])

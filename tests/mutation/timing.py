@@ -1,5 +1,5 @@
 """A pytest plugin for the coverage run of `make mutate`: how long each test takes, and which
-libraries the tests import (server.py imports those once, for all the runs)."""
+modules the tests import (server.py imports those it can once, for all the runs)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 _took: dict[str, float] = defaultdict(float)
 # Not preloaded: the coverage run's own tools, and what is not a library.
 _LEAVE = ("__main__", "coverage", "pytest_cov", "mutmut_config")
+_OURS = ("bot", "storage", "handlers", "schedules")
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -19,12 +20,13 @@ def pytest_runtest_logreport(report) -> None:
 
 
 def libraries() -> list[str]:
-    """Modules loaded from outside this tree, in the order they were first imported."""
+    """Modules loaded, in the order they were first imported: from outside this tree, and ours but not the tests
+    (server.py decides which of these it can load once)."""
     here = str(Path.cwd().resolve()) + os.sep
     names = []
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None) or ""
-        if where.startswith(here) or name.split(".")[0] in _LEAVE:
+        if name.split(".")[0] in _LEAVE or where.startswith(here) and name.split(".")[0] not in _OURS:
             continue
         names.append(name)
     return names
