@@ -198,6 +198,8 @@ def run_mutmut(env: dict[str, str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    # Stopped (Ctrl-C, or a TERM to `make mutate`): stop mutmut and its server and put mutmut's file back, as below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     again = "--again" in argv
     argv = [a for a in argv if a != "--again"]
