@@ -41,6 +41,21 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
     # reports in an hour must not make 300 posts @-mentioning the leaders, twice.
     rooms: dict[str, list[Late]] = {}
     committee: list[str] = []
+    # Asked once per building (and group) in a run, not once per report: a street's first run may find thousands.
+    holders: dict[tuple[int, RoleName], list[str]] = {}
+    mentioned: dict[tuple[str, int, tuple[str, ...]], list[str]] = {}
+
+    async def holding(building_id: int, role: RoleName) -> list[str]:
+        if (building_id, role) not in holders:
+            holders[building_id, role] = await role_holders(ctx.session, building_id, (role,))
+        return holders[building_id, role]
+
+    async def in_room(people: list[str], room: str, building_id: int) -> list[str]:
+        key = (room, building_id, tuple(people))
+        if key not in mentioned:
+            mentioned[key] = await membership.in_room(ctx.session, people, room, building_id)
+        return mentioned[key]
+
     for report in reports:
         done = raised.get(report.id, set())
         waited = ctx.now - report.created_at
@@ -50,16 +65,16 @@ async def overdue_reports(ctx: JobContext) -> list[Reply]:
         room = await room_of(ctx.session, report)
         what = f"{headline(report, 20)}已{age(waited)}未处理"
         if level == OVERDUE:
-            leaders = await role_holders(ctx.session, report.building_id, (RoleName.LEADER,))
+            leaders = await holding(report.building_id, RoleName.LEADER)
             ask = "请楼组长跟进"
         else:
-            grid = await role_holders(ctx.session, report.building_id, (RoleName.GRID_LEADER,))
-            leaders = grid or await role_holders(ctx.session, report.building_id, (RoleName.LEADER,))
+            grid = await holding(report.building_id, RoleName.GRID_LEADER)
+            leaders = grid or await holding(report.building_id, RoleName.LEADER)
             told = [who for who, yes in (("网格长", grid), ("居委会", settings.committee_room)) if yes]
             ask = f"已转{'和'.join(told)}跟进" if told else "请楼组长尽快跟进"
             committee.append(f"{names.get(report.building_id, '?')} {what}")
         if room:
-            leaders = await membership.in_room(ctx.session, leaders, room, report.building_id)
+            leaders = await in_room(leaders, room, report.building_id)
             rooms.setdefault(room, []).append((f"R{report.id}", what, ask, tuple(leaders)))
         for record in {OVERDUE, level} - done:
             ctx.session.add(ReportAlert(report_id=report.id, level=record, created_at=ctx.now))

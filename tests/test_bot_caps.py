@@ -159,3 +159,34 @@ def test_the_readme_command_table_shows_the_new_forms():
 def test_the_caps_are_settings():
     settings = Settings.from_mapping({"LOUZU_OPEN_REPORTS_PER_PERSON": "3", "LOUZU_PENDING_CLAIMS_PER_PERSON": "2"})
     assert (settings.open_reports_per_person, settings.pending_claims_per_person) == (3, 2)
+
+
+async def test_many_late_reports_ask_for_each_buildings_leaders_once(chat, clock):
+    """A street's first overdue run may find thousands of late reports: who to @-mention is asked per building and
+    group, not per report."""
+    from sqlalchemy import event
+
+    await chat.setup_building()
+    await chat.setup_building("9号楼群", "9号楼", "赵楼长")
+    for who in ("张阿姨", "老周", "孙阿姨"):
+        for n in range(1, 5):
+            await chat(f"[12号楼群] {who}: #报修 {who}看到楼道第{n}处堆了杂物")
+    await chat.one("[9号楼群] 钱师傅: #报修 车棚电动车乱停")
+    clock.advance(hours=49)
+    selects: list[str] = []
+
+    def counted(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(chat.app.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        await chat.app.schedules.jobs.run("overdue_reports")
+    finally:
+        event.remove(chat.app.engine.sync_engine, "before_cursor_execute", counted)
+    posts = [f"[{r.room_id}] {MemoryTransport.render(as_reply(r))}"
+             for r in await chat.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert [p.split(" ")[:2] for p in posts] == [["[12号楼群]", "@李楼长"], ["[9号楼群]", "@赵楼长"]]
+    assert "12 件报修超时未处理" in posts[0]
+    # the reports, their alerts, the buildings' names, then per building its leaders and who of them is in the group
+    assert len(selects) <= 3 + 2 * 2, selects
