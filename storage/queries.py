@@ -329,8 +329,8 @@ class BuildingRanking:
     """A building's ranking for a period: its first places, how many are ranked, and their points together."""
 
     places: list[Place]
-    ranked: int = 0
-    points: int = 0
+    ranked: int
+    points: int
 
 
 @functools.cache

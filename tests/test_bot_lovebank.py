@@ -278,14 +278,15 @@ async def test_a_patrol_note_is_kept_to_500_characters_and_named_in_the_ledger(c
     await chat.setup_building()
     await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")
     note = "楼道" * 300  # 600 characters
-    assert await chat.one(f"[12号楼群] 老党员: #巡查 {note}") == (
+    assert await chat.one(f"[12号楼群] 老党员: #巡查 {note}", id="m-patrol-1") == (
         f"@老党员 已记录巡查（今天第 1 次）：{note[:500]}，+3 分。本周12号楼 7 天里已有 1 天有人巡查。")
-    assert await chat.one("[12号楼群] 老党员: #巡查") == (
+    assert await chat.one("[12号楼群] 老党员: #巡查", id="m-patrol-2") == (
         "@老党员 已记录巡查（今天第 2 次），+3 分。本周12号楼 7 天里已有 1 天有人巡查。")
     assert [p.note for p in await chat.scalars(select(Patrol).order_by(Patrol.id))] == [note[:500], ""]
     entries = await chat.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
-    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id) for e in entries] == [
-        (3, "patrol", f"巡查：{note[:500]}", "patrol", 1), (3, "patrol", "巡查", "patrol", 2)]
+    # Each line names the chat message that earned it: a committee checking a month can find it.
+    assert [(e.amount, e.kind, e.reason, e.ref_type, e.ref_id, e.message_id) for e in entries] == [
+        (3, "patrol", f"巡查：{note[:500]}", "patrol", 1, "m-patrol-1"), (3, "patrol", "巡查", "patrol", 2, "m-patrol-2")]
 
 
 async def test_a_thanks_reason_is_kept_to_200_characters_and_named_in_the_ledger(chat):

@@ -256,6 +256,16 @@ async def test_cleaners_are_ranked_by_thanks_received(chat, settings):
     assert [(rank, m.display_name, n) for rank, m, n in ranking] == [(1, "王师傅", 2), (2, "刘师傅", 1)]
 
 
+def test_the_tenth_place_of_an_honour_section_is_in_and_the_eleventh_is_not_unless_tied():
+    """The honour list's 保洁之星 and 活动之星 (queries.top over rank_with_ties): ten places, ties for the tenth all in."""
+    counts = [("保洁%02d" % n, 20 - n) for n in range(1, 13)]  # 19, 18, … 8 times: twelve different places
+    assert [name for _, name, _ in queries.top(queries.rank_with_ties(counts), 10)] == [
+        "保洁%02d" % n for n in range(1, 11)]
+    tied = counts[:9] + [("保洁10", 5), ("保洁11", 5), ("保洁12", 4)]
+    assert [(rank, name) for rank, name, _ in queries.top(queries.rank_with_ties(tied), 10)][-3:] == [
+        (9, "保洁09"), (10, "保洁10"), (10, "保洁11")]
+
+
 async def test_a_cleaners_month_runs_from_the_first_moment_to_the_next_months_first(chat, clock, settings):
     await chat.setup_building()
     await chat.one("[12号楼群] 王主任: #设角色 @王师傅 保洁")

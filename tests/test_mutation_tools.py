@@ -45,6 +45,25 @@ def test_what_runs_at_import_is_witnessed_by_the_functions_that_use_it():
     assert found[12] == {12}
 
 
+def test_a_cached_functions_lines_are_tested_by_its_callers_tests():
+    source = (
+        "import functools\n"        # 1
+        "\n"
+        "@functools.cache\n"        # 3
+        "def statement(some):\n"    # 4
+        "    x = some > 0\n"        # 5
+        "    return x\n"             # 6
+        "\n"
+        "def ranking(n):\n"          # 8
+        "    return statement(n)\n"  # 9
+        "\n"
+        "def other():\n"             # 11
+        "    return 1\n")            # 12
+    found = witnesses(ast.parse(source))
+    assert found[5] == {5, 9} and found[3] == {5, 6, 9}  # its body ran once, in whichever test called it first
+    assert found[12] == {12}
+
+
 def test_only_changes_to_words_people_read_are_skipped():
     assert only_words('    raise Refusal("请写上原因")', '    raise Refusal("XX请写上原因XX")')
     assert not only_words('    kind="claim",', '    kind="XXclaimXX",')

@@ -82,7 +82,9 @@ def witnesses(tree: ast.Module) -> dict[int, set[int]]:
     A statement in a function: its own lines (all of them: coverage sees a long statement on
     some of its lines only). What runs only at import stands for where it is used: a decorator
     or a def line for the function's body, a class attribute for the class's methods, a
-    module-level name for the functions that use it (through other module-level names too).
+    module-level name for the functions that use it (through other module-level names too). A
+    function whose results are cached (functools.cache, lru_cache) runs its body once per process
+    and argument, in whichever test came first: its lines stand also for the functions that call it.
     """
     found: dict[int, set[int]] = {}
     functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -106,6 +108,12 @@ def witnesses(tree: ast.Module) -> dict[int, set[int]]:
             if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for n in _lines(statement):
                     found[n] = methods
+    for cached in (f for f in functions if any("cache" in ast.unparse(d) for d in f.decorator_list)):
+        callers = set().union(*(_body_lines(f) for f in functions if f is not cached and cached.name in (
+            {n.id for n in ast.walk(f) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(f) if isinstance(n, ast.Attribute)})),
+            set())
+        for n in range(min([d.lineno for d in cached.decorator_list]), (cached.end_lineno or cached.lineno) + 1):
+            found[n] = found.get(n, set()) | callers
     module_level = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     for statement in module_level:
         names = _names(statement, ast.Store)
