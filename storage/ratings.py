@@ -40,10 +40,10 @@ class StarRating:
     reports: float
     points: float
     members: int
-    patrol_days: int = 0  # days of the week with a #巡查
-    reports_made: int = 0
-    reports_in_time: int = 0
-    points_each: float = 0.0  # earned points per member
+    patrol_days: int  # days of the week with a #巡查
+    reports_made: int
+    reports_in_time: int
+    points_each: float  # earned points per member
 
     def bar(self) -> str:
         """★★★☆☆"""
@@ -148,7 +148,7 @@ def rate(members: int, active: int, total: int, patrol_days: int, reports_made: 
          settings: "RatingRules") -> StarRating:
     """A week's stars from its counts (star_ratings says how)."""
     if members == 0:
-        return StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)
+        return StarRating(1, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, 0.0)  # nobody to rate: nothing counted
     parts = {
         "participation": min(1.0, active / members),
         "patrol": min(1.0, patrol_days / 7),

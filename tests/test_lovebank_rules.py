@@ -137,7 +137,7 @@ async def test_star_rating_of_an_empty_building(chat, settings):
     async with chat.app.sessions() as session, session.begin():
         building = await _building(session)
         rating = await star_rating(session, building, *queries.week_bounds(NOW, settings.timezone), settings)
-    assert rating == StarRating(1, 0.0, 0.0, 0.0, 0.0, 0)  # the committee's table shows its parts as 0%
+    assert rating == StarRating(1, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, 0.0)  # the committee's table shows its parts as 0%
     assert rating.line() == "本楼星级：★☆☆☆☆（1 星，本周还没有成员数据）"
 
 
