@@ -65,7 +65,8 @@ async def broadcast(url: str, groups: int, accounts: int, args) -> tuple[float, 
         await prepare(first, groups)
         for k, (app, rooms) in enumerate(zip(apps, shares(groups, accounts))):
             await app.on_login(f"account-{k}", rooms)
-        await first.on_message(first.transport.parse("[1号楼群] 王主任: #通知 全部 本周六上午9点小区消防演练"))
+        there = apps[1 % accounts]  # the account in group 1 (the one that answers there)
+        await there.on_message(there.transport.parse("[1号楼群] 王主任: #通知 全部 本周六上午9点小区消防演练"))
         began = time.perf_counter()
         await asyncio.gather(*(app.outbox.drain() for app in apps))
         seconds = time.perf_counter() - began
