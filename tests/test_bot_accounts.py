@@ -227,3 +227,12 @@ async def test_an_account_restarting_keeps_its_groups_and_one_back_from_silence_
     await a.app.on_login(A, ROOMS[A])  # A is back, before B's next heartbeat: B keeps the group
     got_a, got_b = await both_hear(a, b, "[3号楼群] 张阿姨: #积分")
     assert (len(got_a), len(got_b)) == (0, 1)
+
+
+async def test_two_messages_at_once_from_a_group_new_to_the_account_are_both_answered(accounts):
+    a, b = accounts
+    await bind_all(a, b)
+    first, second = b.message("[6号楼群] 张阿姨: #帮助"), b.message("[6号楼群] 李大爷: #帮助")
+    await asyncio.gather(b.send(first), b.send(second))
+    assert sorted(reply.mention for reply in b.transport.sent if reply.room_id == "6号楼群") == [
+        ("张阿姨",), ("李大爷",)]

@@ -11,6 +11,7 @@ answering account falls silent, within LOUZU_HEARTBEAT_SECONDS × (SILENT_BEATS 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import AsyncContextManager, Callable
 
@@ -34,6 +35,7 @@ class WhoAnswers:
         self._fresh: set[str] = set()  # groups learnt of since the last read: read again until the next
         self._accounts: set[str] = set()
         self._not_accounts: set[str] = set()
+        self._learning = asyncio.Lock()
 
     async def refresh(self, session: AsyncSession, account: str) -> None:
         """Read again who is in this account's groups and which contacts are accounts (at each heartbeat)."""
@@ -50,13 +52,21 @@ class WhoAnswers:
 
     async def answers(self, account: str, room_id: str, sender_id: str, now: datetime) -> bool:
         """Whether ``account`` answers this message: SQL only for a group or a sender not seen before."""
-        unknown = bool(sender_id) and sender_id not in self._accounts and sender_id not in self._not_accounts
-        if account != self.account or room_id not in self._rooms or room_id in self._fresh or unknown:
-            async with self.transaction() as session:
-                await self._learn(session, account, room_id, sender_id if unknown else "", now)
+        if self._to_learn(account, room_id, sender_id):
+            async with self._learning:  # two messages at once from a new group: it is written once
+                if self._to_learn(account, room_id, sender_id):
+                    async with self.transaction() as session:
+                        await self._learn(session, account, room_id, sender_id, now)
         if sender_id in self._accounts:
             return False
         return self._first(account, room_id, now)
+
+    def _unknown(self, sender_id: str) -> bool:
+        return bool(sender_id) and sender_id not in self._accounts and sender_id not in self._not_accounts
+
+    def _to_learn(self, account: str, room_id: str, sender_id: str) -> bool:
+        return (account != self.account or room_id not in self._rooms or room_id in self._fresh
+                or self._unknown(sender_id))
 
     async def _learn(self, session: AsyncSession, account: str, room_id: str, sender_id: str, now: datetime) -> None:
         if account != self.account:
@@ -69,7 +79,7 @@ class WhoAnswers:
                 await presence.add_room(session, account, room_id, now)
             self._rooms[room_id] = await presence.seats(session, [room_id])
             self._fresh.add(room_id)
-        if sender_id:
+        if self._unknown(sender_id):
             if await presence.is_account(session, sender_id):
                 self._accounts.add(sender_id)
             else:
