@@ -13,6 +13,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.core.answering import WhoAnswers
 from bot.core.clock import utc_now
 from bot.core.dispatcher import Dispatcher
 from bot.core.intake import MAX_TOPIC, clean_name
@@ -95,6 +96,7 @@ class App:
         self.by_account = by_account
         self.outbox = Outbox(transport.say, self.transaction, settings, clock, sleep, paced=paced,
                              by_account=by_account)
+        self.who_answers = WhoAnswers(self.transaction, settings.silent_after)
         self._beating: asyncio.Task | None = None
         self.schedules = Schedules(settings, self.engine, self.db_lock, self.transaction, self.outbox, clock, sleep)
         self._background = False
@@ -186,6 +188,7 @@ class App:
         async with self.transaction() as session:
             await presence.heartbeat(session, account, self.transport.bot_name, now)
             released = await outbox_store.release_silent(session, now - self.settings.silent_after)
+            await self.who_answers.refresh(session, account)
         if released:
             log.warning("%d post(s) taken by an account that went silent go out through another account", released)
             self.outbox.wake()
@@ -196,8 +199,9 @@ class App:
             return
         now = self.clock()
         async with self.transaction() as session:
+            count = await presence.set_rooms(session, account, rooms, now, now - self.settings.silent_after)
             await presence.heartbeat(session, account, self.transport.bot_name, now)
-            count = await presence.set_rooms(session, account, rooms, now)
+            await self.who_answers.refresh(session, account)
         log.info("account %s is in %d group(s); sending their posts", account, count)
         self.outbox.account = account
         await self.outbox.recover()
@@ -213,19 +217,15 @@ class App:
         if self.by_account and self.outbox.account is not None:
             async with self.transaction() as session:
                 await presence.remove_room(session, self.outbox.account, room_id)
+            self.who_answers.forget(room_id)
 
     async def _answers(self, room_id: str, sender_id: str = "") -> bool:
-        """Several accounts in one group all receive its messages: the first live one (by id) answers,
-        and none answers another account's posts."""
+        """Several accounts in one group all receive its messages: one of them answers (bot/core/answering.py),
+        and none answers another account's posts. No SQL but for a group or a sender new to this process."""
         account = self.outbox.account
         if not self.by_account or account is None:
             return True
-        now = self.clock()
-        async with self.transaction() as session:
-            await presence.add_room(session, account, room_id, now)
-            if sender_id and await presence.is_account(session, sender_id):
-                return False
-            return await presence.answers_in(session, account, room_id, now - self.settings.silent_after)
+        return await self.who_answers.answers(account, room_id, sender_id, self.clock())
 
     # What the transport calls -------------------------------------------------
 

@@ -432,7 +432,12 @@ class BotAccount(Base):
 
 
 class AccountRoom(Base):
-    """A group a bot account is in: as its gateway listed them at login, and as it joined or left since."""
+    """A group a bot account is in: as its gateway listed them at login, and as it joined or left since.
+
+    ``seen_at`` is since when the account is in the group as far as the bot knows (the login or the
+    first message that showed it there; kept over a restart while its process was live). Of the live
+    accounts in a group, the one there longest answers (ties by id): a newcomer never takes over.
+    """
 
     __tablename__ = "account_rooms"
     __table_args__ = (Index("ix_account_rooms_room", "room_id"),)

@@ -11,11 +11,11 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import App
 from bot.cli.doctor import BAD, OK, checks
-from bot.core.settings import Settings
+from bot.core.settings import SILENT_BEATS, Settings
 from bot.transport.memory import MemoryTransport
 from storage import outbox
 from storage.models import OutboxMessage
@@ -153,3 +153,86 @@ async def test_an_account_logging_in_again_while_it_sends_a_post_does_not_let_an
     go_on.set()
     await drain
     assert Counter(notices(a) + notices(b)) == {"2号楼群": 1, "3号楼群": 1}
+
+
+async def both_hear(a: Chat, b: Chat, line: str) -> tuple[list, list]:
+    """A message in a group both accounts are in: each receives it (under an id of its own)."""
+    said = a.message(line)
+    return await a.send(said), await b.send(replace(said, id="b-" + said.id))
+
+
+async def test_chat_in_a_shared_group_costs_no_presence_query_per_message(accounts):
+    a, b = accounts
+    await bind_all(a, b)
+    await both_hear(a, b, "[3号楼群] 张阿姨: 大家早上好")  # the resident's first line: who she is is looked up once
+    statements: list[str] = []
+    for chat in (a, b):
+        event.listen(chat.app.engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cursor, sql, *rest: statements.append(sql))
+    answered = []
+    for n in range(20):
+        got_a, got_b = await both_hear(a, b, f"[3号楼群] 张阿姨: {'#积分' if n % 5 == 0 else '今天谁去买菜？'}")
+        answered += [("A", r.text) for r in got_a] + [("B", r.text) for r in got_b]
+    assert [who for who, _ in answered] == ["A"] * 4  # each #积分 answered once, by A
+    assert [sql for sql in statements if "account_rooms" in sql or "bot_accounts" in sql] == []
+
+
+async def test_when_the_answering_account_stops_beating_the_other_answers_after_its_next_heartbeat(accounts, clock):
+    a, b = accounts
+    await bind_all(a, b)
+    heartbeat = a.app.settings.heartbeat_seconds
+    for _ in range(2):  # both alive: A answers in the shared group, B stays quiet
+        clock.advance(seconds=heartbeat)
+        await a.app.beat()
+        await b.app.beat()
+        got_a, got_b = await both_hear(a, b, "[3号楼群] 张阿姨: #积分")
+        assert (len(got_a), len(got_b)) == (1, 0)
+
+    beats = 0  # A's process died: only B beats now
+    while not (got := await b.send(b.message("[3号楼群] 张阿姨: #积分"))):
+        assert beats <= SILENT_BEATS, "B never took over the group"
+        clock.advance(seconds=heartbeat)
+        await b.app.beat()
+        beats += 1
+    assert len(got) == 1 and beats == SILENT_BEATS + 1
+
+
+async def test_a_new_group_is_answered_at_once_and_an_account_added_later_does_not_take_it_over(accounts, clock):
+    a, b = accounts
+    await bind_all(a, b)
+    assert "已绑定" in await b.one("[5号楼群] 王主任: #绑定 5号楼")  # B was just added to it
+
+    clock.advance(seconds=1)
+    await a.app.on_room_join("5号楼群", "5号楼群")  # then A (first by id) is added too: no second greeting
+    assert a.transport.sent[-1].room_id != "5号楼群"
+    got_a, got_b = await both_hear(a, b, "[5号楼群] 张阿姨: #积分")
+    assert (len(got_a), len(got_b)) == (0, 1)
+
+
+async def test_an_account_restarting_keeps_its_groups_and_one_back_from_silence_leaves_them_to_the_other(
+        accounts, clock):
+    a, b = accounts
+    await bind_all(a, b)
+    heartbeat = a.app.settings.heartbeat_seconds
+    clock.advance(seconds=heartbeat)
+    await b.app.beat()
+    await a.app.on_login(A, ROOMS[A])  # A's process restarted within a beat: B's view has not seen it yet
+    got_a, got_b = await both_hear(a, b, "[3号楼群] 张阿姨: #积分")
+    assert (len(got_a), len(got_b)) == (1, 0)
+
+    clock.advance(seconds=(SILENT_BEATS + 1) * heartbeat)  # A's process was gone long enough: B took over
+    await b.app.beat()
+    assert len(await b.send(b.message("[3号楼群] 张阿姨: #积分"))) == 1
+    clock.advance(seconds=1)
+    await a.app.on_login(A, ROOMS[A])  # A is back, before B's next heartbeat: B keeps the group
+    got_a, got_b = await both_hear(a, b, "[3号楼群] 张阿姨: #积分")
+    assert (len(got_a), len(got_b)) == (0, 1)
+
+
+async def test_two_messages_at_once_from_a_group_new_to_the_account_are_both_answered(accounts):
+    a, b = accounts
+    await bind_all(a, b)
+    first, second = b.message("[6号楼群] 张阿姨: #帮助"), b.message("[6号楼群] 李大爷: #帮助")
+    await asyncio.gather(b.send(first), b.send(second))
+    assert sorted(reply.mention for reply in b.transport.sent if reply.room_id == "6号楼群") == [
+        ("张阿姨",), ("李大爷",)]
