@@ -54,8 +54,10 @@ class Terms:
 def listing(chain: Chain, roll: store.Roll) -> str:
     """The chain as a 接龙 looks: the header, then numbered names (a copy of it with a name added signs up)."""
     terms = [f"限{chain.places}人" if chain.places else "不限人数", f"每人{chain.points}分" if chain.points else "不计积分"]
+    # Said as a phone does it: a copy of any message showing the list, with a numbered name added, signs up.
     lines = [f"#接龙 J{chain.id} {chain.when_text} {chain.title}",
-             f"{'，'.join(terms)}。报名请发送 #报名 J{chain.id}，或复制本条加上名字发出"]
+             f"{'，'.join(terms)}。报名：长按这条消息，点“复制”，在最后加一行“{len(roll.signed) + 1}. 你的名字”"
+             f"再发出去；或发送 #报名 J{chain.id}"]
     lines += _numbered(roll.signed)
     if roll.waiting:
         lines.append("候补：")
@@ -128,7 +130,7 @@ async def chain_named(ctx: Context, args: str, example: str) -> tuple[Chain, str
     if number is None:
         open_here = await store.open_in_room(ctx.session, ctx.message.room_id)
         if not open_here:
-            raise Refusal("本群现在没有接龙。发送 #接龙列表 查看，楼组长可以发起：" + EXAMPLE)
+            raise Refusal("本群现在没有正在报名的接龙。楼组长可以这样发起：" + EXAMPLE)
         if len(open_here) > 1:
             which = "、".join(f"J{c.id} {short(c.title, 10)}" for c in open_here)
             raise Refusal(f"本群有 {len(open_here)} 个接龙（{which}），请写上编号，例如：{example.replace('J3', f'J{open_here[0].id}')}")
@@ -170,8 +172,8 @@ async def sign_up(ctx: Context, chain: Chain, proxy: str = "", *, waiting_ok: bo
     return f"{said}。\n{listing(chain, roll)}"
 
 
-def _proxy_and_waiting(rest: str) -> tuple[str, bool]:
-    """``代 王奶奶`` and ``候补`` after the chain's number."""
+def _proxy_and_waiting(rest: str, number: int) -> tuple[str, bool]:
+    """``代 王奶奶`` and ``候补`` after the chain's number (J``number``, which the examples show)."""
     text = normalise(rest)
     waiting = "候补" in text
     text = normalise(text.replace("候补", " "))
@@ -179,11 +181,11 @@ def _proxy_and_waiting(rest: str) -> tuple[str, bool]:
     if text.startswith("代"):
         proxy = text[1:].strip()
         if not proxy:
-            raise Refusal("请写上替谁报名，例如：#报名 J3 代 王奶奶")
+            raise Refusal(f"请写上替谁报名，例如：#报名 J{number} 代 王奶奶")
         if len(proxy) > NAME_CHARS:
-            raise Refusal(f"名字最多 {NAME_CHARS} 个字，例如：#报名 J3 代 王奶奶")
+            raise Refusal(f"名字最多 {NAME_CHARS} 个字，例如：#报名 J{number} 代 王奶奶")
     elif text:
-        raise Refusal("报名请发送 #报名 J3；替没有微信的家人邻居报名：#报名 J3 代 王奶奶")
+        raise Refusal(f"报名请发送 #报名 J{number}；替没有微信的家人邻居报名：#报名 J{number} 代 王奶奶")
     return proxy, waiting
 
 
@@ -209,7 +211,7 @@ async def start_chain(ctx: Context, text: str) -> Reply:
 async def join(ctx: Context, args: str) -> str:
     """Sign up for a chain, oneself or (代) someone without WeChat; 候补 for the waiting list of a full one."""
     chain, rest = await chain_named(ctx, args, "#报名 J3")
-    proxy, waiting = _proxy_and_waiting(rest)
+    proxy, waiting = _proxy_and_waiting(rest, chain.id)
     return await sign_up(ctx, chain, proxy, waiting_ok=waiting)
 
 
@@ -217,7 +219,7 @@ async def join(ctx: Context, args: str) -> str:
 async def leave(ctx: Context, args: str):
     """Leave a chain; the first on the waiting list takes the place and is told."""
     chain, rest = await chain_named(ctx, args, "#取消报名 J3")
-    proxy, _ = _proxy_and_waiting(rest)
+    proxy, _ = _proxy_and_waiting(rest, chain.id)
     _must_be_open(chain)
     mine = await store.find_signup(ctx.session, chain.id, ctx.member.id, proxy)
     if mine is None:
@@ -245,8 +247,8 @@ async def list_chains(ctx: Context) -> str:
     """The group's open chains."""
     rows = await store.open_in_room(ctx.session, ctx.message.room_id)
     if not rows:
-        return f"本群现在没有接龙。楼组长可以发起：{EXAMPLE}"
-    lines = ["本群正在报名的接龙（#报名 J编号 报名）："]
+        return f"本群现在没有正在报名的接龙。楼组长可以这样发起：{EXAMPLE}"
+    lines = [f"本群正在报名的接龙（报名请发送 #报名 加上编号，例如 #报名 J{rows[0].id}）："]
     for chain in rows:
         roll = await store.roll(ctx.session, chain.id)
         count = f"{len(roll.signed)}/{chain.places}" if chain.places else f"{len(roll.signed)}"
