@@ -249,8 +249,9 @@ async def list_chains(ctx: Context) -> str:
     if not rows:
         return f"本群现在没有正在报名的接龙。楼组长可以这样发起：{EXAMPLE}"
     lines = [f"本群正在报名的接龙（报名请发送 #报名 加上编号，例如 #报名 J{rows[0].id}）："]
+    rolls = await store.rolls(ctx.session, [chain.id for chain in rows])
     for chain in rows:
-        roll = await store.roll(ctx.session, chain.id)
+        roll = rolls[chain.id]
         count = f"{len(roll.signed)}/{chain.places}" if chain.places else f"{len(roll.signed)}"
         waiting = f"，候补 {len(roll.waiting)}" if roll.waiting else ""
         lines.append(f"J{chain.id} {chain.when_text} {short(chain.title, 16)}：已报 {count} 人{waiting}")

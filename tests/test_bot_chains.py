@@ -54,6 +54,19 @@ async def test_residents_sign_up_with_and_without_the_number(chat):
     assert await names_on(chat) == [("张阿姨", False), ("王师傅", False)]
 
 
+async def test_the_list_of_several_chains_gives_each_its_own_count(chat):
+    await started(chat, "[12号楼群] 李楼长: #接龙 周六9点 楼道大扫除 限2人")
+    await chat.one("[12号楼群] 李楼长: #接龙 周日9点 敬老探访")
+    await chat.one("[12号楼群] 李楼长: #接龙 周日14点 垃圾分类值守")
+    for name, line in (("张阿姨", "#报名 J1"), ("王师傅", "#报名 J1"), ("老周", "#报名 J1 候补"), ("老周", "#报名 J2")):
+        await chat.one(f"[12号楼群] {name}: {line}")
+    assert await chat.one("[12号楼群] 小王: #接龙列表") == (
+        "@小王 本群正在报名的接龙（报名请发送 #报名 加上编号，例如 #报名 J1）：\n"
+        "J1 11月28日 09:00 楼道大扫除：已报 2/2 人，候补 1\n"
+        "J2 11月29日 09:00 敬老探访：已报 1 人\n"
+        "J3 11月29日 14:00 垃圾分类值守：已报 0 人")
+
+
 async def test_only_leaders_start_and_only_in_their_own_building(chat):
     await chat.setup_building()
     await chat.setup_building("11号楼群", "11号楼", "周楼长")
