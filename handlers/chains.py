@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.core.context import Context, Refusal
+from bot.core.lookup import in_this_building
 from bot.core.messages import Reply
 from bot.core.parser import normalise, take_ref
 from bot.core.router import Router
@@ -35,6 +36,7 @@ MOST_PLACES = 500
 MOST_OPEN = 10  # open chains in one group
 NAME_CHARS = 20
 LISTED = 40  # names a list shows at most: a chat message stays readable
+LIST_THEM = "发送 #接龙列表 查看本群的接龙。"  # ends the refusal of a number that is not this building's
 STATUS_WORDS = {store.CLOSED: "已经结束", store.CANCELLED: "已经取消", store.OFFERED: "还没有接管"}
 
 
@@ -138,7 +140,7 @@ async def chain_named(ctx: Context, args: str, example: str) -> tuple[Chain, str
     chain = await store.get(ctx.session, number, lock=True)
     assert ctx.building is not None
     if chain is None or chain.building_id != ctx.building.id or chain.status == store.OFFERED:
-        raise Refusal(f"本楼没有接龙 J{number}，发送 #接龙列表 查看本群的接龙。")
+        raise Refusal(f"本楼没有接龙 J{number}，{LIST_THEM}")
     return chain, rest
 
 
@@ -261,10 +263,8 @@ async def list_chains(ctx: Context) -> str:
 @router.command("取消接龙", "cancelchain", permission=leader(), usage="#取消接龙 J<n>", example="#取消接龙 J3", summary="取消本楼的接龙，通知报名的人")
 async def cancel(ctx: Context, args: str):
     """Cancel a chain; everyone on its list (and who signed others up) is told."""
-    number, _ = take_ref(args, "J")
-    if number is None:
-        raise Refusal("请写上接龙编号，例如：#取消接龙 J3（发送 #接龙列表 查看编号）")
-    chain, _ = await chain_named(ctx, f"J{number}", "#取消接龙 J3")
+    chain, _ = await in_this_building(ctx, Chain, "J", args, noun="接龙", example="#取消接龙 J3（发送 #接龙列表 查看编号）",
+                                      missing=LIST_THEM)
     _must_be_open(chain)
     chain.status, chain.closed_at = store.CANCELLED, ctx.now
     roll = await store.roll(ctx.session, chain.id)
@@ -277,10 +277,8 @@ async def cancel(ctx: Context, args: str):
                 summary="活动后记录谁来了，每人得接龙的积分一次")
 async def mark(ctx: Context, args: str):
     """Mark who came: @-mentioned people, or 全部 (everyone signed up) but the @-mentioned after 除."""
-    number, rest = take_ref(args, "J")
-    if number is None:
-        raise Refusal("请写上接龙编号，例如：#签到 J3 全部，或 #签到 J3 @张阿姨 @王师傅")
-    chain, _ = await chain_named(ctx, f"J{number}", "#签到 J3 全部")
+    chain, rest = await in_this_building(ctx, Chain, "J", args, noun="接龙", missing=LIST_THEM,
+                                         example="#签到 J3 全部，或 #签到 J3 @张阿姨 @王师傅")
     if chain.status not in (store.OPEN, store.CLOSED):
         raise Refusal(f"J{chain.id} {STATUS_WORDS.get(chain.status, chain.status)}，不能签到。")
     assert chain.starts_at is not None and ctx.building is not None
