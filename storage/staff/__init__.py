@@ -9,6 +9,7 @@ why, in one line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 
 class StaffError(ValueError):
@@ -30,3 +31,9 @@ class CatalogueChange:
         if not self.changes:
             return f"{self.noun} {self.name} 没有变化。"
         return f"已修改{self.noun} {self.name}：" + "，".join(self.changes) + "。"
+
+    def set(self, entry: Any, attribute: str, value: Any, label: str, show: Callable[[Any], str] = str) -> None:
+        """Give ``entry`` the ``value`` (None: not asked to change), saying "label old → new" when it differs."""
+        if value is not None and getattr(entry, attribute) != value:
+            self.changes.append(f"{label} {show(getattr(entry, attribute))} → {show(value)}")
+            setattr(entry, attribute, value)

@@ -94,14 +94,10 @@ async def set_activity(session: AsyncSession, name: str, *, new_name: str | None
             raise StaffError(f"已经有活动 {new_name}")
         change.changes.append(f"改名为 {new_name}")
         activity.name = new_name
-    for label, attribute, value, show in (
-            ("积分", "points", points, lambda v: f"{v} 分"),
-            ("单位", "unit", unit.strip() if unit else None, str),
-            ("审核", "auto_approve", auto, approval_text),
-            ("一次最多", "max_quantity", most, str)):
-        if value is not None and getattr(activity, attribute) != value:
-            change.changes.append(f"{label} {show(getattr(activity, attribute))} → {show(value)}")
-            setattr(activity, attribute, value)
+    change.set(activity, "points", points, "积分", lambda v: f"{v} 分")
+    change.set(activity, "unit", unit.strip() if unit else None, "单位")
+    change.set(activity, "auto_approve", auto, "审核", approval_text)
+    change.set(activity, "max_quantity", most, "一次最多")
     if daily_cap is not UNSET and daily_cap != activity.daily_cap:
         change.changes.append(f"每天上限 {cap_text(activity.daily_cap, activity.unit)} → {cap_text(daily_cap, activity.unit)}")
         activity.daily_cap = daily_cap

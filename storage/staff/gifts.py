@@ -36,12 +36,8 @@ async def set_gift(session: AsyncSession, name: str, *, cost: int | None = None,
         said = [f"{cost} 分", f"库存 {stock} 件"] + (["暂不提供兑换"] if active is False else [])
         return CatalogueChange("礼品", name, created=True, changes=said)
     change = CatalogueChange("礼品", name)
-    if cost is not None and cost != gift.cost:
-        change.changes.append(f"积分 {gift.cost} → {cost}")
-        gift.cost = cost
-    if stock is not None and stock != gift.stock:
-        change.changes.append(f"库存 {gift.stock} → {stock}")
-        gift.stock = stock
+    change.set(gift, "cost", cost, "积分")
+    change.set(gift, "stock", stock, "库存")
     if active is not None and active != gift.active:
         change.changes.append("恢复兑换" if active else "不再提供兑换")
         gift.active = active
