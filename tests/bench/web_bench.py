@@ -156,9 +156,6 @@ async def measure(path: Path, buildings: int, repeat: int, downloads: bool) -> l
                     assert response.status_code == 200, f"{url}: {response.status_code}"
                     if attempt or not warm_up:
                         times.append(elapsed)
-                    elif url == "/":  # the first page of the run takes this week's stars of every building
-                        print(f"  first overview, taking this week's stars of all buildings: {elapsed:.0f} ms "
-                              f"(under `louzu web` they are taken in the background)", flush=True)
                 found.append((url, statistics.median(times), max(times), url in shown))
                 print(f"  {url:<44} {statistics.median(times):8.0f} ms", flush=True)
         await app.state.desk.engine.dispose()
