@@ -1,5 +1,5 @@
 """接龙 as people write it in a WeChat group: #接龙 (a leader's new chain, a copied list with names added,
-WeChat's own 接龙 offered for take-over, #接龙 接管), a "+1", and a copied list sent without its #.
+WeChat's own 接龙 offered for take-over, #接龙 接管), a "+1", and a copied list sent without its # or inside a copied reply.
 
 Every sign-up goes through handlers/chains.py's ``sign_up``, so the limit and the waiting list hold the same.
 """
@@ -181,3 +181,18 @@ async def bare_list(ctx: Context):
         if number is None:
             return None  # not one of ours after all: ordinary chat stays unanswered
         raise
+
+
+# A reply of ours copied whole (长按, 复制) with a name added: its first line (@张阿姨 张阿姨 报名成功，第 1 位。
+# or 已接管为 J1。) comes before the list, so the copy is ordinary chat with "#接龙 J<n>" further on.
+REPLY_COPY = re.compile(r"^[^#]{1,200}?#接龙 ?J ?\d")
+
+
+@router.chatter(REPLY_COPY.pattern)
+async def copied_reply(ctx: Context):
+    """A copied reply showing a list, with names added: read like the list alone."""
+    names = numbered_names(ctx.message.text)
+    if not names:
+        return None
+    header = normalise(ctx.message.text).split("#接龙", 1)[1]
+    return await _copied_list(ctx, header, names)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.core.context import Context, Refusal
+from bot.core.lookup import in_this_building
 from bot.core.messages import Reply
 from bot.core.parser import normalise, take_ref
 from bot.core.router import Router
@@ -35,6 +36,7 @@ MOST_PLACES = 500
 MOST_OPEN = 10  # open chains in one group
 NAME_CHARS = 20
 LISTED = 40  # names a list shows at most: a chat message stays readable
+LIST_THEM = "发送 #接龙列表 查看本群的接龙。"  # ends the refusal of a number that is not this building's
 STATUS_WORDS = {store.CLOSED: "已经结束", store.CANCELLED: "已经取消", store.OFFERED: "还没有接管"}
 
 
@@ -54,8 +56,10 @@ class Terms:
 def listing(chain: Chain, roll: store.Roll) -> str:
     """The chain as a 接龙 looks: the header, then numbered names (a copy of it with a name added signs up)."""
     terms = [f"限{chain.places}人" if chain.places else "不限人数", f"每人{chain.points}分" if chain.points else "不计积分"]
+    # Said as a phone does it: a copy of any message showing the list, with a numbered name added, signs up.
     lines = [f"#接龙 J{chain.id} {chain.when_text} {chain.title}",
-             f"{'，'.join(terms)}。报名请发送 #报名 J{chain.id}，或复制本条加上名字发出"]
+             f"{'，'.join(terms)}。报名：长按这条消息，点“复制”，在最后加一行“{len(roll.signed) + 1}. 你的名字”"
+             f"再发出去；或发送 #报名 J{chain.id}"]
     lines += _numbered(roll.signed)
     if roll.waiting:
         lines.append("候补：")
@@ -128,7 +132,7 @@ async def chain_named(ctx: Context, args: str, example: str) -> tuple[Chain, str
     if number is None:
         open_here = await store.open_in_room(ctx.session, ctx.message.room_id)
         if not open_here:
-            raise Refusal("本群现在没有接龙。发送 #接龙列表 查看，楼组长可以发起：" + EXAMPLE)
+            raise Refusal("本群现在没有正在报名的接龙。楼组长可以这样发起：" + EXAMPLE)
         if len(open_here) > 1:
             which = "、".join(f"J{c.id} {short(c.title, 10)}" for c in open_here)
             raise Refusal(f"本群有 {len(open_here)} 个接龙（{which}），请写上编号，例如：{example.replace('J3', f'J{open_here[0].id}')}")
@@ -136,7 +140,7 @@ async def chain_named(ctx: Context, args: str, example: str) -> tuple[Chain, str
     chain = await store.get(ctx.session, number, lock=True)
     assert ctx.building is not None
     if chain is None or chain.building_id != ctx.building.id or chain.status == store.OFFERED:
-        raise Refusal(f"本楼没有接龙 J{number}，发送 #接龙列表 查看本群的接龙。")
+        raise Refusal(f"本楼没有接龙 J{number}，{LIST_THEM}")
     return chain, rest
 
 
@@ -170,8 +174,8 @@ async def sign_up(ctx: Context, chain: Chain, proxy: str = "", *, waiting_ok: bo
     return f"{said}。\n{listing(chain, roll)}"
 
 
-def _proxy_and_waiting(rest: str) -> tuple[str, bool]:
-    """``代 王奶奶`` and ``候补`` after the chain's number."""
+def _proxy_and_waiting(rest: str, number: int) -> tuple[str, bool]:
+    """``代 王奶奶`` and ``候补`` after the chain's number (J``number``, which the examples show)."""
     text = normalise(rest)
     waiting = "候补" in text
     text = normalise(text.replace("候补", " "))
@@ -179,11 +183,11 @@ def _proxy_and_waiting(rest: str) -> tuple[str, bool]:
     if text.startswith("代"):
         proxy = text[1:].strip()
         if not proxy:
-            raise Refusal("请写上替谁报名，例如：#报名 J3 代 王奶奶")
+            raise Refusal(f"请写上替谁报名，例如：#报名 J{number} 代 王奶奶")
         if len(proxy) > NAME_CHARS:
-            raise Refusal(f"名字最多 {NAME_CHARS} 个字，例如：#报名 J3 代 王奶奶")
+            raise Refusal(f"名字最多 {NAME_CHARS} 个字，例如：#报名 J{number} 代 王奶奶")
     elif text:
-        raise Refusal("报名请发送 #报名 J3；替没有微信的家人邻居报名：#报名 J3 代 王奶奶")
+        raise Refusal(f"报名请发送 #报名 J{number}；替没有微信的家人邻居报名：#报名 J{number} 代 王奶奶")
     return proxy, waiting
 
 
@@ -209,7 +213,7 @@ async def start_chain(ctx: Context, text: str) -> Reply:
 async def join(ctx: Context, args: str) -> str:
     """Sign up for a chain, oneself or (代) someone without WeChat; 候补 for the waiting list of a full one."""
     chain, rest = await chain_named(ctx, args, "#报名 J3")
-    proxy, waiting = _proxy_and_waiting(rest)
+    proxy, waiting = _proxy_and_waiting(rest, chain.id)
     return await sign_up(ctx, chain, proxy, waiting_ok=waiting)
 
 
@@ -217,7 +221,7 @@ async def join(ctx: Context, args: str) -> str:
 async def leave(ctx: Context, args: str):
     """Leave a chain; the first on the waiting list takes the place and is told."""
     chain, rest = await chain_named(ctx, args, "#取消报名 J3")
-    proxy, _ = _proxy_and_waiting(rest)
+    proxy, _ = _proxy_and_waiting(rest, chain.id)
     _must_be_open(chain)
     mine = await store.find_signup(ctx.session, chain.id, ctx.member.id, proxy)
     if mine is None:
@@ -245,10 +249,11 @@ async def list_chains(ctx: Context) -> str:
     """The group's open chains."""
     rows = await store.open_in_room(ctx.session, ctx.message.room_id)
     if not rows:
-        return f"本群现在没有接龙。楼组长可以发起：{EXAMPLE}"
-    lines = ["本群正在报名的接龙（#报名 J编号 报名）："]
+        return f"本群现在没有正在报名的接龙。楼组长可以这样发起：{EXAMPLE}"
+    lines = [f"本群正在报名的接龙（报名请发送 #报名 加上编号，例如 #报名 J{rows[0].id}）："]
+    rolls = await store.rolls(ctx.session, [chain.id for chain in rows])
     for chain in rows:
-        roll = await store.roll(ctx.session, chain.id)
+        roll = rolls[chain.id]
         count = f"{len(roll.signed)}/{chain.places}" if chain.places else f"{len(roll.signed)}"
         waiting = f"，候补 {len(roll.waiting)}" if roll.waiting else ""
         lines.append(f"J{chain.id} {chain.when_text} {short(chain.title, 16)}：已报 {count} 人{waiting}")
@@ -258,10 +263,8 @@ async def list_chains(ctx: Context) -> str:
 @router.command("取消接龙", "cancelchain", permission=leader(), usage="#取消接龙 J<n>", example="#取消接龙 J3", summary="取消本楼的接龙，通知报名的人")
 async def cancel(ctx: Context, args: str):
     """Cancel a chain; everyone on its list (and who signed others up) is told."""
-    number, _ = take_ref(args, "J")
-    if number is None:
-        raise Refusal("请写上接龙编号，例如：#取消接龙 J3（发送 #接龙列表 查看编号）")
-    chain, _ = await chain_named(ctx, f"J{number}", "#取消接龙 J3")
+    chain, _ = await in_this_building(ctx, Chain, "J", args, noun="接龙", example="#取消接龙 J3（发送 #接龙列表 查看编号）",
+                                      missing=LIST_THEM)
     _must_be_open(chain)
     chain.status, chain.closed_at = store.CANCELLED, ctx.now
     roll = await store.roll(ctx.session, chain.id)
@@ -274,10 +277,8 @@ async def cancel(ctx: Context, args: str):
                 summary="活动后记录谁来了，每人得接龙的积分一次")
 async def mark(ctx: Context, args: str):
     """Mark who came: @-mentioned people, or 全部 (everyone signed up) but the @-mentioned after 除."""
-    number, rest = take_ref(args, "J")
-    if number is None:
-        raise Refusal("请写上接龙编号，例如：#签到 J3 全部，或 #签到 J3 @张阿姨 @王师傅")
-    chain, _ = await chain_named(ctx, f"J{number}", "#签到 J3 全部")
+    chain, rest = await in_this_building(ctx, Chain, "J", args, noun="接龙", missing=LIST_THEM,
+                                         example="#签到 J3 全部，或 #签到 J3 @张阿姨 @王师傅")
     if chain.status not in (store.OPEN, store.CLOSED):
         raise Refusal(f"J{chain.id} {STATUS_WORDS.get(chain.status, chain.status)}，不能签到。")
     assert chain.starts_at is not None and ctx.building is not None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 from bot.core.context import Context, Refusal
+from bot.core.lookup import in_this_group
 from bot.core.messages import Reply
 from bot.core.outbox import AfterCommit, in_quiet_hours
-from bot.core.parser import normalise, take_ref
+from bot.core.parser import normalise
 from bot.core.router import Router
 from bot.core.rules import leader
 from bot.core.text import local_time, short
@@ -119,14 +120,10 @@ async def list_scheduled(ctx: Context) -> str:
 @router.command("取消定时", "unschedule", permission=leader(), usage="#取消定时 S<n>", example="#取消定时 S3", summary="取消本群的定时通知")
 async def unschedule(ctx: Context, args: str):
     """Cancel one of this group's scheduled notices."""
-    number, _ = take_ref(args, "S")
-    if number is None:
-        raise Refusal("请写上定时通知的编号，例如：#取消定时 S3（发送 #定时列表 查看编号）")
-    row = await store.get(ctx.session, number, lock=True)
-    if row is None or row.room_id != ctx.message.room_id:
-        raise Refusal(f"本群没有定时通知 S{number}，发送 #定时列表 查看本群的定时通知。")
+    row, _ = await in_this_group(ctx, ScheduledNotice, "S", args, noun="定时通知", missing="发送 #定时列表 查看本群的定时通知。",
+                                 example="#取消定时 S3（发送 #定时列表 查看编号）")
     if row.status != store.ACTIVE:
         done = {store.DONE: "已经发出", store.CANCELLED: "已经取消了", store.MISSED: "已错过发送时间"}
-        raise Refusal(f"S{number} {done.get(row.status, row.status)}，无需取消。")
+        raise Refusal(f"S{row.id} {done.get(row.status, row.status)}，无需取消。")
     row.status, row.cancelled_by, row.cancelled_at = store.CANCELLED, ctx.member.id, ctx.now
-    return [ctx.reply(f"S{number}（{row.when_text}：{short(row.text, 21)}）已取消。"), AfterCommit("notices")]
+    return [ctx.reply(f"S{row.id}（{row.when_text}：{short(row.text, 21)}）已取消。"), AfterCommit("notices")]

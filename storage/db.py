@@ -119,3 +119,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(_run)
+
+
+async def upgrade_database(url: str) -> str:
+    """Bring the database at ``url`` to the newest schema with an engine of its own; its URL, password hidden."""
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    return engine.url.render_as_string(hide_password=True)

@@ -13,7 +13,12 @@ from storage.models import Chain, ChainAttendance, ChainSignup, LedgerEntry, Mem
 from tests.test_notices import sent_after
 
 START = "[12号楼群] 李楼长: #接龙 周六9点 楼道大扫除 限3人 每人5分"
-HEAD = "#接龙 J1 11月28日 09:00 楼道大扫除\n限3人，每人5分。报名请发送 #报名 J1，或复制本条加上名字发出"
+HEAD = "#接龙 J1 11月28日 09:00 楼道大扫除\n限3人，每人5分。报名：长按这条消息，点“复制”，在最后加一行“{}. 你的名字”再发出去；或发送 #报名 J1"
+
+
+def head(signed: int = 0) -> str:
+    """The list's first two lines, with ``signed`` names on it."""
+    return HEAD.format(signed + 1)
 
 
 async def started(chat, line: str = START) -> str:
@@ -32,7 +37,7 @@ async def names_on(chat, number: int = 1) -> list[tuple[str, bool]]:
 
 
 async def test_a_leader_starts_a_chain_and_it_reads_like_a_jielong(chat):
-    assert await started(chat) == HEAD + "\n活动前1小时提醒报名的人；活动后楼组长发送 #签到 J1 全部 记分。"
+    assert await started(chat) == head() + "\n活动前1小时提醒报名的人；活动后楼组长发送 #签到 J1 全部 记分。"
     chain = (await chat.scalars(select(Chain)))[0]
     assert (chain.status, chain.places, chain.points, chain.title) == ("open", 3, 5, "楼道大扫除")
     assert chain.remind_at.isoformat() == "2026-11-28T00:00:00+00:00"  # 08:00 in Shanghai
@@ -40,13 +45,26 @@ async def test_a_leader_starts_a_chain_and_it_reads_like_a_jielong(chat):
 
 async def test_residents_sign_up_with_and_without_the_number(chat):
     await started(chat)
-    assert await chat.one("[12号楼群] 张阿姨: #报名 J1") == f"@张阿姨 张阿姨 报名成功，第 1 位。\n{HEAD}\n1. 张阿姨"
-    assert await chat.one("[12号楼群] 王师傅: #报名") == f"@王师傅 王师傅 报名成功，第 2 位。\n{HEAD}\n1. 张阿姨\n2. 王师傅"
+    assert await chat.one("[12号楼群] 张阿姨: #报名 J1") == f"@张阿姨 张阿姨 报名成功，第 1 位。\n{head(1)}\n1. 张阿姨"
+    assert await chat.one("[12号楼群] 王师傅: #报名") == f"@王师傅 王师傅 报名成功，第 2 位。\n{head(2)}\n1. 张阿姨\n2. 王师傅"
     assert await chat.one("[12号楼群] 张阿姨: #join j1") == (
         "@张阿姨 张阿姨 已经在 J1 的名单上了（第 1 位）。不去了请发送 #取消报名 J1")
     assert await chat.one("[12号楼群] 老周: #接龙列表") == (
-        "@老周 本群正在报名的接龙（#报名 J编号 报名）：\nJ1 11月28日 09:00 楼道大扫除：已报 2/3 人")
+        "@老周 本群正在报名的接龙（报名请发送 #报名 加上编号，例如 #报名 J1）：\nJ1 11月28日 09:00 楼道大扫除：已报 2/3 人")
     assert await names_on(chat) == [("张阿姨", False), ("王师傅", False)]
+
+
+async def test_the_list_of_several_chains_gives_each_its_own_count(chat):
+    await started(chat, "[12号楼群] 李楼长: #接龙 周六9点 楼道大扫除 限2人")
+    await chat.one("[12号楼群] 李楼长: #接龙 周日9点 敬老探访")
+    await chat.one("[12号楼群] 李楼长: #接龙 周日14点 垃圾分类值守")
+    for name, line in (("张阿姨", "#报名 J1"), ("王师傅", "#报名 J1"), ("老周", "#报名 J1 候补"), ("老周", "#报名 J2")):
+        await chat.one(f"[12号楼群] {name}: {line}")
+    assert await chat.one("[12号楼群] 小王: #接龙列表") == (
+        "@小王 本群正在报名的接龙（报名请发送 #报名 加上编号，例如 #报名 J1）：\n"
+        "J1 11月28日 09:00 楼道大扫除：已报 2/2 人，候补 1\n"
+        "J2 11月29日 09:00 敬老探访：已报 1 人\n"
+        "J3 11月29日 14:00 垃圾分类值守：已报 0 人")
 
 
 async def test_only_leaders_start_and_only_in_their_own_building(chat):
@@ -120,8 +138,8 @@ async def test_signing_up_someone_without_wechat(chat):
     assert (await chat.one("[12号楼群] 张阿姨: #报名 J1 代 王奶奶")).startswith(
         "@张阿姨 王奶奶（张阿姨代） 报名成功，第 1 位。")
     assert (await chat.one("[12号楼群] 张阿姨: #报名 J1")).endswith("1. 王奶奶（张阿姨代）\n2. 张阿姨")
-    assert await chat.one("[12号楼群] 张阿姨: #报名 J1 代") == "@张阿姨 请写上替谁报名，例如：#报名 J3 代 王奶奶"
-    assert (await chat.one("[12号楼群] 张阿姨: #取消报名 J1 代 王奶奶")).endswith(f"{HEAD}\n1. 张阿姨")
+    assert await chat.one("[12号楼群] 张阿姨: #报名 J1 代") == "@张阿姨 请写上替谁报名，例如：#报名 J1 代 王奶奶"
+    assert (await chat.one("[12号楼群] 张阿姨: #取消报名 J1 代 王奶奶")).endswith(f"{head(1)}\n1. 张阿姨")
 
 
 async def test_plus_one_signs_up_for_the_only_open_chain(chat):
@@ -162,13 +180,25 @@ async def test_a_copied_list_with_ones_name_added_signs_one_up(chat, text):
     assert await names_on(chat) == [("张阿姨", False), ("老周", False)]
 
 
+async def test_the_latest_reply_copied_whole_with_ones_name_added_signs_one_up(chat):
+    # The list says "长按这条消息，复制": the newest list in the group is a sign-up reply, its first line and all.
+    await started(chat)
+    reply = await chat.one("[12号楼群] 张阿姨: #报名 J1")
+    assert (await say(chat, "[12号楼群] 老周: x", reply + "\n2. 老周")) == [
+        f"@老周 老周 报名成功，第 2 位。\n{head(2)}\n1. 张阿姨\n2. 老周"]
+    left = (await chat("[12号楼群] 张阿姨: #取消报名 J1"))[0]
+    assert (await say(chat, "[12号楼群] 王师傅: x", left + "\n2. 王师傅"))[0].startswith("@王师傅 王师傅 报名成功，第 2 位。")
+    assert await names_on(chat) == [("老周", False), ("王师傅", False)]
+    assert await say(chat, "[12号楼群] 王师傅: x", left + "\n2. 王师傅") == []  # already on it: nothing to say
+
+
 async def test_a_copied_list_adds_others_as_signed_up_by_the_sender(chat):
     await started(chat)
     await chat.one("[12号楼群] 张阿姨: #报名 J1")
-    reply = await chat.one("[12号楼群] 老周: x", text=f"{HEAD}\n1. 张阿姨\n2. 王奶奶\n3. 老周")
-    assert reply == f"@老周 王奶奶（老周代） 报名成功，第 2 位。\n老周 报名成功，第 3 位。\n{HEAD}\n" \
+    reply = await chat.one("[12号楼群] 老周: x", text=f"{head(1)}\n1. 张阿姨\n2. 王奶奶\n3. 老周")
+    assert reply == f"@老周 王奶奶（老周代） 报名成功，第 2 位。\n老周 报名成功，第 3 位。\n{head(3)}\n" \
                     "1. 张阿姨\n2. 王奶奶（老周代）\n3. 老周"
-    assert await say(chat, "[12号楼群] 老周: x", f"{HEAD}\n1. 张阿姨\n2. 王奶奶（老周代）\n3. 老周") == []
+    assert await say(chat, "[12号楼群] 老周: x", f"{head(3)}\n1. 张阿姨\n2. 王奶奶（老周代）\n3. 老周") == []
 
 
 async def test_a_copied_list_of_a_full_chain_is_refused_whole(chat):
@@ -198,7 +228,7 @@ async def test_wechats_own_jielong_is_offered_once_and_taken_over(chat):
     assert await chat.one("[12号楼群] 张阿姨: #接龙 接管") == "@张阿姨 只有楼组长可以接管接龙；报名请发送 #报名。"
     reply = await chat.one("[12号楼群] 李楼长: #接龙 接管 每人5分")
     assert reply == ("已接管为 J1。\n#接龙 J1 11月28日 09:00 楼道大扫除,自带扫帚\n不限人数，每人5分。"
-                     "报名请发送 #报名 J1，或复制本条加上名字发出\n1. 张阿姨\n2. 王奶奶\n3. 老周")
+                     "报名：长按这条消息，点“复制”，在最后加一行“4. 你的名字”再发出去；或发送 #报名 J1\n1. 张阿姨\n2. 王奶奶\n3. 老周")
     rows = await chat.scalars(select(ChainSignup).order_by(ChainSignup.id))
     members = {m.id: m.display_name for m in await chat.scalars(select(Member))}
     # 张阿姨 and 老周 have spoken in the group: theirs are their own sign-ups now; 王奶奶 stays a name.
@@ -353,7 +383,7 @@ async def test_a_cancelled_chain_tells_everyone_on_it(chat):
     assert await chat.one("[12号楼群] 老周: #报名 J1") == (
         "@老周 J1（楼道大扫除）已经取消，发送 #接龙列表 查看本群正在报名的接龙。")
     assert await chat.one("[12号楼群] 老周: #接龙列表") == (
-        "@老周 本群现在没有接龙。楼组长可以发起：#接龙 周六9点 楼道大扫除 限20人 每人5分")
+        "@老周 本群现在没有正在报名的接龙。楼组长可以这样发起：#接龙 周六9点 楼道大扫除 限20人 每人5分")
 
 
 async def test_a_chain_closes_by_itself_a_day_after_its_time(chat, clock):
@@ -365,7 +395,7 @@ async def test_a_chain_closes_by_itself_a_day_after_its_time(chat, clock):
     clock.set_local("2026-11-29 09:00", tz)
     await chat.app.schedules.jobs.run("close_chains")
     assert [c.status for c in await chat.scalars(select(Chain))] == ["closed"]
-    assert "本群现在没有接龙" in await chat.one("[12号楼群] 老周: #接龙列表")
+    assert "本群现在没有正在报名的接龙" in await chat.one("[12号楼群] 老周: #接龙列表")
     assert "已经结束" in await chat.one("[12号楼群] 小王: #报名 J1")
     assert "各 +5 分" in (await chat("[12号楼群] 李楼长: #签到 J1 @张阿姨"))[0]  # late marking still counts
 

@@ -87,24 +87,24 @@ async def test_categories_come_from_a_configured_table(chat, tmp_path):
 
 
 @pytest.mark.parametrize("content, problem", [
-    ("{not json", "is not valid JSON"),
-    ("[]", "must hold an object"),
-    ('{"绿化": "树"}', "must be a list of non-empty strings"),
-    ('{"" : ["树"]}', "must be 1 to 32 characters"),
+    ("{not json", "不是有效的 JSON"),
+    ("[]", "要写一个对象"),
+    ('{"绿化": "树"}', "一列不空的词"),
+    ('{"" : ["树"]}', "要写 1 到 32 个字"),
 ])
 def test_a_bad_category_table_names_its_key(tmp_path, content, problem):
     path = tmp_path / "c.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(SettingsError, match=f"^LOUZU_REPORT_CATEGORIES: .*{problem}"):
+    with pytest.raises(SettingsError, match=f"^LOUZU_REPORT_CATEGORIES：.*{problem}"):
         Settings.from_mapping({"LOUZU_REPORT_CATEGORIES": str(path)})
-    with pytest.raises(SettingsError, match="^LOUZU_REPORT_CATEGORIES: cannot read"):
+    with pytest.raises(SettingsError, match="^LOUZU_REPORT_CATEGORIES：读不到文件"):
         Settings.from_mapping({"LOUZU_REPORT_CATEGORIES": str(tmp_path / "missing.json")})
 
 
 @pytest.mark.parametrize("key, value", [("LOUZU_MAX_PHOTO_BYTES", "10MB"), ("LOUZU_MAX_PHOTO_BYTES", "12"),
                                         ("LOUZU_REPORT_BONUS", "-1"), ("LOUZU_REPORT_BONUS", "two")])
 def test_report_settings_are_checked(key, value):
-    with pytest.raises(SettingsError, match=f"^{key}: "):
+    with pytest.raises(SettingsError, match=f"^{key}："):
         Settings.from_mapping({key: value})
     defaults = Settings.from_mapping({})
     assert (defaults.max_photo_bytes, defaults.report_bonus, defaults.report_categories) == (10 * 1024 * 1024, 2, None)

@@ -36,8 +36,7 @@ def test_defaults_and_switches():
 def test_the_old_name_of_the_scheduler_retry_still_works_and_says_so():
     settings = Settings.from_mapping({"LOUZU_LEADER_RETRY_SECONDS": "0.5"})
     assert settings.scheduler_retry_seconds == 0.5
-    assert settings.notes == ("LOUZU_LEADER_RETRY_SECONDS is now called LOUZU_SCHEDULER_RETRY_SECONDS; "
-                              "please rename it in your settings",)
+    assert settings.notes == ("LOUZU_LEADER_RETRY_SECONDS 已改名为 LOUZU_SCHEDULER_RETRY_SECONDS，请在设置里改成新名字",)
     both = Settings.from_mapping({"LOUZU_LEADER_RETRY_SECONDS": "0.5", "LOUZU_SCHEDULER_RETRY_SECONDS": "2"})
     assert both.scheduler_retry_seconds == 2 and both.notes == ()
 
@@ -60,23 +59,23 @@ def test_the_old_name_of_the_scheduler_retry_still_works_and_says_so():
     ("LOUZU_REMINDERS_FILE", "/nowhere/reminders.json"),
 ])
 def test_a_bad_value_names_its_key(key, value):
-    with pytest.raises(SettingsError, match=f"^{key}: "):
+    with pytest.raises(SettingsError, match=f"^{key}：[^\\n]*[\u4e00-\u9fff]"):
         Settings.from_mapping({key: value})
 
 
 @pytest.mark.parametrize("content, problem", [
-    ("not json", "not valid JSON"),
-    ('{"name": "x"}', "must hold a list"),
-    ('[{"name": "a b", "at": "0 8 * * *", "text": "x"}]', "letters, digits"),
-    ('[{"name": "a", "at": "0 8 * * 6", "text": "x"}]', "weekday"),
-    ('[{"name": "a", "at": "0 8 * * *", "text": ""}]', "needs a text"),
-    ('[{"name": "a", "at": "0 8 * * *", "text": "x", "mention": ["居民"]}]', "mention lists roles"),
-    ('[{"name": "a", "at": "0 8 * * *", "text": "x"}, {"name": "a", "at": "0 9 * * *", "text": "y"}]', "two reminders"),
+    ("not json", "不是有效的 JSON"),
+    ('{"name": "x"}', "要写一个列表"),
+    ('[{"name": "a b", "at": "0 8 * * *", "text": "x"}]', "英文字母、数字"),
+    ('[{"name": "a", "at": "0 8 * * 6", "text": "x"}]', "星期要写"),
+    ('[{"name": "a", "at": "0 8 * * *", "text": ""}]', "要写 text"),
+    ('[{"name": "a", "at": "0 8 * * *", "text": "x", "mention": ["居民"]}]', "mention 只能写"),
+    ('[{"name": "a", "at": "0 8 * * *", "text": "x"}, {"name": "a", "at": "0 9 * * *", "text": "y"}]', "有两条提醒"),
 ])
 def test_a_bad_reminders_file_says_what_is_wrong(tmp_path, content, problem):
     path = tmp_path / "reminders.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(SettingsError, match=f"^LOUZU_REMINDERS_FILE: .*{problem}"):
+    with pytest.raises(SettingsError, match=f"^LOUZU_REMINDERS_FILE：.*{problem}"):
         Settings.from_mapping({"LOUZU_REMINDERS_FILE": str(path)})
 
 
@@ -143,7 +142,7 @@ def test_a_bad_job_declaration_fails_where_it_is_made():
         ("tidy_up", {}, "declared twice"),
         ("other", {"at": "LOUZU_OTHER"}, "must be named LOUZU_…_AT"),
         ("other", {"at": "LOUZU_OTHER_AT"}, "a default time is needed"),
-        ("other", {"at": "LOUZU_OTHER_AT", "default": "0 7 * * 6"}, "weekday"),
+        ("other", {"at": "LOUZU_OTHER_AT", "default": "0 7 * * 6"}, "星期要写"),
         ("other", {"once_per": "day"}, "once_per"),
     ]:
         with pytest.raises((RegistryError, ValueError), match=problem):

@@ -22,21 +22,12 @@ def db() -> None:
 @db.command("upgrade", help="把数据库结构升级到最新（机器人启动时也会自动做）。")
 @click.pass_context
 def upgrade_command(ctx: click.Context) -> int:
+    from storage.db import upgrade_database
+
     settings = settings_of(ctx)
-    url = ui.run(_upgrade(settings.database_url))
+    url = ui.run(upgrade_database(settings.database_url))
     ui.say(f"数据库已是最新结构（{url}）")
     return 0
-
-
-async def _upgrade(url: str) -> str:
-    from storage.db import make_engine, upgrade
-
-    engine = make_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-    return engine.url.render_as_string(hide_password=True)
 
 
 @db.command("backup", help="备份数据库。SQLite：机器人运行时也能得到一份一致的副本；PostgreSQL：给出要用的 pg_dump 命令。")

@@ -18,10 +18,10 @@ def cron_trigger(expr: str, tz: ZoneInfo) -> CronTrigger:
     """
     fields = expr.split()
     if len(fields) != 5:
-        raise ValueError(f"{expr!r} needs five fields: minute hour day month weekday (e.g. {EXAMPLE})")
+        raise ValueError(f"“{expr}”要写五项：分 时 日 月 星期，例如 {EXAMPLE}（每周一 9:00）")
     if any(ch.isdigit() for ch in fields[4]):
-        raise ValueError(f"{expr!r}: write the weekday as mon, tue, wed, thu, fri, sat or sun (e.g. {EXAMPLE})")
+        raise ValueError(f"“{expr}”：星期要写 mon、tue、wed、thu、fri、sat 或 sun，不写数字，例如 {EXAMPLE}")
     try:
         return CronTrigger.from_crontab(expr, timezone=tz)
     except ValueError as error:
-        raise ValueError(f"{expr!r} is not a cron expression ({error}; e.g. {EXAMPLE})") from None
+        raise ValueError(f"“{expr}”不是 cron 时间（{error}），例如 {EXAMPLE}") from None

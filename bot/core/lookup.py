@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, Callable, TypeVar
 
 from bot.core.context import Context, Refusal
 from bot.core.parser import take_ref
@@ -35,11 +35,26 @@ async def in_this_building(ctx: Context, model: type[T], letter: str, args: str,
 
     ``missing`` ends the refusal when there is no such number in this building.
     """
+    assert ctx.building is not None
+    building_id = ctx.building.id
+    return await _numbered(ctx, model, letter, args, noun, example, missing, "本楼",
+                           lambda found: found.building_id == building_id)
+
+
+async def in_this_group(ctx: Context, model: type[T], letter: str, args: str, *, noun: str, example: str,
+                        missing: str) -> tuple[T, str]:
+    """The same for what belongs to the group rather than to its building (a scheduled notice S<n>)."""
+    room_id = ctx.message.room_id
+    return await _numbered(ctx, model, letter, args, noun, example, missing, "本群",
+                           lambda found: found.room_id == room_id)
+
+
+async def _numbered(ctx: Context, model: type[T], letter: str, args: str, noun: str, example: str, missing: str,
+                    place: str, here: Callable[[Any], bool]) -> tuple[T, str]:
     number, rest = take_ref(args, letter)
     if number is None:
         raise Refusal(f"请写上{noun}编号，例如：{example}")
     found = await ctx.session.get(model, number, with_for_update=True) if queries.could_be_id(number) else None
-    assert ctx.building is not None
-    if found is None or found.building_id != ctx.building.id:  # type: ignore[attr-defined]
-        raise Refusal(f"本楼没有{noun} {letter}{number}，{missing}")
+    if found is None or not here(found):
+        raise Refusal(f"{place}没有{noun} {letter}{number}，{missing}")
     return found, rest

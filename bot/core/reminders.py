@@ -36,32 +36,32 @@ def read_reminders(path: Path, tz: ZoneInfo) -> tuple[Reminder, ...]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ValueError(f"cannot read {str(path)!r} ({error.strerror or error})") from None
+        raise ValueError(f"读不到文件“{path}”（{error.strerror or error}）") from None
     except json.JSONDecodeError as error:
-        raise ValueError(f"{str(path)!r} is not valid JSON ({error})") from None
+        raise ValueError(f"“{path}”不是有效的 JSON（{error}）") from None
     if not isinstance(data, list):
-        raise ValueError(f'{str(path)!r} must hold a list like [{{"name": "daily_patrol", "at": "0 8 * * *", '
+        raise ValueError(f'“{path}”里要写一个列表，例如 [{{"name": "daily_patrol", "at": "0 8 * * *", '
                          f'"text": "…"}}]')
     reminders: list[Reminder] = []
     for item in data:
         if not isinstance(item, dict):
-            raise ValueError(f"{str(path)!r}: each reminder is an object with name, at and text")
+            raise ValueError(f"“{path}”：每条提醒要写 name、at 和 text")
         name, at, text = item.get("name"), item.get("at"), item.get("text")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
-            raise ValueError(f"{str(path)!r}: name {name!r} must be 1 to 40 letters, digits, _ or -")
+            raise ValueError(f"“{path}”：name“{name}”要写 1 到 40 个英文字母、数字、_ 或 -")
         if name in {r.name for r in reminders}:
-            raise ValueError(f"{str(path)!r}: two reminders are named {name!r}")
+            raise ValueError(f"“{path}”：有两条提醒都叫“{name}”")
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{str(path)!r}: reminder {name!r} needs a text")
+            raise ValueError(f"“{path}”：提醒“{name}”要写 text（发出的话）")
         if not isinstance(at, str):
-            raise ValueError(f"{str(path)!r}: reminder {name!r} needs at, a cron line like \"0 8 * * *\"")
+            raise ValueError(f"“{path}”：提醒“{name}”要写 at（cron 时间），例如 \"0 8 * * *\"")
         try:
             cron_trigger(at, tz)
         except ValueError as error:
-            raise ValueError(f"{str(path)!r}: reminder {name!r}: {error}") from None
+            raise ValueError(f"“{path}”：提醒“{name}”：{error}") from None
         words = item.get("mention", [])
         if not isinstance(words, list) or any(w not in ROLE_WORDS for w in words):
-            raise ValueError(f"{str(path)!r}: reminder {name!r}: mention lists roles among "
+            raise ValueError(f"“{path}”：提醒“{name}”的 mention 只能写这些角色："
                              f"{'、'.join(ROLE_WORDS)}")
         reminders.append(Reminder(name, " ".join(at.split()), text.strip(),
                                   tuple(dict.fromkeys(ROLE_WORDS[w] for w in words))))

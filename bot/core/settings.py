@@ -126,25 +126,25 @@ class Settings:
         try:
             timezone = ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"LOUZU_TIMEZONE: unknown time zone {tz_name!r} (e.g. Asia/Shanghai)") from None
+            raise SettingsError(f"LOUZU_TIMEZONE：“{tz_name}”不是已知的时区，请写时区名，例如 Asia/Shanghai") from None
         transport = get("LOUZU_TRANSPORT", "auto").lower()
         if transport not in TRANSPORTS:
-            raise SettingsError(f"LOUZU_TRANSPORT: {transport!r} is not one of {', '.join(TRANSPORTS)}")
+            raise SettingsError(f"LOUZU_TRANSPORT：“{transport}”不可用，只能写 {'、'.join(TRANSPORTS)} 之一")
         token = get("WECHATY_PUPPET_SERVICE_TOKEN")
         if transport == "wechaty" and not token:
-            raise SettingsError("WECHATY_PUPPET_SERVICE_TOKEN: required when LOUZU_TRANSPORT=wechaty")
+            raise SettingsError("WECHATY_PUPPET_SERVICE_TOKEN：LOUZU_TRANSPORT=wechaty 时必须填写（微信服务给的 token）")
         endpoint = get("WECHATY_PUPPET_SERVICE_ENDPOINT")
         if endpoint and not _is_host_port(endpoint):
-            raise SettingsError(f"WECHATY_PUPPET_SERVICE_ENDPOINT: {endpoint!r} is not host:port (e.g. 127.0.0.1:8788)")
+            raise SettingsError(f"WECHATY_PUPPET_SERVICE_ENDPOINT：“{endpoint}”不对，要写 地址:端口，例如 127.0.0.1:8788")
         puppet_tls = get("WECHATY_PUPPET_SERVICE_TLS", "auto").lower()
         if puppet_tls not in PUPPET_TLS:
-            raise SettingsError(f"WECHATY_PUPPET_SERVICE_TLS: {puppet_tls!r} is not one of {', '.join(PUPPET_TLS)}")
+            raise SettingsError(f"WECHATY_PUPPET_SERVICE_TLS：“{puppet_tls}”不可用，只能写 {'、'.join(PUPPET_TLS)} 之一")
         max_award_text = get("LOUZU_MAX_AWARD", "50")
         if not max_award_text.isdigit() or not 1 <= int(max_award_text) <= 10000:
-            raise SettingsError(f"LOUZU_MAX_AWARD: {max_award_text!r} is not a whole number from 1 to 10000")
+            raise SettingsError(f"LOUZU_MAX_AWARD：“{max_award_text}”不对，要写 1 到 10000 的整数")
         log_level = get("LOUZU_LOG_LEVEL", "INFO").upper()
         if log_level not in LOG_LEVELS:
-            raise SettingsError(f"LOUZU_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+            raise SettingsError(f"LOUZU_LOG_LEVEL：“{log_level}”不可用，只能写 {'、'.join(LOG_LEVELS)} 之一")
         whole = {key: _whole_number(key, get(key, default), low, high) for key, default, low, high in (
             ("LOUZU_THANKS_PER_DAY", "3", 0, 100),
             ("LOUZU_CLAIM_EXPIRY_DAYS", "7", 1, 365),
@@ -154,22 +154,22 @@ class Settings:
         star_weights = _weights(get("LOUZU_STAR_WEIGHTS", "participation:0.4,patrol:0.2,reports:0.2,points:0.2"))
         photo_text = get("LOUZU_MAX_PHOTO_BYTES", str(10 * 1024 * 1024))
         if not photo_text.isdigit() or not 1024 <= int(photo_text) <= 100 * 1024 * 1024:
-            raise SettingsError(f"LOUZU_MAX_PHOTO_BYTES: {photo_text!r} is not a whole number of bytes "
-                                f"from 1024 to {100 * 1024 * 1024}")
+            raise SettingsError(f"LOUZU_MAX_PHOTO_BYTES：“{photo_text}”不对，要写 1024 到 {100 * 1024 * 1024} 的整数"
+                                f"（字节数，10 MB 写 {10 * 1024 * 1024}）")
         bonus_text = get("LOUZU_REPORT_BONUS", "2")
         if not bonus_text.isdigit() or not 0 <= int(bonus_text) <= 1000:
-            raise SettingsError(f"LOUZU_REPORT_BONUS: {bonus_text!r} is not a whole number from 0 to 1000")
+            raise SettingsError(f"LOUZU_REPORT_BONUS：“{bonus_text}”不对，要写 0 到 1000 的整数")
         categories_path = get("LOUZU_REPORT_CATEGORIES")
         bot_name = get("LOUZU_BOT_NAME", "楼组小助手")
         if any(ch.isspace() for ch in bot_name):
-            raise SettingsError(f"LOUZU_BOT_NAME: {bot_name!r} must not contain spaces")
+            raise SettingsError(f"LOUZU_BOT_NAME：“{bot_name}”不能有空格")
         # Every LOUZU_…_AT is a job's time (the jobs and their defaults: schedules/registry.py).
         job_times = {key: _cron_or_off(key, get(key), timezone) for key in sorted(env)
                      if key.startswith("LOUZU_") and key.endswith("_AT") and get(key)}
         notes = []
         for old, new in RENAMED.items():
             if get(old) and not get(new):
-                notes.append(f"{old} is now called {new}; please rename it in your settings")
+                notes.append(f"{old} 已改名为 {new}，请在设置里改成新名字")
                 env = {**env, new: get(old)}
         outbox = {key: _whole_number(key, get(key, default), low, high) for key, default, low, high in (
             ("LOUZU_OVERDUE_HOURS", "48", 1, 24 * 365),
@@ -184,8 +184,8 @@ class Settings:
             ("LOUZU_PROCESSED_RETENTION_DAYS", "30", 1, 3650),
         )}
         if outbox["LOUZU_ESCALATE_HOURS"] <= outbox["LOUZU_OVERDUE_HOURS"]:
-            raise SettingsError(f"LOUZU_ESCALATE_HOURS: {outbox['LOUZU_ESCALATE_HOURS']} must be more than "
-                                f"LOUZU_OVERDUE_HOURS ({outbox['LOUZU_OVERDUE_HOURS']})")
+            raise SettingsError(f"LOUZU_ESCALATE_HOURS：{outbox['LOUZU_ESCALATE_HOURS']} 要大于 "
+                                f"LOUZU_OVERDUE_HOURS（现在是 {outbox['LOUZU_OVERDUE_HOURS']}）")
         reminders_file = get("LOUZU_REMINDERS_FILE")
         if reminders_file.lower() == "off":
             reminders: tuple[Reminder, ...] = ()
@@ -193,7 +193,7 @@ class Settings:
             try:
                 reminders = read_reminders(Path(reminders_file) if reminders_file else DEFAULT_REMINDERS, timezone)
             except ValueError as error:
-                raise SettingsError(f"LOUZU_REMINDERS_FILE: {error}") from None
+                raise SettingsError(f"LOUZU_REMINDERS_FILE：{error}") from None
         return cls(
             data_dir=data_dir,
             database_url=normalise_database_url(get("DATABASE_URL")),
@@ -249,18 +249,18 @@ def read_categories(path: str) -> CategoryTable:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise SettingsError(f"{key}: cannot read {path!r} ({error.strerror or error})") from None
+        raise SettingsError(f"{key}：读不到文件“{path}”（{error.strerror or error}）") from None
     except ValueError as error:
-        raise SettingsError(f"{key}: {path!r} is not valid JSON ({error})") from None
+        raise SettingsError(f"{key}：“{path}”不是有效的 JSON（{error}）") from None
     if not isinstance(data, dict) or not data:
-        raise SettingsError(f'{key}: {path!r} must hold an object like {{"楼道堆物": ["堆物", "杂物"]}}')
+        raise SettingsError(f'{key}：“{path}”里要写一个对象，例如 {{"楼道堆物": ["堆物", "杂物"]}}')
     table = []
     for category, words in data.items():
         if not category.strip() or len(category.strip()) > 32:
-            raise SettingsError(f"{key}: category {category!r} must be 1 to 32 characters")
+            raise SettingsError(f"{key}：分类“{category}”要写 1 到 32 个字")
         if (not isinstance(words, list) or not words
                 or not all(isinstance(w, str) and w.strip() for w in words)):
-            raise SettingsError(f"{key}: the words of {category!r} must be a list of non-empty strings")
+            raise SettingsError(f"{key}：“{category}”的关键词要写成一列不空的词，例如 [\"堆物\", \"杂物\"]")
         table.append((category.strip(), tuple(w.strip() for w in words)))
     return tuple(table)
 
@@ -277,11 +277,11 @@ def read_ca_cert(value: str) -> str:
         try:
             pem = Path(value).read_text(encoding="ascii")
         except (OSError, UnicodeError) as error:
-            raise SettingsError(f"{key}: cannot read {value!r} ({getattr(error, 'strerror', None) or error})") from None
+            raise SettingsError(f"{key}：读不到证书文件“{value}”（{getattr(error, 'strerror', None) or error}）") from None
     try:
         ssl.create_default_context(cadata=pem)
     except (ssl.SSLError, ValueError):
-        raise SettingsError(f"{key}: no certificate in PEM form (-----BEGIN CERTIFICATE-----…) in it") from None
+        raise SettingsError(f"{key}：里面没有 PEM 格式的证书（-----BEGIN CERTIFICATE-----…）") from None
     return pem
 
 
@@ -298,18 +298,18 @@ def normalise_database_url(url: str) -> str:
             return async_form + url[len(plain):]
     if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         return url
-    raise SettingsError(f"DATABASE_URL: {url.split('://')[0]!r} is not supported (use sqlite:///path or postgresql://…)")
+    raise SettingsError(f"DATABASE_URL：不支持“{url.split('://')[0]}”，只能写 sqlite:///路径 或 postgresql://…")
 
 
 def _on_off(key: str, text: str) -> bool:
     if text.lower() not in ("on", "off"):
-        raise SettingsError(f"{key}: {text!r} is not on or off")
+        raise SettingsError(f"{key}：“{text}”不对，只能写 on 或 off")
     return text.lower() == "on"
 
 
 def _whole_number(key: str, text: str, low: int, high: int) -> int:
     if not text.isdigit() or not low <= int(text) <= high:
-        raise SettingsError(f"{key}: {text!r} is not a whole number from {low} to {high}")
+        raise SettingsError(f"{key}：“{text}”不对，要写 {low} 到 {high} 的整数")
     return int(text)
 
 
@@ -319,7 +319,7 @@ def _number(key: str, text: str, low: float, high: float) -> float:
     except ValueError:
         value = float("nan")
     if not low <= value <= high:  # also false for nan
-        raise SettingsError(f"{key}: {text!r} is not a number from {low:g} to {high:g}")
+        raise SettingsError(f"{key}：“{text}”不对，要写 {low:g} 到 {high:g} 之间的数")
     return value
 
 
@@ -330,7 +330,7 @@ def _cron_or_off(key: str, text: str, tz: ZoneInfo) -> str | None:
     try:
         cron_trigger(text, tz)
     except ValueError as error:
-        raise SettingsError(f"{key}: {error}, or off") from None
+        raise SettingsError(f"{key}：{error}；不要这项任务请写 off") from None
     return " ".join(text.split())
 
 
@@ -350,7 +350,7 @@ def _quiet_hours(text: str) -> tuple[time, time] | None:
     start_text, _, end_text = text.partition("-")
     start, end = _clock_time(start_text), _clock_time(end_text)
     if start is None or end is None or start == end:
-        raise SettingsError(f"LOUZU_QUIET_HOURS: {text!r} is not HH:MM-HH:MM (e.g. 22:00-07:00), or off")
+        raise SettingsError(f"LOUZU_QUIET_HOURS：“{text}”不对，要写 时:分-时:分，例如 22:00-07:00；不要免打扰请写 off")
     return start, end
 
 
@@ -363,7 +363,7 @@ def _pace(text: str) -> tuple[float, float]:
     except ValueError:
         low = high = -1.0
     if not 0 <= low <= high <= 3600:
-        raise SettingsError(f"LOUZU_PACE_SECONDS: {text!r} is not seconds or a range like 1.5-3")
+        raise SettingsError(f"LOUZU_PACE_SECONDS：“{text}”不对，要写秒数（例如 2）或范围（例如 1.5-3）")
     return low, high
 
 
@@ -381,11 +381,11 @@ def _weights(text: str) -> tuple[tuple[str, float], ...]:
         except ValueError:
             weight = -1.0
         if name not in STAR_PARTS or weight < 0:
-            raise SettingsError(f"LOUZU_STAR_WEIGHTS: {item.strip()!r} is not part:weight with part one of "
-                                f"{', '.join(STAR_PARTS)} (e.g. participation:0.4,patrol:0.2,reports:0.2,points:0.2)")
+            raise SettingsError(f"LOUZU_STAR_WEIGHTS：“{item.strip()}”不对，要写 项目:权重，项目是 {'、'.join(STAR_PARTS)} 之一，"
+                                f"例如 participation:0.4,patrol:0.2,reports:0.2,points:0.2")
         weights[name] = weight
     if sum(weights.values()) <= 0:
-        raise SettingsError("LOUZU_STAR_WEIGHTS: the weights must not all be zero")
+        raise SettingsError("LOUZU_STAR_WEIGHTS：权重不能全是 0")
     return tuple((part, weights.get(part, 0.0)) for part in STAR_PARTS)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import secrets
 import time
 from contextlib import asynccontextmanager
@@ -86,13 +84,9 @@ def make_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, upgr
     async def lifespan(_app):
         if upgrade_schema:
             await upgrade(desk.engine)
-        fresh = asyncio.create_task(desk.stars.keep_fresh())
         try:
             yield
         finally:
-            fresh.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fresh
             await desk.engine.dispose()
 
     routes = [

@@ -8,7 +8,6 @@ from starlette.routing import Route
 
 from bot.web.charts import trend
 from bot.web.desk import desk_of, staff_page
-from bot.web.stars import FRESH_SECONDS
 from storage.models import Building
 from storage.staff.trends import PARTS, buildings_this_week, star_weeks
 
@@ -19,10 +18,10 @@ LOW = 3  # fewer stars than this is "below 3 stars" on the overview
 async def buildings(request: Request):
     desk = desk_of(request)
     low = request.query_params.get("stars") == "low"
-    ranked = await desk.stars.get()
+    async with desk.sessions() as session:  # taken afresh: a change staff just made shows at once
+        ranked = await buildings_this_week(session, desk.clock(), desk.settings)
     shown = [r for r in ranked if r.rating.stars < LOW] if low else ranked
-    return desk.render(request, "buildings.html", ranked=shown, total=len(ranked), low=low, parts=PARTS,
-                       fresh_minutes=FRESH_SECONDS // 60)
+    return desk.render(request, "buildings.html", ranked=shown, total=len(ranked), low=low, parts=PARTS)
 
 
 @staff_page
@@ -34,15 +33,11 @@ async def building_page(request: Request):
         if building is None:
             raise HTTPException(404)
         weeks = await star_weeks(session, building, desk.clock(), desk.settings)
-    this = next((r for r in await desk.stars.get() if r.line.building.id == number), None)
-    if this is None:  # a building added since the stars were taken
-        async with desk.sessions() as session:
-            this = (await buildings_this_week(session, desk.clock(), desk.settings, building_id=number))[0]
+        this = (await buildings_this_week(session, desk.clock(), desk.settings, building_id=number))[0]
     chart = trend([w.label for w in weeks], [w.rating.stars for w in weeks],
                   [(word, [getattr(w.rating, key) for w in weeks]) for key, word, _ in PARTS],
                   f"{building.name} 最近 {len(weeks)} 周的星级")
-    return desk.render(request, "building.html", building=building, weeks=weeks, this=this, chart=chart, parts=PARTS,
-                       fresh_minutes=FRESH_SECONDS // 60)
+    return desk.render(request, "building.html", building=building, weeks=weeks, this=this, chart=chart, parts=PARTS)
 
 
 def routes() -> list[Route]:

@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.core.settings import Settings
-from bot.web.stars import WeekStars
 from storage.db import make_engine, make_sessionmaker
 from storage.queries import month_bounds
 from storage.staff import accounts
@@ -69,7 +68,6 @@ class Desk:
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.limiter = AddressLimiter()
-        self.stars = WeekStars(self)
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]), enable_async=False)
 

@@ -6,30 +6,14 @@ claims and ledger lines stay as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalogue import PATROL
 from storage.models import Activity
-from storage.staff import StaffError
+from storage.staff import CatalogueChange, StaffError
 
 MOST_POINTS = 1000  # per unit
-
-
-@dataclass
-class ActivityChange:
-    name: str
-    created: bool = False
-    changes: list[str] = field(default_factory=list)
-
-    def text(self) -> str:
-        if self.created:
-            return f"已添加活动 {self.name}：" + "，".join(self.changes) + "。"
-        if not self.changes:
-            return f"活动 {self.name} 没有变化。"
-        return f"已修改活动 {self.name}：" + "，".join(self.changes) + "。"
 
 
 def approval_text(auto: bool) -> str:
@@ -79,7 +63,7 @@ async def _find(session: AsyncSession, name: str) -> Activity:
 
 
 async def add_activity(session: AsyncSession, name: str, *, points: int, unit: str = "次", auto: bool = True,
-                       daily_cap: int | None = None, most: int = 1) -> ActivityChange:
+                       daily_cap: int | None = None, most: int = 1) -> CatalogueChange:
     name = _check_name(name)
     _check(points, unit, daily_cap, most)
     existing = await session.scalar(select(Activity).where(Activity.name == name))
@@ -90,7 +74,7 @@ async def add_activity(session: AsyncSession, name: str, *, points: int, unit: s
                         max_quantity=most, active=True)
     session.add(activity)
     await session.flush()
-    return ActivityChange(name, created=True, changes=describe(activity))
+    return CatalogueChange("活动", name, created=True, changes=describe(activity))
 
 
 UNSET = object()  # "not given" for the daily cap, where None means no cap
@@ -98,10 +82,10 @@ UNSET = object()  # "not given" for the daily cap, where None means no cap
 
 async def set_activity(session: AsyncSession, name: str, *, new_name: str | None = None, points: int | None = None,
                        unit: str | None = None, auto: bool | None = None, daily_cap=UNSET, most: int | None = None,
-                       active: bool | None = None) -> ActivityChange:
+                       active: bool | None = None) -> CatalogueChange:
     activity = await _find(session, name)
     _check(points, unit, None if daily_cap is UNSET else daily_cap, most)
-    change = ActivityChange(activity.name)
+    change = CatalogueChange("活动", activity.name)
     if new_name is not None and _check_name(new_name) != activity.name:
         new_name = _check_name(new_name)
         if activity.name == PATROL:
@@ -110,14 +94,10 @@ async def set_activity(session: AsyncSession, name: str, *, new_name: str | None
             raise StaffError(f"已经有活动 {new_name}")
         change.changes.append(f"改名为 {new_name}")
         activity.name = new_name
-    for label, attribute, value, show in (
-            ("积分", "points", points, lambda v: f"{v} 分"),
-            ("单位", "unit", unit.strip() if unit else None, str),
-            ("审核", "auto_approve", auto, approval_text),
-            ("一次最多", "max_quantity", most, str)):
-        if value is not None and getattr(activity, attribute) != value:
-            change.changes.append(f"{label} {show(getattr(activity, attribute))} → {show(value)}")
-            setattr(activity, attribute, value)
+    change.set(activity, "points", points, "积分", lambda v: f"{v} 分")
+    change.set(activity, "unit", unit.strip() if unit else None, "单位")
+    change.set(activity, "auto_approve", auto, "审核", approval_text)
+    change.set(activity, "max_quantity", most, "一次最多")
     if daily_cap is not UNSET and daily_cap != activity.daily_cap:
         change.changes.append(f"每天上限 {cap_text(activity.daily_cap, activity.unit)} → {cap_text(daily_cap, activity.unit)}")
         activity.daily_cap = daily_cap
@@ -127,5 +107,5 @@ async def set_activity(session: AsyncSession, name: str, *, new_name: str | None
     return change
 
 
-async def disable_activity(session: AsyncSession, name: str) -> ActivityChange:
+async def disable_activity(session: AsyncSession, name: str) -> CatalogueChange:
     return await set_activity(session, name, active=False)

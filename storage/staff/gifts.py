@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,23 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.gifts import GiftFileError, read_gift_file
 from storage.models import Gift
-from storage.staff import StaffError
+from storage.staff import CatalogueChange, StaffError
 
 MOST = 1_000_000  # points or pieces: more is a slip of the keyboard
-
-
-@dataclass
-class GiftChange:
-    name: str
-    created: bool = False
-    changes: list[str] = field(default_factory=list)
-
-    def text(self) -> str:
-        if self.created:
-            return f"已添加礼品 {self.name}：" + "，".join(self.changes) + "。"
-        if not self.changes:
-            return f"礼品 {self.name} 没有变化。"
-        return f"已修改礼品 {self.name}：" + "，".join(self.changes) + "。"
 
 
 async def list_gifts(session: AsyncSession) -> list[Gift]:
@@ -34,7 +19,7 @@ async def list_gifts(session: AsyncSession) -> list[Gift]:
 
 
 async def set_gift(session: AsyncSession, name: str, *, cost: int | None = None, stock: int | None = None,
-                   active: bool | None = None) -> GiftChange:
+                   active: bool | None = None) -> CatalogueChange:
     """Add a gift (cost and stock needed) or change what is given of one."""
     name = name.strip()
     if not name or len(name) > 64:
@@ -49,21 +34,17 @@ async def set_gift(session: AsyncSession, name: str, *, cost: int | None = None,
             raise StaffError(f"新礼品 {name} 要写上 --cost（积分）和 --stock（库存）")
         session.add(Gift(name=name, cost=cost, stock=stock, active=True if active is None else active))
         said = [f"{cost} 分", f"库存 {stock} 件"] + (["暂不提供兑换"] if active is False else [])
-        return GiftChange(name, created=True, changes=said)
-    change = GiftChange(name)
-    if cost is not None and cost != gift.cost:
-        change.changes.append(f"积分 {gift.cost} → {cost}")
-        gift.cost = cost
-    if stock is not None and stock != gift.stock:
-        change.changes.append(f"库存 {gift.stock} → {stock}")
-        gift.stock = stock
+        return CatalogueChange("礼品", name, created=True, changes=said)
+    change = CatalogueChange("礼品", name)
+    change.set(gift, "cost", cost, "积分")
+    change.set(gift, "stock", stock, "库存")
     if active is not None and active != gift.active:
         change.changes.append("恢复兑换" if active else "不再提供兑换")
         gift.active = active
     return change
 
 
-async def load_gifts(session: AsyncSession, path: Path) -> list[GiftChange]:
+async def load_gifts(session: AsyncSession, path: Path) -> list[CatalogueChange]:
     """Add or update every gift of a JSON file like storage/default_gifts.json."""
     try:
         items = read_gift_file(path)

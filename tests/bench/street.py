@@ -33,12 +33,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tests.bench.cache import CACHE, made_once
+
 BUILDINGS, MEMBERS, LEDGER_LINES, WEEKS = 600, 60_000, 1_980_000, 20
 TZ = ZoneInfo("Asia/Shanghai")
 FIRST_DAY = date(2026, 7, 13)  # a Monday; the street's 20 weeks end on Sunday 29 November 2026
 MONDAY_RANKING = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)  # last week: 23–29 November
 HONOUR_DAY = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)  # last month: November
-CACHE = Path(os.environ.get("LOUZU_BENCH_CACHE", Path.home() / ".cache" / "louzu-bench"))
 TARGETS = {"weekly_ranking": 1.0, "honour_list": 2.0, "memory_mb": 150, "lock_ms": 100, "points_p99_ms": 5}
 ACTIVITIES = (("捡垃圾", 2), ("清理楼道", 5), ("志愿服务", 10), ("点赞", 1))
 
@@ -104,24 +105,11 @@ def rows(seed: int):
                              "message_id", "created_at"), ledger()
 
 
-async def _upgrade(url: str) -> None:
-    from storage.db import make_engine, upgrade
-    engine = make_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 def sqlite_street(seed: int) -> str:
     """The street in an SQLite file, made if missing; its URL."""
-    path = CACHE / f"street-{seed}-{schema_head()}.sqlite"
-    if not path.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        asyncio.run(_upgrade(f"sqlite+aiosqlite:///{partial}"))
-        started = time.perf_counter()
+    def make(partial: Path) -> None:
+        from storage.db import upgrade_database
+        asyncio.run(upgrade_database(f"sqlite+aiosqlite:///{partial}"))
         with contextlib.closing(sqlite3.connect(partial)) as db:
             for table, columns, values in rows(seed):
                 values = ((v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in row)
@@ -129,8 +117,8 @@ def sqlite_street(seed: int) -> str:
                 db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                                (tuple(row) for row in values))
             db.commit()  # no ANALYZE: the bot never runs one, so the plans measured are the ones it gets
-        partial.rename(path)
-        print(f"  (made {path} in {time.perf_counter() - started:.0f} s)", flush=True)
+
+    path = made_once(CACHE / f"street-{seed}-{schema_head()}.sqlite", make)
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -138,6 +126,8 @@ def postgres_street(seed: int, server: str) -> str:
     """The street in a PostgreSQL database on ``server`` (a URL of any database there), made if missing; its URL."""
     import psycopg
     from sqlalchemy.engine import make_url
+
+    from storage.db import upgrade_database
 
     name = f"louzu_street_{seed}_{schema_head()}".replace("-", "_")
     base = make_url(server.replace("postgresql+asyncpg://", "postgresql://"))
@@ -150,7 +140,7 @@ def postgres_street(seed: int, server: str) -> str:
             db.execute(f'CREATE DATABASE "{name}"')
     url = base.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
     if not complete:
-        asyncio.run(_upgrade(url.replace("postgresql://", "postgresql+asyncpg://", 1)))
+        asyncio.run(upgrade_database(url.replace("postgresql://", "postgresql+asyncpg://", 1)))
         started = time.perf_counter()
         with psycopg.connect(url) as db:
             for table, columns, values in rows(seed):

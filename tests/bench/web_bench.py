@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert
 
 from bot.core.settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_engine, make_sessionmaker, upgrade, upgrade_database
 from storage.models import (Activity, Building, Claim, Gift, Group, LedgerEntry, Member, Redemption, Report,
                             ReportEvent, Resident, RoleGrant)
 from storage.staff.accounts import add_user
+from tests.bench.cache import CACHE, made_once
 
-CACHE = Path.home() / ".cache" / "louzu-bench"
 TARGET_MS = 300
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # a Wednesday, 10:00 in Shanghai
 MEMBERS_PER_BUILDING = 30
@@ -41,18 +41,11 @@ PASSWORD = "bench password 1"
 
 def database(buildings: int, ledger: int, seed: int = 16) -> Path:
     """The seeded database (made now when not in the cache yet)."""
-    path = CACHE / f"web-{buildings}b-{ledger}l-s{seed}.db"
-    if path.exists():
-        return path
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    started = time.perf_counter()
-    asyncio.run(_migrate(partial))
-    _fill(partial, buildings, ledger, random.Random(seed))
-    partial.rename(path)
-    print(f"made {path} in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+    def make(partial: Path) -> None:
+        asyncio.run(_migrate(partial))
+        _fill(partial, buildings, ledger, random.Random(seed))
+
+    return made_once(CACHE / f"web-{buildings}b-{ledger}l-s{seed}.db", make)
 
 
 async def _migrate(path: Path) -> None:
@@ -163,9 +156,6 @@ async def measure(path: Path, buildings: int, repeat: int, downloads: bool) -> l
                     assert response.status_code == 200, f"{url}: {response.status_code}"
                     if attempt or not warm_up:
                         times.append(elapsed)
-                    elif url == "/":  # the first page of the run takes this week's stars of every building
-                        print(f"  first overview, taking this week's stars of all buildings: {elapsed:.0f} ms "
-                              f"(under `louzu web` they are taken in the background)", flush=True)
                 found.append((url, statistics.median(times), max(times), url in shown))
                 print(f"  {url:<44} {statistics.median(times):8.0f} ms", flush=True)
         await app.state.desk.engine.dispose()
@@ -190,17 +180,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web-no-downloads", action="store_true", help="web: time the pages only")
 
 
-async def _upgrade(path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
-    try:
-        await upgrade(engine)  # a database cached before the newest migration gets it now, once
-    finally:
-        await engine.dispose()
-
-
 def run(args) -> None:
     path = database(args.web_buildings, args.web_ledger)
-    asyncio.run(_upgrade(path))
+    asyncio.run(upgrade_database(f"sqlite+aiosqlite:///{path}"))  # one cached before the newest migration gets it
     rows = asyncio.run(measure(path, args.web_buildings, args.web_repeat, not args.web_no_downloads))
     print(table(rows, args.web_buildings, args.web_ledger), flush=True)
 

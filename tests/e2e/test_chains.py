@@ -41,7 +41,7 @@ async def test_a_chain_from_start_to_points(louzu, residents, harness):
     reply = await ask(ZHANG, R1, f"#接龙 {day} {at:%H:%M} 楼道大扫除 限5人 每人5分 提前20分钟")
     when = f"{at.month}月{at.day}日 {at:%H:%M}"
     assert reply["mentions"] == [] and reply["text"] == (
-        f"#接龙 J1 {when} 楼道大扫除\n限5人，每人5分。报名请发送 #报名 J1，或复制本条加上名字发出\n"
+        f"#接龙 J1 {when} 楼道大扫除\n限5人，每人5分。报名：长按这条消息，点“复制”，在最后加一行“1. 你的名字”再发出去；或发送 #报名 J1\n"
         "活动前20分钟提醒报名的人；活动后楼组长发送 #签到 J1 全部 记分。")
 
     # Five sign-ups, each the way residents do it: the command, a "+1", a copied list with one's name added.
