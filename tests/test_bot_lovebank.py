@@ -344,6 +344,18 @@ async def test_thanks_and_patrols_at_local_midnight_count_toward_that_days_limit
         "@老党员 已记录巡查（今天第 3 次）。巡查每天最多加 2 次分，这次不加分，记录照样留着。本周12号楼 7 天里已有 1 天有人巡查。")
 
 
+async def test_a_patrol_at_monday_midnight_is_a_day_of_that_week_and_not_of_the_week_before(chat, clock, settings):
+    await chat.setup_building()
+    await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")
+    clock.set_local("2026-11-30 00:00", settings.timezone)  # Monday
+    assert await chat.one("[12号楼群] 老党员: #巡查") == (
+        "@老党员 已记录巡查（今天第 1 次），+3 分。本周12号楼 7 天里已有 1 天有人巡查。")
+    # Recorded late by the clock, say (another process, a clock put right): a Sunday's patrol counts only its week.
+    clock.set_local("2026-11-29 23:59", settings.timezone)
+    assert await chat.one("[12号楼群] 老党员: #巡查") == (
+        "@老党员 已记录巡查（今天第 1 次），+3 分。本周12号楼 7 天里已有 1 天有人巡查。")
+
+
 async def test_a_patrol_earns_per_the_catalogue_uncapped_without_a_cap_and_nothing_when_switched_off(chat):
     await chat.setup_building()
     await chat.one("[12号楼群] 王主任: #设角色 @老党员 党员")

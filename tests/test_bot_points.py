@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Activity, Claim, LedgerEntry
+from storage.models import Activity, Building, Claim, LedgerEntry
+from storage.queries import week_bounds
+from storage.ratings import star_rating
 
 
 async def test_claim_is_auto_approved_and_counts_toward_points(chat):
@@ -161,7 +163,7 @@ async def test_points_awarded_and_deducted_again_this_week_are_not_a_place_in_th
 
 
 
-async def test_a_week_whose_points_came_to_nothing_is_rated_at_none_each(chat):
+async def test_a_week_whose_points_came_to_nothing_is_rated_at_none_each(chat, settings):
     await chat.setup_building()
     await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 5 帮忙")
     await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 5 记错了人")  # this week's points: +5 and -5, none in all
@@ -169,6 +171,10 @@ async def test_a_week_whose_points_came_to_nothing_is_rated_at_none_each(chat):
     assert await chat.one("[12号楼群] 张阿姨: #排行") == (
         "@张阿姨 本周12号楼爱心积分榜：\n还没有人上榜，快来 #打卡 吧！\n"
         "本楼星级：★★★☆☆（3 星）\n50%的住户参与了，没有人巡查，没有报修，人均 0 分。")
+    async with chat.app.sessions() as session:  # the part the committee's desk charts: none, not a point made up
+        [building] = await session.scalars(select(Building))
+        rating = await star_rating(session, building, *week_bounds(chat.app.clock(), settings.timezone), settings)
+    assert (rating.points, rating.points_each) == (0.0, 0.0)
 
 async def test_december_is_a_month_too_and_a_month_ends_at_the_next_months_first_moment(chat, clock, settings):
     await chat.setup_building()

@@ -125,6 +125,18 @@ async def test_a_note_after_the_number_is_kept_with_the_claim(chat):
         "@老周 C2 已记录：捡垃圾 3次（楼下草坪），+6 分")
 
 
+async def test_a_long_note_is_kept_whole_as_typed_and_shown_cut_to_twenty_characters(chat):
+    await chat.setup_building()
+    note = "幫樓下孤老買菜還送到家裡去了一共走了三趟路"  # 21 characters, typed in traditional characters
+    assert await chat.one(f"[{ROOM}] 张阿姨: #打卡 志愿服务 2 {note}") == (
+        f"@张阿姨 C1 已提交：志愿服务 2小时（{note[:19]}…，20 分），等待楼组长审核。")
+    assert await chat.one(f"[{ROOM}] 老周: #打卡 捡垃圾 2 {note}") == (
+        f"@老周 C2 已记录：捡垃圾 2次（{note[:19]}…），+4 分，当前积分 4 分。谢谢你为楼里出力！")
+    assert [c.note for c in await chat.scalars(select(Claim).order_by(Claim.id))] == [note, note]
+    assert await chat.one(f"[{ROOM}] 老王: #打卡 捡垃圾 {note[:20]}") == (
+        f"@老王 C3 已记录：捡垃圾 1次（{note[:20]}），+2 分，当前积分 2 分。谢谢你为楼里出力！")
+
+
 async def test_half_hours_are_rounded_to_whole_hours_and_the_reply_says_so(chat):
     """Regression: `半小时` and `1.5小时` were refused."""
     await chat.setup_building()

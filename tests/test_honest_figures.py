@@ -54,6 +54,23 @@ async def test_the_first_weekly_ranking_says_nothing_about_a_week_before_it(chat
     assert posts[COMMITTEE].splitlines()[1].startswith("12号楼 ★★★★☆ 4 星（+1） ")
 
 
+async def test_a_building_made_before_its_group_was_bound_is_rated_from_the_binding(chat, clock, settings):
+    """A building the committee made weeks ahead (the roster, `louzu buildings`) has no data before its group is
+    bound: the first ranking after binding says nothing about a week before it."""
+    from storage.models import Building
+
+    clock.set_local("2026-11-02 08:00", settings.timezone)
+    async with chat.app.sessions() as session, session.begin():
+        session.add(Building(name="12号楼", created_at=clock()))
+    clock.set_local("2026-11-23 08:00", settings.timezone)
+    await chat.setup_building()
+    await chat.one("[12号楼群] 张阿姨: #打卡 捡垃圾")
+    clock.set_local("2026-11-30 09:00", settings.timezone)
+    posts = await run(chat, "weekly_ranking")
+    assert "本楼星级：★★★☆☆（3 星）\n" in posts["12号楼群"]
+    assert posts[COMMITTEE].splitlines()[1] == "12号楼 ★★★☆☆ 3 星 50%的住户参与 0 天有巡查 上榜 1 人 积分 2"
+
+
 async def test_the_star_line_says_what_each_figure_is_in_words(chat, clock, settings):
     await chat.setup_building()
     await chat.one("[12号楼群] 李楼长: #巡查 楼道通畅")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.mutation.__main__ import witnesses
+from tests.mutation.__main__ import decorator_lines, witnesses
 from tests.mutation.mutmut_config import in_order, only_words
 from tests.mutation.score import Mutant, place, read_equivalent, tally
 
@@ -62,6 +62,7 @@ def test_a_cached_functions_lines_are_tested_by_its_callers_tests():
     found = witnesses(ast.parse(source))
     assert found[5] == {5, 9} and found[3] == {5, 6, 9}  # its body ran once, in whichever test called it first
     assert found[12] == {12}
+    assert decorator_lines(ast.parse(source)) == {3}  # then every test, its function's first
 
 
 def test_only_changes_to_words_people_read_are_skipped():

@@ -129,6 +129,11 @@ def witnesses(tree: ast.Module) -> dict[int, set[int]]:
     return found
 
 
+def decorator_lines(tree: ast.Module) -> set[int]:
+    return {n for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            for d in f.decorator_list for n in range(d.lineno, (d.end_lineno or d.lineno) + 1)}
+
+
 def learn_which_tests(env: dict[str, str]) -> None:
     """The coverage run: writes .mutation-tests.json (tests by file and line, quickest first)."""
     from coverage import CoverageData
@@ -162,6 +167,12 @@ def learn_which_tests(env: dict[str, str]) -> None:
             tests = set().union(*(by_line[n] for n in others), set())
             if tests:  # else every test that runs the module (mutmut_config.py)
                 lines[target][str(number)] = quickest(tests)
+        # A decorator (a command's keyword, who may use it, whether #帮助 shows it) is read by what reads the table
+        # of commands: its function's tests first, then all the others.
+        everything = quickest(set(took))
+        for number in decorator_lines(tree):
+            first = lines[target].get(str(number), [])
+            lines[target][str(number)] = first + [t for t in everything if t not in set(first)]
         files[target] = quickest(set().union(*by_line.values()))
     (WORK / ".mutation-tests.json").write_text(json.dumps({"lines": lines, "files": files}), encoding="utf-8")
 
