@@ -66,6 +66,32 @@ async def test_unknown_activity_lists_the_catalogue(chat):
     assert await chat.count(Claim) == 0
 
 
+async def test_a_claim_without_an_activity_or_with_an_unknown_one_and_a_number_says_what_to_write(chat):
+    await chat.setup_building()
+    catalogue = "捡垃圾（2分/次）、清理楼道（5分/次）、门前三包（2分/次）、宣传（3分/次）、志愿服务（10分/小时）"
+    assert await chat.one("[12号楼群] 张阿姨: #打卡") == (
+        f"@张阿姨 请写上做了什么活动，例如：#打卡 捡垃圾。可打卡的活动：{catalogue}")
+    assert await chat.one("[12号楼群] 张阿姨: #打卡 跳广场舞 2") == f"@张阿姨 没有“跳广场舞”这个活动。可打卡的活动：{catalogue}"
+    assert await chat.count(Claim) == 0
+
+
+async def test_points_taken_this_week_beyond_what_it_earned_are_said_as_fewer(chat, clock, settings):
+    await chat.setup_building()
+    clock.set_local("2026-11-16 10:00", settings.timezone)  # the Monday of the week before
+    await chat.one("[12号楼群] 李楼长: #加分 @张阿姨 10 帮忙搬运物资")
+    clock.set_local("2026-11-25 10:00", settings.timezone)
+    await chat.one("[12号楼群] 李楼长: #扣分 @张阿姨 4 重复打卡")
+    assert await chat.one("[12号楼群] 张阿姨: #我的积分") == (
+        "@张阿姨 你的爱心积分：余额 6 分；本周少了 4 分，本月得 6 分；本周还没有上榜，去 #打卡 吧。")
+
+
+async def test_a_claim_note_is_kept_to_200_characters(chat):
+    await chat.setup_building()
+    note = "帮邻居" * 90  # 270 characters
+    await chat.one(f"[12号楼群] 张阿姨: #打卡 捡垃圾 {note}")
+    assert [c.note for c in await chat.scalars(select(Claim))] == [note[:200]]
+
+
 async def test_rank_in_the_building_this_week(chat, clock):
     await chat.setup_building()
     await chat.one("[12号楼群] 张阿姨: #打卡 清理楼道")
