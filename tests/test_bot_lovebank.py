@@ -389,6 +389,8 @@ async def test_an_unknown_gift_is_answered_with_the_catalogue_and_none_offered_i
     await chat.setup_building()
     assert await chat.one("[12号楼群] 张阿姨: #兑换 金条") == (
         "@张阿姨 没有“金条”这个礼品。可兑换：抽纸、环保购物袋、毛巾、洗洁精；发送 #礼品 看所需积分。")
+    assert await chat.one("[12号楼群] 张阿姨: #兑换") == (
+        "@张阿姨 请写上礼品名称，例如：#兑换 抽纸。可兑换：抽纸、环保购物袋、毛巾、洗洁精")
     async with chat.app.sessions() as session, session.begin():
         for gift in await session.scalars(select(Gift)):
             gift.active = False  # the committee offers none for now

@@ -133,6 +133,7 @@ async def test_a_long_note_is_kept_whole_as_typed_and_shown_cut_to_twenty_charac
     assert await chat.one(f"[{ROOM}] 老周: #打卡 捡垃圾 2 {note}") == (
         f"@老周 C2 已记录：捡垃圾 2次（{note[:19]}…），+4 分，当前积分 4 分。谢谢你为楼里出力！")
     assert [c.note for c in await chat.scalars(select(Claim).order_by(Claim.id))] == [note, note]
+    assert f"C1 张阿姨 志愿服务 2小时 20分（{note[:19]}…）" in await chat.one(f"[{ROOM}] 李楼长: #审核")
     assert await chat.one(f"[{ROOM}] 老王: #打卡 捡垃圾 {note[:20]}") == (
         f"@老王 C3 已记录：捡垃圾 1次（{note[:20]}），+2 分，当前积分 2 分。谢谢你为楼里出力！")
 
