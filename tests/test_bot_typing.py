@@ -55,7 +55,7 @@ async def test_the_bots_own_replies_teach_worked_examples_not_placeholders(chat)
 
 # Greeting the bot ------------------------------------------------------------------------------
 
-async def test_a_greeting_gets_a_friendly_pointer_and_the_next_plain_request_is_done(chat):
+async def test_a_greeting_gets_a_friendly_pointer_and_the_next_plain_request_is_done(chat, clock):
     """Regression: `@楼组小助手 你好` got "没有“#你好”这个指令…", and the report that followed got nothing."""
     await chat.setup_building()
     assert await chat.one(f"[{ROOM}] 张阿姨: @楼组小助手 你好") == (
@@ -66,6 +66,12 @@ async def test_a_greeting_gets_a_friendly_pointer_and_the_next_plain_request_is_
         "全部指令请发 #帮助")
     reply = await chat.one(f"[{ROOM}] 张阿姨: @楼组小助手 我要报修 地库入口又被电动车堵了")
     assert reply.startswith("@张阿姨 已登记 R1（乱停车）：地库入口又被电动车堵了\n")
+    # Greetings are answered once a minute at most: a chat of them does not fill the group.
+    assert await chat(f"[{ROOM}] 张阿姨: @楼组小助手 你好") == []
+    clock.advance(seconds=59)
+    assert await chat(f"[{ROOM}] 张阿姨: @楼组小助手 你好呀") == []
+    clock.advance(seconds=1)
+    assert (await chat.one(f"[{ROOM}] 张阿姨: @楼组小助手 你好")).startswith("@张阿姨 你好！我是楼组小助手")
     [report] = await chat.scalars(select(Report))
     assert report.description == "地库入口又被电动车堵了"
 
@@ -198,6 +204,8 @@ async def test_patrol_points_and_deductions_say_what_their_figures_are(chat):
     assert await chat.one(f"[{ROOM}] 新邻居: #我的积分") == (
         "@新邻居 你的爱心积分：余额 0 分；本周还没得分，本月还没得分；本周还没有上榜，去 #打卡 吧。")
     assert await chat.one(f"[{ROOM}] 李楼长: #扣分 @新邻居 5 乱停车") == "@李楼长 新邻居 现在没有积分，扣不了分。"
+    await chat.one(f"[{ROOM}] 李楼长: #加分 @新邻居 1 帮忙")
+    assert await chat.one(f"[{ROOM}] 李楼长: #扣分 @新邻居 5 乱停车") == "@李楼长 新邻居 只有 1 分，最多扣 1 分。"
 
 
 # Time phrases in #定时 ------------------------------------------------------------------------
