@@ -145,6 +145,19 @@ async def test_expired_claims_and_unconfirmed_reports_through_the_jobs(chat, clo
     assert await chat.scalars(select(Report.status)) == ["closed"]
 
 
+async def test_an_expired_claim_is_told_in_the_buildings_group_when_its_own_group_moved_to_another(chat, clock):
+    """The group a claim was made in was bound to another building meanwhile: the claimant is told in the group
+    the building still has."""
+    await chat.setup_building()
+    await chat.one("[12号楼群二] 王主任: #绑定 12号楼")
+    await chat.one("[12号楼群] 张阿姨: #打卡 志愿服务 2")
+    assert "确认" in await chat.one("[12号楼群] 王主任: #绑定 13号楼")
+    assert "改绑到 13号楼" in await chat.one("[12号楼群] 王主任: #绑定 13号楼 确认")
+    clock.advance(days=8)
+    expired = await run(chat, "expire_claims")
+    assert len(expired) == 1 and expired[0].startswith("[12号楼群二] @张阿姨 C1（志愿服务 2小时）超过 7 天没有审核，已过期")
+
+
 async def test_posts_of_a_job_at_night_wait_for_the_morning(chat, clock):
     await chat.setup_building()
     clock.set_local("2026-11-25 23:30", chat.app.settings.timezone)

@@ -72,6 +72,8 @@ EQUIVALENT = set() if os.environ.get("LOUZU_MUTATION_RECHECK") else set(read_equ
 KILLER = Path(".mutation-killer")  # run_tests.py writes the test that failed here
 LAST = Path(".mutation-last.json")  # which function the last mutant run was in
 KILLERS = Path(".mutation-killers.json")  # tests that killed mutants, by module and function, latest first
+CHOSEN = Path(".mutation-chosen.txt")  # a long choice of tests (a decorator's: every test), for run_tests.py
+LONGEST_COMMAND = 64_000
 
 
 def learn_from_the_last_run() -> dict:
@@ -120,4 +122,8 @@ def choose_tests(context) -> None:
     tests = in_order(tests, known.get(function, []) + known.get("*", []))
     LAST.write_text(json.dumps([context.filename, function]), encoding="utf-8")
     if tests:  # (none: every test runs, within mutmut's own timeout)
-        context.config.test_command += f" --budget={budget(tests):.0f}" + "".join(" " + shlex.quote(t) for t in tests)
+        named = "".join(" " + shlex.quote(t) for t in tests)
+        if len(named) > LONGEST_COMMAND:  # one argument of a shell command can hold only 128 KiB
+            CHOSEN.write_text("\n".join(tests), encoding="utf-8")
+            named = f" --from={CHOSEN}"
+        context.config.test_command += f" --budget={budget(tests):.0f}" + named

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+from pathlib import Path
 
 SQLITE_HALF = ["-k", "not postgres", "--ignore=tests/e2e", "--ignore=tests/bench"]
 # Only pass or fail matters here: no cache, no coverage, no assertion rewriting (it costs each run a second).
@@ -54,6 +55,8 @@ def main(argv: list[str]) -> int:
     args, budget = argv, None
     if args and args[0].startswith("--budget="):  # seconds the server gives the run (mutmut_config.py)
         budget, args = float(args[0].partition("=")[2]), args[1:]
+    if args and args[0].startswith("--from="):  # the tests, one a line, in a file: too many for a command line
+        args = Path(args[0].partition("=")[2]).read_text(encoding="utf-8").split("\n")
     server = os.environ.get("LOUZU_MUTATION_SERVER")
     if not server:
         return run(args)

@@ -98,6 +98,9 @@ def read_results(cache: Path) -> list[Mutant]:
             source = original.read_text(encoding="utf-8")
             sources[path] = (source, ast.parse(source))
         source, tree = sources[path]
+        current = source.split("\n")
+        if number >= len(current) or current[number].strip() != text.strip():
+            continue  # a line of an earlier run's copy (`make mutate AGAIN=1`) that is no longer there
         mutated, _ = mutate(Context(source=source, filename=path,
                                     mutation_id=RelativeMutationID(line=text, index=index, line_number=number)))
         changed = mutated.split("\n")
