@@ -8,7 +8,8 @@
 4. ``parse``: what one long message costs, at 1k, 10k and 100k characters, against a
    short one (parse_bench.py);
 5. ``street``: the Monday ranking, the honour list, #我的积分 and #排行 on a generated street of 600
-   buildings and 1.98 million ledger lines, on SQLite and PostgreSQL (street.py);
+   buildings and 1.98 million ledger lines, on SQLite and PostgreSQL (street.py), then ``pipeline``:
+   a street's figures are all of issue 17's targets;
 6. ``pipeline``: mixed resident messages per second through the whole bot, in-process, on SQLite
    and on PostgreSQL one after another and 32 in flight (pipeline.py);
 7. ``accounts``: a paced broadcast through 1 account vs 3 (one bot each, one PostgreSQL
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if "street" in parts:
         print(flush=True)
         street.run(args.seed, args.postgres or None)
-    if "pipeline" in parts:
+    if "pipeline" in parts or "street" in parts:
         print(flush=True)
         pipeline.run(args.pipeline_messages, args.postgres or None)
     if "accounts" in parts:
