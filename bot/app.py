@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import stat
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
@@ -199,7 +199,10 @@ class App:
             return
         now = self.clock()
         async with self.transaction() as session:
-            count = await presence.set_rooms(session, account, rooms, now, now - self.settings.silent_after)
+            # Its place is kept only while no other process can have taken it for silent: their views are up
+            # to a heartbeat old, so one beat less than the silence that makes an account dead.
+            kept_since = now - self.settings.silent_after + timedelta(seconds=self.settings.heartbeat_seconds)
+            count = await presence.set_rooms(session, account, rooms, now, kept_since)
             await presence.heartbeat(session, account, self.transport.bot_name, now)
             await self.who_answers.refresh(session, account)
         log.info("account %s is in %d group(s); sending their posts", account, count)

@@ -7,11 +7,13 @@ account A is in groups 1 and 3, account B in groups 2 and 3.
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from collections import Counter
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.cli.doctor import BAD, OK, checks
@@ -236,3 +238,49 @@ async def test_two_messages_at_once_from_a_group_new_to_the_account_are_both_ans
     await asyncio.gather(b.send(first), b.send(second))
     assert sorted(reply.mention for reply in b.transport.sent if reply.room_id == "6号楼群") == [
         ("张阿姨",), ("李大爷",)]
+
+
+async def test_an_account_that_restarts_slowly_does_not_answer_beside_the_one_that_took_it_for_silent(accounts, clock):
+    """The others' views are up to a heartbeat old: an account that comes back after nearly the whole silence that
+    makes it dead no longer keeps its place, or both it and the one that took over would answer."""
+    a, b = accounts
+    await bind_all(a, b)
+    settings = a.app.settings
+    beat = settings.heartbeat_seconds
+    clock.advance(seconds=beat)
+    await a.app.beat()  # A's last beat before its process goes away
+    await b.app.beat()
+    for _ in range(SILENT_BEATS - 1):  # B beats on; A does not
+        clock.advance(seconds=beat)
+        await b.app.beat()
+    clock.advance(seconds=beat - 10)
+    await a.app.on_login(A, ROOMS[A])  # A comes back just before it would be dead: B has not read it since
+    clock.advance(seconds=15)  # B's view now takes A for silent, until B's next heartbeat
+    got_a, got_b = await both_hear(a, b, "[3号楼群] 张阿姨: #积分")
+    assert (len(got_a), len(got_b)) == (0, 1)
+
+
+async def test_a_heartbeat_read_while_a_new_group_is_learnt_does_not_make_both_answer(accounts, clock, monkeypatch):
+    """A heartbeat's read may start before a message's transaction writes the group it came from: the read must not
+    drop that group from the view (then the account, seeing nobody before it there, answers beside the other)."""
+    a, b = accounts
+    await bind_all(a, b)
+    assert len(await b.send(b.message("[6号楼群] 张阿姨: #帮助"))) == 1  # B is in group 6 first
+    clock.advance(seconds=1)
+    who = a.app.who_answers
+    async with AsyncSession(a.app.engine.execution_options(isolation_level="REPEATABLE READ")) as snapshot, \
+            snapshot.begin():
+        await snapshot.execute(select(OutboxMessage.id).limit(1))  # the heartbeat's read starts here
+        learning = who.transaction
+
+        @asynccontextmanager
+        async def then_the_heartbeat_ends(*args):
+            async with learning() as session:
+                yield session
+            await who.refresh(snapshot, A)  # … and ends just after the message's transaction
+
+        monkeypatch.setattr(who, "transaction", then_the_heartbeat_ends)
+        said = b.message("[6号楼群] 李大爷: #帮助")
+        assert await a.send(replace(said, id="a-" + said.id)) == []  # B is there first: A stays silent
+    monkeypatch.setattr(who, "transaction", learning)
+    assert await a.send(a.message("[6号楼群] 王奶奶: #帮助")) == []

@@ -44,7 +44,12 @@ class WhoAnswers:
             rooms.setdefault(seat.room_id, []).append(seat)
         self._accounts = await presence.account_ids(session)
         self._not_accounts -= self._accounts
-        self.account, self._rooms, self._fresh = account, rooms, set()
+        # A group learnt of while this read ran (a message there, in a transaction of its own) may be missing from
+        # it: kept as learnt, and read again at its next message, rather than dropped (then every account answers).
+        missed = {room for room in self._fresh if room not in rooms and room in self._rooms} if (
+            account == self.account) else set()
+        rooms.update((room, self._rooms[room]) for room in missed)
+        self.account, self._rooms, self._fresh = account, rooms, missed
 
     def forget(self, room_id: str) -> None:
         """The account left the group: should it come back, it is read again."""

@@ -40,7 +40,7 @@ async def overview(session: AsyncSession, now: datetime, overdue_hours: int, rul
                    stars: dict[int, int]) -> Overview:
     """The counts at ``now``: a report is overdue when open for more than ``overdue_hours`` (LOUZU_OVERDUE_HOURS).
 
-    ``stars`` are this week's stars by building id (the desk keeps them: bot/web/stars.py).
+    ``stars`` are this week's stars by building id (the page takes them: storage/ratings.py star_ratings).
     """
     overdue_before = now - timedelta(hours=overdue_hours)
     open_by = dict((await session.execute(select(Report.building_id, func.count(Report.id))

@@ -180,6 +180,9 @@ def serve(path: str, log: str) -> None:
 
 
 if __name__ == "__main__":
+    # A run must not leave bytecode of its mutant: Python tells a stale .pyc by its source's size and whole-second
+    # time, which two mutants of one file written within a second can share (the next run would test the first).
+    sys.dont_write_bytecode = True
     socket_path, preload_list, log_path, mutated_paths = sys.argv[1:5]
     with open(preload_list, encoding="utf-8") as f:
         preload(json.load(f), mutated_paths.split(","))
