@@ -435,7 +435,8 @@ class AccountRoom(Base):
     """A group a bot account is in: as its gateway listed them at login, and as it joined or left since.
 
     ``seen_at`` is since when the account is in the group as far as the bot knows (the login or the
-    first message that showed it there; kept over a restart while its process was live). Of the live
+    first message that showed it there; kept over a restart that comes before any other process can
+    have taken it for silent, within SILENT_BEATS - 1 heartbeats of its last beat). Of the live
     accounts in a group, the one there longest answers (ties by id): a newcomer never takes over.
     """
 
