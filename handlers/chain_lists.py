@@ -185,10 +185,10 @@ async def bare_list(ctx: Context):
 
 # A reply of ours copied whole (长按, 复制) with a name added: its first line (@张阿姨 张阿姨 报名成功，第 1 位。
 # or 已接管为 J1。) comes before the list, so the copy is ordinary chat with "#接龙 J<n>" further on.
-REPLY_COPY = re.compile(r"^[^#]{1,200}?#接龙 ?J ?\d")
+REPLY_COPY = r"^[^#]{1,200}?#接龙 ?J ?\d"
 
 
-@router.chatter(REPLY_COPY.pattern)
+@router.chatter(REPLY_COPY)
 async def copied_reply(ctx: Context):
     """A copied reply showing a list, with names added: read like the list alone."""
     names = numbered_names(ctx.message.text)

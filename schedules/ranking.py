@@ -51,10 +51,10 @@ async def building_weeks(ctx: JobContext, buildings: list[Building], start: date
     # The week before only of the buildings bound for all of it: the others have nothing to compare with.
     compared = [building_id for building_id in ids if before_start >= first_rated[building_id]]
     before = await star_ratings(ctx.session, before_start, before_end, ctx.settings, compared) if compared else {}
-    empty = BuildingRanking([], 0, 0)  # nobody ranked
+    nobody = BuildingRanking([], 0, 0)
     return [BuildingWeek(building=building, rating=ratings[building.id], before=before.get(building.id),
-                         top=rankings.get(building.id, empty).places, points=rankings.get(building.id, empty).points)
-            for building in buildings]
+                         top=ranking.places, points=ranking.points)
+            for building in buildings for ranking in (rankings.get(building.id, nobody),)]
 
 
 def group_text(week: BuildingWeek, label: str) -> str:

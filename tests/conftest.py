@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.settings import Settings, normalise_database_url
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, upgrade, upgrade_database
 
 PG_URL = normalise_database_url(os.environ.get("LOUZU_TEST_POSTGRES_URL", ""))
 
@@ -73,12 +73,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     path = Path(kept) if kept else tmp_path_factory.mktemp("template") / "louzu.db"
     building = tmp_path_factory.mktemp("building") / "louzu.db"  # moved into place whole: never seen half made
 
-    async def build() -> None:
-        engine = make_engine(f"sqlite+aiosqlite:///{building}")
-        await upgrade(engine)
-        await engine.dispose()
-
-    asyncio.run(build())
+    asyncio.run(upgrade_database(f"sqlite+aiosqlite:///{building}"))
     shutil.move(building, path)
     return path
 

@@ -16,9 +16,10 @@ from starlette.routing import Route
 from bot.web.desk import XLSX, desk_of, download, staff_page
 from storage.staff import accounts
 from storage.models import Building
+from storage.queries import week_bounds
+from storage.ratings import star_ratings
 from storage.reports import name_of, status_label, step_text
 from storage.staff.overview import overview as overview_of
-from storage.staff.trends import buildings_this_week
 from storage.staff.report_export import FORMATS, ExportOptions, csv_text, open311_json, write_xlsx
 from storage.staff.report_list import (STATUSES, ReportFilter, categories, count_reports, is_report_photo, list_reports,
                                       report_page, reports_to_export)
@@ -32,8 +33,9 @@ STATUS_WORDS = {"open": "未办结", "overdue": "超时未办", "assigned": "已
 async def overview(request: Request):
     desk = desk_of(request)
     async with desk.sessions() as session:
-        ranked = await buildings_this_week(session, desk.clock(), desk.settings)
-        stars = {r.line.building.id: r.rating.stars for r in ranked}
+        # Only the stars: not the buildings' groups, leaders and places that the buildings page lists.
+        week = week_bounds(desk.clock(), desk.settings.timezone)
+        stars = {number: r.stars for number, r in (await star_ratings(session, *week, desk.settings)).items()}
         numbers = await overview_of(session, desk.clock(), desk.settings.overdue_hours, desk.settings, stars)
         me = await accounts.audit_of(session, f"staff:{request.session['staff']}", limit=10)
     return desk.render(request, "overview.html", numbers=numbers, audit=me)

@@ -68,6 +68,11 @@ def _lines(node: ast.AST) -> range:
     return range(node.lineno, (node.end_lineno or node.lineno) + 1)
 
 
+def _attributes(node: ast.AST) -> set[str]:
+    """The names read as attributes (``queries.f``: f)."""
+    return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+
+
 def _body_lines(function: ast.AST) -> set[int]:
     return {n for statement in function.body for n in _lines(statement)}
 
@@ -109,10 +114,9 @@ def witnesses(tree: ast.Module) -> dict[int, set[int]]:
                 for n in _lines(statement):
                     found[n] = methods
     for cached in (f for f in functions if any("cache" in ast.unparse(d) for d in f.decorator_list)):
-        callers = set().union(*(_body_lines(f) for f in functions if f is not cached and cached.name in (
-            {n.id for n in ast.walk(f) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(f) if isinstance(n, ast.Attribute)})),
-            set())
-        for n in range(min([d.lineno for d in cached.decorator_list]), (cached.end_lineno or cached.lineno) + 1):
+        callers = set().union(*(_body_lines(f) for f in functions
+                                if f is not cached and cached.name in _names(f, ast.Load) | _attributes(f)), set())
+        for n in {*_lines(cached), *(n for d in cached.decorator_list for n in _lines(d))}:
             found[n] = found.get(n, set()) | callers
     module_level = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     for statement in module_level:
@@ -131,7 +135,7 @@ def witnesses(tree: ast.Module) -> dict[int, set[int]]:
 
 def decorator_lines(tree: ast.Module) -> set[int]:
     return {n for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            for d in f.decorator_list for n in range(d.lineno, (d.end_lineno or d.lineno) + 1)}
+            for d in f.decorator_list for n in _lines(d)}
 
 
 def learn_which_tests(env: dict[str, str]) -> None:

@@ -9,10 +9,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from tests.mutation.server import PACKAGES  # ours
+
 _took: dict[str, float] = defaultdict(float)
 # Not preloaded: the coverage run's own tools, and what is not a library.
 _LEAVE = ("__main__", "coverage", "pytest_cov", "mutmut_config")
-_OURS = ("bot", "storage", "handlers", "schedules")
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -26,7 +27,7 @@ def libraries() -> list[str]:
     names = []
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None) or ""
-        if name.split(".")[0] in _LEAVE or where.startswith(here) and name.split(".")[0] not in _OURS:
+        if name.split(".")[0] in _LEAVE or where.startswith(here) and name.split(".")[0] not in PACKAGES:
             continue
         names.append(name)
     return names
